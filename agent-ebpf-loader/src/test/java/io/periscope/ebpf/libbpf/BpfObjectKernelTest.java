@@ -1,0 +1,100 @@
+package io.periscope.ebpf.libbpf;
+
+import com.sun.jna.Native;
+import io.periscope.ebpf.BpfObjects;
+import io.periscope.ebpf.ringbuf.MappedRingBuffer;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@Tag("kernel")
+class BpfObjectKernelTest {
+    /** getppid(2), called straight through JNA so the test knows exactly which syscall it made. */
+    static final class Getppid {
+        static {
+            Native.register("c");
+        }
+
+        static native int getppid();
+    }
+
+    @Test
+    void shouldLoadSetConstantAttachAndReadEventsThroughMappedRing() {
+        int self = (int) ProcessHandle.current().pid();
+        try (BpfObject obj = BpfObject.open("feature_probe", BpfObjects.load("feature_probe"))) {
+            obj.setInt("target_tgid", self);
+            obj.load();
+            BpfMap ring = obj.map("probe_events");
+            obj.program("probe_getppid").attachTracepoint("syscalls", "sys_enter_getppid");
+            try (MappedRingBuffer mapped = MappedRingBuffer.map(ring.fd(), ring.maxEntries())) {
+                for (int i = 0; i < 3; i++) {
+                    Getppid.getppid();
+                }
+                List<long[]> events = new ArrayList<>();
+                for (int attempt = 0; attempt < 50 && events.size() < 3; attempt++) {
+                    if (mapped.poll((b, o, l) -> events.add(new long[] {b.getInt(o), b.getInt(o + 4), l}), 10) == 0) {
+                        mapped.await(100);
+                    }
+                }
+                assertThat(events).hasSize(3).allSatisfy(e -> {
+                    assertThat(e[0]).isEqualTo(self);
+                    assertThat(e[1]).isEqualTo(0x70657269L);
+                    assertThat(e[2]).isEqualTo(8);
+                });
+            }
+        }
+    }
+
+    @Test
+    void shouldDetachOnCloseSoNoMoreEventsArrive() {
+        int self = (int) ProcessHandle.current().pid();
+        BpfObject obj = BpfObject.open("feature_probe", BpfObjects.load("feature_probe"));
+        obj.setInt("target_tgid", self);
+        obj.load();
+        BpfLink link = obj.program("probe_getppid").attachTracepoint("syscalls", "sys_enter_getppid");
+        assertThat(link.description()).contains("sys_enter_getppid");
+        obj.close();
+        obj.close();
+        assertThatThrownBy(() -> obj.map("probe_events")).hasMessageContaining("closed");
+    }
+
+    @Test
+    void shouldNameMissingTracepointInAttachError() {
+        try (BpfObject obj = BpfObject.open("feature_probe", BpfObjects.load("feature_probe"))) {
+            obj.load();
+            assertThatThrownBy(() -> obj.program("probe_getppid").attachTracepoint("syscalls", "sys_enter_nope"))
+                    .isInstanceOf(BpfException.class)
+                    .hasMessageContaining("sys_enter_nope")
+                    .hasMessageContaining("No such file");
+        }
+    }
+
+    @Test
+    void shouldIterateUpdateAndDeleteMapEntries() {
+        try (BpfObject obj = BpfObject.open("feature_probe", BpfObjects.load("feature_probe"))) {
+            obj.load();
+            BpfMap rodata = obj.map(".rodata");
+            byte[] key = new byte[4];
+            byte[] value = new byte[rodata.valueSize()];
+            assertThat(rodata.lookup(key, value)).isTrue();
+            byte[] next = new byte[4];
+            assertThat(rodata.nextKey(null, next)).isTrue();
+            assertThat(rodata.nextKey(next, new byte[4])).isFalse();
+        }
+    }
+
+    @Test
+    void shouldRejectUnknownVariableAndLateConstant() {
+        try (BpfObject obj = BpfObject.open("feature_probe", BpfObjects.load("feature_probe"))) {
+            assertThatThrownBy(() -> obj.setInt("no_such_var", 1)).hasMessageContaining("no_such_var");
+            assertThatThrownBy(() -> obj.setLong("target_tgid", 1)).hasMessageContaining("4 bytes");
+            obj.load();
+            assertThatThrownBy(() -> obj.setInt("target_tgid", 1)).hasMessageContaining("before load");
+        }
+    }
+}
