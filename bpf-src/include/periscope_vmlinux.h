@@ -70,4 +70,96 @@ struct trace_event_raw_sys_exit {
     long ret;
 } __attribute__((preserve_access_index));
 
+/*
+ * Task -> fd table -> file -> socket -> sock, for the socket tracer. Only the fields read.
+ * sock_common's address/port fields live in anonymous unions in the kernel; libbpf's CO-RE
+ * matcher looks through anonymous members by name, so they are declared flat here.
+ */
+struct fdtable {
+    unsigned int max_fds;
+    struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+    struct fdtable *fdt;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+    int pid;
+    int tgid;
+    struct files_struct *files;
+} __attribute__((preserve_access_index));
+
+struct inode {
+    unsigned short i_mode;
+} __attribute__((preserve_access_index));
+
+struct file {
+    void *private_data;
+    struct inode *f_inode;
+} __attribute__((preserve_access_index));
+
+struct in6_addr {
+    union {
+        __u8 u6_addr8[16];
+        __be32 u6_addr32[4];
+    } in6_u;
+} __attribute__((preserve_access_index));
+
+struct sock_common {
+    __be32 skc_daddr;
+    __be32 skc_rcv_saddr;
+    __be16 skc_dport;
+    __u16 skc_num;
+    unsigned short skc_family;
+    struct in6_addr skc_v6_daddr;
+    struct in6_addr skc_v6_rcv_saddr;
+} __attribute__((preserve_access_index));
+
+struct sock {
+    struct sock_common __sk_common;
+    __u16 sk_type;
+    __u16 sk_protocol;
+} __attribute__((preserve_access_index));
+
+struct socket {
+    short type;
+    struct sock *sk;
+} __attribute__((preserve_access_index));
+
+struct tcp_sock {
+    __u32 copied_seq;
+    __u32 write_seq;
+} __attribute__((preserve_access_index));
+
+/* User-space ABI structs read with bpf_probe_read_user (x86_64 layout; no CO-RE needed). */
+struct iovec {
+    void *iov_base;
+    unsigned long iov_len;
+};
+
+struct user_msghdr {
+    void *msg_name;
+    int msg_namelen;
+    struct iovec *msg_iov;
+    unsigned long msg_iovlen;
+    void *msg_control;
+    unsigned long msg_controllen;
+    unsigned int msg_flags;
+};
+
+struct mmsghdr {
+    struct user_msghdr msg_hdr;
+    unsigned int msg_len;
+};
+
+/* Stable constants (include/uapi/linux/stat.h, socket.h, in.h). */
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+
 #endif /* PERISCOPE_VMLINUX_H */

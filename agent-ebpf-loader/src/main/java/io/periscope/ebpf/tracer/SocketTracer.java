@@ -1,0 +1,139 @@
+package io.periscope.ebpf.tracer;
+
+import io.periscope.ebpf.BpfObjects;
+import io.periscope.ebpf.internal.LibBpf;
+import io.periscope.ebpf.libbpf.BpfMap;
+import io.periscope.ebpf.libbpf.BpfObject;
+import io.periscope.ebpf.libbpf.BpfProgram;
+import io.periscope.ebpf.ringbuf.MappedRingBuffer;
+import io.periscope.ebpf.ringbuf.RecordHandler;
+import org.agrona.DirectBuffer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The socket syscall tracer: loads bpf-src/socket_tracer.bpf.c, attaches its syscall and sched
+ * tracepoints, and hands each event to a handler through a reused {@link SocketEvent} flyweight
+ * read in place from the mmapped ring. One thread polls; nothing is allocated or called through
+ * JNA per event.
+ */
+public final class SocketTracer implements AutoCloseable {
+    private static final String OBJECT = "socket_tracer";
+    private static final String TRACEFS_EVENTS = "/sys/kernel/tracing/events/syscalls";
+
+    private final BpfObject object;
+    private final MappedRingBuffer ring;
+    private final BpfMap lostEvents;
+    private final SocketEvent event = new SocketEvent();
+    private final RecordHandler dispatch = this::dispatch;
+    private SocketEventHandler handler;
+    private long malformedEvents;
+
+    private SocketTracer(BpfObject object, MappedRingBuffer ring, BpfMap lostEvents) {
+        this.object = object;
+        this.ring = ring;
+        this.lostEvents = lostEvents;
+    }
+
+    /**
+     * Loads and attaches the tracer. On any failure everything already attached is detached
+     * before the exception leaves.
+     *
+     * @throws IllegalStateException naming the missing facility and its fix
+     * @throws io.periscope.ebpf.libbpf.BpfException when the kernel refuses a program or attach
+     */
+    public static SocketTracer open(SocketTracerConfig config) {
+        LibBpf.ensureAvailable();
+        if (!Files.isReadable(Path.of("/sys/kernel/btf/vmlinux"))) {
+            throw new IllegalStateException("the socket tracer needs kernel BTF (/sys/kernel/btf/vmlinux) for "
+                    + "CO-RE; use a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+        }
+        if (!Files.isDirectory(Path.of(TRACEFS_EVENTS))) {
+            throw new IllegalStateException("syscall tracepoints not found at " + TRACEFS_EVENTS
+                    + "; mount tracefs (mount -t tracefs tracefs /sys/kernel/tracing) and run as root");
+        }
+        BpfObject object = BpfObject.open(OBJECT, BpfObjects.load(OBJECT));
+        MappedRingBuffer ring = null;
+        try {
+            object.setInt("payload_bytes", config.payloadBytes());
+            object.setInt("target_tgid", config.targetPid());
+            object.setInt("ignore_tgid", config.ignoreSelf() ? (int) ProcessHandle.current().pid() : 0);
+            object.setVariable("trace_unix", new byte[] {(byte) (config.traceUnix() ? 1 : 0)});
+            int[] ports = config.ports();
+            byte[] portBytes = new byte[2 * SocketTracerConfig.MAX_FILTER_PORTS];
+            for (int i = 0; i < ports.length; i++) {
+                portBytes[2 * i] = (byte) ports[i];
+                portBytes[2 * i + 1] = (byte) (ports[i] >>> 8);
+            }
+            object.setVariable("filter_ports", portBytes);
+            object.setInt("filter_port_count", ports.length);
+            object.map("events").setMaxEntries(config.ringBytes());
+            int cpus = LibBpf.libbpfNumPossibleCpus();
+            if (cpus <= 0) {
+                throw new IllegalStateException("cannot count possible CPUs (/sys/devices/system/cpu/possible): "
+                        + LibBpf.strerror(cpus));
+            }
+            object.map("scratch").setMaxEntries(cpus);
+            object.load();
+            for (BpfProgram p : object.programs()) {
+                p.attach();
+            }
+            BpfMap events = object.map("events");
+            ring = MappedRingBuffer.map(events.fd(), events.maxEntries());
+            return new SocketTracer(object, ring, object.map("lost_events"));
+        } catch (RuntimeException e) {
+            if (ring != null) {
+                ring.close();
+            }
+            object.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Delivers up to {@code limit} events to {@code handler}.
+     *
+     * @return events delivered; 0 means drained (then {@link #await(int)})
+     */
+    public int poll(SocketEventHandler handler, int limit) {
+        this.handler = handler;
+        return ring.poll(dispatch, limit);
+    }
+
+    private void dispatch(DirectBuffer buffer, int offset, int length) {
+        event.wrap(buffer, offset, length);
+        if (!event.isWellFormed()) {
+            malformedEvents++;
+            return;
+        }
+        handler.onEvent(event);
+    }
+
+    /** Sleeps on epoll until events arrive or the timeout passes. */
+    public boolean await(int timeoutMillis) {
+        return ring.await(timeoutMillis);
+    }
+
+    /** Events the kernel dropped because the ring was full, summed over CPUs (one map read). */
+    public long lostEvents() {
+        return lostEvents.sumPerCpuLong(0);
+    }
+
+    /** Records shorter than their header claims (never expected; counted, not delivered). */
+    public long malformedEvents() {
+        return malformedEvents;
+    }
+
+    /** The underlying object, for extra maps or optional probes. */
+    public BpfObject object() {
+        return object;
+    }
+
+    /** Detaches every program, unmaps the ring and frees the object. */
+    @Override
+    public void close() {
+        ring.close();
+        object.close();
+    }
+}

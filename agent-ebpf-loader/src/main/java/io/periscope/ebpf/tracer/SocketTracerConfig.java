@@ -1,0 +1,144 @@
+package io.periscope.ebpf.tracer;
+
+import java.util.Arrays;
+
+/**
+ * Immutable settings of a {@link SocketTracer}, applied as constants before the programs load.
+ * Build with {@link #builder()}.
+ */
+public final class SocketTracerConfig {
+    /** Default captured payload per event. */
+    public static final int DEFAULT_PAYLOAD_BYTES = 1024;
+    /** Default ring size: 8 MiB holds ~7000 full 1 KiB events. */
+    public static final int DEFAULT_RING_BYTES = 8 << 20;
+    /** Most ports the in-kernel port filter holds (bpf-src MAX_FILTER_PORTS). */
+    public static final int MAX_FILTER_PORTS = 16;
+    private static final int MIN_RING_BYTES = 4096;
+
+    private final int payloadBytes;
+    private final int ringBytes;
+    private final int targetPid;
+    private final boolean ignoreSelf;
+    private final boolean traceUnix;
+    private final int[] ports;
+
+    private SocketTracerConfig(Builder b) {
+        this.payloadBytes = b.payloadBytes;
+        this.ringBytes = b.ringBytes;
+        this.targetPid = b.targetPid;
+        this.ignoreSelf = b.ignoreSelf;
+        this.traceUnix = b.traceUnix;
+        this.ports = b.ports.clone();
+    }
+
+    /** A builder with the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The defaults. */
+    public static SocketTracerConfig defaults() {
+        return builder().build();
+    }
+
+    /** Bytes of payload captured per event (0..16384). */
+    public int payloadBytes() {
+        return payloadBytes;
+    }
+
+    /** Ring buffer size in bytes (a power of two, multiple of the page size). */
+    public int ringBytes() {
+        return ringBytes;
+    }
+
+    /** Trace only this process (0: all). */
+    public int targetPid() {
+        return targetPid;
+    }
+
+    /** Whether the agent's own process is excluded (it would otherwise trace its exports). */
+    public boolean ignoreSelf() {
+        return ignoreSelf;
+    }
+
+    /** Whether unix-domain sockets are traced. */
+    public boolean traceUnix() {
+        return traceUnix;
+    }
+
+    /** Only sockets with one of these local or remote ports (empty: all). */
+    public int[] ports() {
+        return ports.clone();
+    }
+
+    /** Builder of {@link SocketTracerConfig}; validates on {@link #build()}. */
+    public static final class Builder {
+        private int payloadBytes = DEFAULT_PAYLOAD_BYTES;
+        private int ringBytes = DEFAULT_RING_BYTES;
+        private int targetPid;
+        private boolean ignoreSelf = true;
+        private boolean traceUnix;
+        private int[] ports = new int[0];
+
+        private Builder() {
+        }
+
+        /** Bytes of payload per event, 0..16384. */
+        public Builder payloadBytes(int bytes) {
+            this.payloadBytes = bytes;
+            return this;
+        }
+
+        /** Ring size in bytes: a power of two, at least 4096. */
+        public Builder ringBytes(int bytes) {
+            this.ringBytes = bytes;
+            return this;
+        }
+
+        /** Trace one process only (0: all). */
+        public Builder targetPid(int pid) {
+            this.targetPid = pid;
+            return this;
+        }
+
+        /** Exclude the agent's own process (default true). */
+        public Builder ignoreSelf(boolean ignore) {
+            this.ignoreSelf = ignore;
+            return this;
+        }
+
+        /** Trace unix sockets too (default false). */
+        public Builder traceUnix(boolean trace) {
+            this.traceUnix = trace;
+            return this;
+        }
+
+        /** Port allow-list, at most 16 (empty: all ports). */
+        public Builder ports(int... allowed) {
+            this.ports = allowed.clone();
+            return this;
+        }
+
+        /** Validates and builds. */
+        public SocketTracerConfig build() {
+            if (payloadBytes < 0 || payloadBytes > SocketEvent.MAX_PAYLOAD_BYTES) {
+                throw new IllegalArgumentException("payload_bytes must be 0.." + SocketEvent.MAX_PAYLOAD_BYTES
+                        + ", got " + payloadBytes);
+            }
+            if (ringBytes < MIN_RING_BYTES || Integer.bitCount(ringBytes) != 1) {
+                throw new IllegalArgumentException("ring size must be a power of two >= " + MIN_RING_BYTES
+                        + " bytes, got " + ringBytes);
+            }
+            if (ports.length > MAX_FILTER_PORTS) {
+                throw new IllegalArgumentException("at most " + MAX_FILTER_PORTS + " filter ports, got "
+                        + ports.length + ": " + Arrays.toString(ports));
+            }
+            for (int port : ports) {
+                if (port <= 0 || port > 0xffff) {
+                    throw new IllegalArgumentException("filter port out of range 1..65535: " + port);
+                }
+            }
+            return new SocketTracerConfig(this);
+        }
+    }
+}

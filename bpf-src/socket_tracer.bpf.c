@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Socket syscall tracer on syscall tracepoints only (works where kprobes/fentry do not).
+ *
+ * sys_enter_* keeps the arguments of a data syscall on a socket fd in `active` (keyed by thread);
+ * sys_exit_* turns them into one event per call (per message for *mmsg) with the socket's
+ * addresses, tcp sequence, timing, a per-thread syscall trace id and up to payload_bytes of the
+ * data, copied through a per-CPU scratch buffer and published with bpf_ringbuf_output so ring
+ * space is spent only on the bytes captured. Non-socket fds never reach `active`: file I/O is
+ * filtered at enter. Ring-full drops are counted per CPU in `lost_events`.
+ *
+ * The Java twin of struct socket_event is io.periscope.ebpf.tracer.SocketEvent: keep them in sync.
+ */
+#include "periscope_vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#define MAX_PAYLOAD_BYTES 16384
+#define MAX_IOVECS 8
+#define MAX_MMSG 4
+#define MAX_FILTER_PORTS 16
+
+enum event_kind {
+    EVENT_DATA = 1,
+    EVENT_CLOSE = 2,
+    EVENT_EXEC = 3,
+    EVENT_EXIT = 4,
+};
+
+enum direction {
+    DIR_EGRESS = 0,
+    DIR_INGRESS = 1,
+};
+
+enum role {
+    ROLE_UNKNOWN = 0,
+    ROLE_CLIENT = 1,
+    ROLE_SERVER = 2,
+};
+
+enum syscall_kind {
+    SC_READ = 1, SC_WRITE, SC_READV, SC_WRITEV, SC_SENDTO, SC_RECVFROM,
+    SC_SENDMSG, SC_RECVMSG, SC_SENDMMSG, SC_RECVMMSG,
+};
+
+#define FLAG_TRUNCATED 1
+
+struct socket_event {
+    __u16 kind;
+    __u8 direction;
+    __u8 role;
+    __u8 l4_proto;
+    __u8 family;
+    __u8 syscall;
+    __u8 flags;
+    __u32 tgid;
+    __u32 tid;
+    __s32 fd;
+    __u32 tcp_seq;
+    __u64 socket_id;
+    __u64 enter_ns;
+    __u64 exit_ns;
+    __u64 syscall_trace_id;
+    __s64 ret;
+    __u16 local_port;
+    __u16 remote_port;
+    __u32 payload_len;
+    __u8 local_addr[16];
+    __u8 remote_addr[16];
+    char comm[16];
+    /* Twice the maximum so a chunk at any offset < MAX fits without the verifier relating them. */
+    __u8 payload[2 * MAX_PAYLOAD_BYTES];
+};
+
+#define EVENT_HEADER_BYTES (sizeof(struct socket_event) - 2 * MAX_PAYLOAD_BYTES)
+
+/* Set by the loader before load (frozen: the verifier sees them as constants). */
+const volatile __u32 payload_bytes = 1024;
+const volatile __u32 ignore_tgid = 0;
+const volatile __u32 target_tgid = 0;
+const volatile bool trace_unix = false;
+const volatile __u32 filter_port_count = 0;
+const volatile __u16 filter_ports[MAX_FILTER_PORTS] = {};
+
+/* Unique ids for the tracer's lifetime, handed out atomically across CPUs. */
+__u64 next_socket_id = 1;
+__u64 next_trace_id = 1;
+
+struct syscall_args {
+    __u64 buf; /* buf, iovec array, msghdr or mmsghdr array */
+    __u64 sk;
+    __u64 enter_ns;
+    __s32 fd;
+    __u32 vlen;
+    __u8 syscall;
+    __u8 direction;
+};
+
+struct sock_info {
+    __u64 id;
+    __u8 role;
+};
+
+struct thread_state {
+    __u64 trace_id;
+    __u8 last_direction;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64);
+} lost_events SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u64);
+    __type(value, struct syscall_args);
+} active SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 65536);
+    __type(key, __u64);
+    __type(value, struct sock_info);
+} socks SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 65536);
+    __type(key, __u32);
+    __type(value, struct thread_state);
+} threads SEC(".maps");
+
+/* One scratch event per CPU, indexed by CPU number: an ARRAY (max_entries set to the possible
+ * CPU count by the loader) because a per-CPU map value may not exceed 32 KiB. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct socket_event);
+} scratch SEC(".maps");
+
+static __always_inline void count_lost(void)
+{
+    __u32 zero = 0;
+    __u64 *n = bpf_map_lookup_elem(&lost_events, &zero);
+    if (n)
+        *n += 1;
+}
+
+static __always_inline bool process_wanted(__u32 tgid)
+{
+    if (ignore_tgid != 0 && tgid == ignore_tgid)
+        return false;
+    if (target_tgid != 0 && tgid != target_tgid)
+        return false;
+    return true;
+}
+
+/* The struct sock behind fd if it is a traced socket (TCP/UDP over IPv4/IPv6, unix if enabled). */
+static __always_inline struct sock *socket_of_fd(int fd)
+{
+    if (fd < 0)
+        return 0;
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+    if (!fdt)
+        return 0;
+    unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
+    if ((unsigned int)fd >= max_fds)
+        return 0;
+    struct file **fds = BPF_CORE_READ(fdt, fd);
+    struct file *file = 0;
+    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+    if (!file)
+        return 0;
+    unsigned short mode = BPF_CORE_READ(file, f_inode, i_mode);
+    if ((mode & S_IFMT) != S_IFSOCK)
+        return 0;
+    struct socket *sock = BPF_CORE_READ(file, private_data);
+    if (!sock)
+        return 0;
+    struct sock *sk = BPF_CORE_READ(sock, sk);
+    if (!sk)
+        return 0;
+    unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
+    if (family == AF_UNIX)
+        return trace_unix ? sk : 0;
+    if (family != AF_INET && family != AF_INET6)
+        return 0;
+    __u16 proto = BPF_CORE_READ(sk, sk_protocol);
+    if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+        return 0;
+    return sk;
+}
+
+static __always_inline struct sock_info *sock_info_of(struct sock *sk, __u8 role)
+{
+    __u64 key = (__u64)sk;
+    struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
+    if (info) {
+        if (role != ROLE_UNKNOWN)
+            info->role = role;
+        return info;
+    }
+    struct sock_info fresh = {};
+    fresh.id = __sync_fetch_and_add(&next_socket_id, 1);
+    fresh.role = role;
+    bpf_map_update_elem(&socks, &key, &fresh, BPF_NOEXIST);
+    return bpf_map_lookup_elem(&socks, &key);
+}
+
+static __always_inline bool port_wanted(__u16 local_port, __u16 remote_port)
+{
+    if (filter_port_count == 0)
+        return true;
+    for (int i = 0; i < MAX_FILTER_PORTS; i++) {
+        if (i >= filter_port_count)
+            break;
+        if (filter_ports[i] == local_port || filter_ports[i] == remote_port)
+            return true;
+    }
+    return false;
+}
+
+static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u8 syscall, __u8 direction)
+{
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    if (!process_wanted(pid_tgid >> 32))
+        return 0;
+    struct sock *sk = socket_of_fd(fd);
+    if (!sk)
+        return 0;
+    struct syscall_args args = {};
+    args.buf = buf;
+    args.sk = (__u64)sk;
+    args.enter_ns = bpf_ktime_get_ns();
+    args.fd = fd;
+    args.vlen = vlen;
+    args.syscall = syscall;
+    args.direction = direction;
+    bpf_map_update_elem(&active, &pid_tgid, &args, BPF_ANY);
+    return 0;
+}
+
+/* Copies up to `want` bytes gathered from an iovec array into e->payload; returns bytes copied. */
+static __always_inline __u32 copy_iovecs(struct socket_event *e, struct iovec *iov, __u64 iovcnt, __u32 want)
+{
+    __u32 off = 0;
+    for (int i = 0; i < MAX_IOVECS; i++) {
+        if (i >= iovcnt || off >= want || off >= MAX_PAYLOAD_BYTES)
+            break;
+        struct iovec v = {};
+        if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
+            break;
+        __u64 chunk = v.iov_len;
+        if (chunk > want - off)
+            chunk = want - off;
+        if (chunk > MAX_PAYLOAD_BYTES)
+            chunk = MAX_PAYLOAD_BYTES;
+        /* off < MAX already; the mask (kept by the barrier) makes the verifier see it too. */
+        __u32 at = off;
+        barrier_var(at);
+        at &= MAX_PAYLOAD_BYTES - 1;
+        if (bpf_probe_read_user(&e->payload[at], chunk, v.iov_base))
+            break;
+        off += chunk;
+    }
+    return off;
+}
+
+static __always_inline void fill_addresses(struct socket_event *e, struct sock *sk)
+{
+    unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
+    e->family = family;
+    e->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+    e->remote_port = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+    e->l4_proto = BPF_CORE_READ(sk, sk_protocol);
+    if (family == AF_INET) {
+        __builtin_memset(e->local_addr, 0, 16);
+        __builtin_memset(e->remote_addr, 0, 16);
+        BPF_CORE_READ_INTO(&e->local_addr, sk, __sk_common.skc_rcv_saddr);
+        BPF_CORE_READ_INTO(&e->remote_addr, sk, __sk_common.skc_daddr);
+    } else if (family == AF_INET6) {
+        BPF_CORE_READ_INTO(&e->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
+        BPF_CORE_READ_INTO(&e->remote_addr, sk, __sk_common.skc_v6_daddr);
+    } else {
+        __builtin_memset(e->local_addr, 0, 16);
+        __builtin_memset(e->remote_addr, 0, 16);
+    }
+}
+
+/* Emits one data event for `bytes` transferred; payload from buf (iovcnt 0) or an iovec array. */
+static __always_inline void emit_data(struct syscall_args *args, struct sock *sk, struct sock_info *info,
+                                      __u64 trace_id, __s64 bytes, __u64 buf, __u64 iovcnt, bool vectored)
+{
+    __u32 cpu = bpf_get_smp_processor_id();
+    struct socket_event *e = bpf_map_lookup_elem(&scratch, &cpu);
+    if (!e) {
+        count_lost();
+        return;
+    }
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    e->kind = EVENT_DATA;
+    e->direction = args->direction;
+    e->role = info->role;
+    e->syscall = args->syscall;
+    e->flags = 0;
+    e->tgid = pid_tgid >> 32;
+    e->tid = (__u32)pid_tgid;
+    e->fd = args->fd;
+    e->socket_id = info->id;
+    e->enter_ns = args->enter_ns;
+    e->exit_ns = bpf_ktime_get_ns();
+    e->syscall_trace_id = trace_id;
+    e->ret = bytes;
+    fill_addresses(e, sk);
+    e->tcp_seq = 0;
+    if (e->l4_proto == IPPROTO_TCP) {
+        struct tcp_sock *tp = (struct tcp_sock *)sk;
+        __u32 seq = args->direction == DIR_EGRESS ? BPF_CORE_READ(tp, write_seq) : BPF_CORE_READ(tp, copied_seq);
+        e->tcp_seq = seq - (__u32)bytes;
+    }
+    bpf_get_current_comm(&e->comm, sizeof(e->comm));
+
+    __u32 want = payload_bytes;
+    if (want > MAX_PAYLOAD_BYTES)
+        want = MAX_PAYLOAD_BYTES;
+    if (bytes < want)
+        want = bytes;
+    __u32 got = 0;
+    if (vectored) {
+        got = copy_iovecs(e, (struct iovec *)buf, iovcnt, want);
+    } else if (want > 0) {
+        if (bpf_probe_read_user(e->payload, want, (void *)buf) == 0)
+            got = want;
+    }
+    /* got <= want <= MAX, so the mask changes nothing; it (kept by the barrier) is what lets the
+     * verifier prove the output stays inside the scratch value. */
+    barrier_var(got);
+    got &= 2 * MAX_PAYLOAD_BYTES - 1;
+    e->payload_len = got;
+    if (got < bytes)
+        e->flags |= FLAG_TRUNCATED;
+    if (bpf_ringbuf_output(&events, e, EVENT_HEADER_BYTES + got, 0))
+        count_lost();
+}
+
+static __always_inline int exit_data(long ret)
+{
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    struct syscall_args *args = bpf_map_lookup_elem(&active, &pid_tgid);
+    if (!args)
+        return 0;
+    struct syscall_args a = *args;
+    bpf_map_delete_elem(&active, &pid_tgid);
+    if (ret <= 0)
+        return 0;
+    struct sock *sk = (struct sock *)a.sk;
+    struct sock_info *info = sock_info_of(sk, ROLE_UNKNOWN);
+    if (!info)
+        return 0;
+    __u16 local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+    __u16 remote_port = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+    if (!port_wanted(local_port, remote_port))
+        return 0;
+
+    /* DeepFlow's syscall_trace_id: a thread that reads after writing starts a new trace; the
+     * writes that follow carry it. */
+    __u32 tid = (__u32)pid_tgid;
+    struct thread_state *ts = bpf_map_lookup_elem(&threads, &tid);
+    __u64 trace_id = 0;
+    if (a.direction == DIR_INGRESS) {
+        if (!ts || ts->last_direction != DIR_INGRESS || ts->trace_id == 0) {
+            struct thread_state fresh = {};
+            fresh.trace_id = __sync_fetch_and_add(&next_trace_id, 1);
+            fresh.last_direction = DIR_INGRESS;
+            bpf_map_update_elem(&threads, &tid, &fresh, BPF_ANY);
+            trace_id = fresh.trace_id;
+        } else {
+            trace_id = ts->trace_id;
+        }
+    } else if (ts) {
+        trace_id = ts->trace_id;
+        ts->last_direction = DIR_EGRESS;
+    }
+
+    switch (a.syscall) {
+    case SC_READV:
+    case SC_WRITEV:
+        emit_data(&a, sk, info, trace_id, ret, a.buf, a.vlen, true);
+        break;
+    case SC_SENDMSG:
+    case SC_RECVMSG: {
+        struct user_msghdr msg = {};
+        if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a.buf) == 0)
+            emit_data(&a, sk, info, trace_id, ret, (__u64)msg.msg_iov, msg.msg_iovlen, true);
+        break;
+    }
+    case SC_SENDMMSG:
+    case SC_RECVMMSG: {
+        /* ret is the number of messages; each carries its own length. */
+        for (int i = 0; i < MAX_MMSG; i++) {
+            if (i >= ret)
+                break;
+            struct mmsghdr m = {};
+            if (bpf_probe_read_user(&m, sizeof(m), (void *)(a.buf + i * sizeof(struct mmsghdr))))
+                break;
+            if (m.msg_len > 0)
+                emit_data(&a, sk, info, trace_id, m.msg_len, (__u64)m.msg_hdr.msg_iov, m.msg_hdr.msg_iovlen, true);
+        }
+        break;
+    }
+    default:
+        emit_data(&a, sk, info, trace_id, ret, a.buf, 0, false);
+    }
+    return 0;
+}
+
+#define DATA_PROBES(name, sc, dir, buf_arg, vlen_arg)                                  \
+    SEC("tracepoint/syscalls/sys_enter_" #name)                                        \
+    int enter_##name(struct trace_event_raw_sys_enter *ctx)                            \
+    {                                                                                  \
+        return enter_data((int)ctx->args[0], ctx->args[buf_arg],                       \
+                          vlen_arg < 0 ? 0 : (__u32)ctx->args[vlen_arg < 0 ? 0 : vlen_arg], sc, dir); \
+    }                                                                                  \
+    SEC("tracepoint/syscalls/sys_exit_" #name)                                         \
+    int exit_##name(struct trace_event_raw_sys_exit *ctx)                              \
+    {                                                                                  \
+        return exit_data(ctx->ret);                                                    \
+    }
+
+DATA_PROBES(read, SC_READ, DIR_INGRESS, 1, -1)
+DATA_PROBES(write, SC_WRITE, DIR_EGRESS, 1, -1)
+DATA_PROBES(readv, SC_READV, DIR_INGRESS, 1, 2)
+DATA_PROBES(writev, SC_WRITEV, DIR_EGRESS, 1, 2)
+DATA_PROBES(recvfrom, SC_RECVFROM, DIR_INGRESS, 1, -1)
+DATA_PROBES(sendto, SC_SENDTO, DIR_EGRESS, 1, -1)
+DATA_PROBES(recvmsg, SC_RECVMSG, DIR_INGRESS, 1, -1)
+DATA_PROBES(sendmsg, SC_SENDMSG, DIR_EGRESS, 1, -1)
+DATA_PROBES(recvmmsg, SC_RECVMMSG, DIR_INGRESS, 1, 2)
+DATA_PROBES(sendmmsg, SC_SENDMMSG, DIR_EGRESS, 1, 2)
+
+/* connect/accept: remember the fd (connect) across the call to learn the role at exit. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u64);
+    __type(value, __s32);
+} connecting SEC(".maps");
+
+#define EINPROGRESS 115
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    if (!process_wanted(pid_tgid >> 32))
+        return 0;
+    __s32 fd = (__s32)ctx->args[0];
+    bpf_map_update_elem(&connecting, &pid_tgid, &fd, BPF_ANY);
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    __s32 *fdp = bpf_map_lookup_elem(&connecting, &pid_tgid);
+    if (!fdp)
+        return 0;
+    __s32 fd = *fdp;
+    bpf_map_delete_elem(&connecting, &pid_tgid);
+    if (ctx->ret != 0 && ctx->ret != -EINPROGRESS)
+        return 0;
+    struct sock *sk = socket_of_fd(fd);
+    if (sk)
+        sock_info_of(sk, ROLE_CLIENT);
+    return 0;
+}
+
+static __always_inline int exit_accept(long ret)
+{
+    if (ret < 0 || !process_wanted(bpf_get_current_pid_tgid() >> 32))
+        return 0;
+    struct sock *sk = socket_of_fd((int)ret);
+    if (sk)
+        sock_info_of(sk, ROLE_SERVER);
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int exit_accept_tp(struct trace_event_raw_sys_exit *ctx)
+{
+    return exit_accept(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+    return exit_accept(ctx->ret);
+}
+
+static __always_inline void emit_small(__u16 kind, __s32 fd, __u64 socket_id)
+{
+    struct socket_event *e = bpf_ringbuf_reserve(&events, EVENT_HEADER_BYTES, 0);
+    if (!e) {
+        count_lost();
+        return;
+    }
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    __builtin_memset(e, 0, EVENT_HEADER_BYTES);
+    e->kind = kind;
+    e->tgid = pid_tgid >> 32;
+    e->tid = (__u32)pid_tgid;
+    e->fd = fd;
+    e->socket_id = socket_id;
+    e->enter_ns = bpf_ktime_get_ns();
+    e->exit_ns = e->enter_ns;
+    bpf_get_current_comm(&e->comm, sizeof(e->comm));
+    bpf_ringbuf_submit(e, 0);
+}
+
+/* A traced socket's last close ends its id; downstream flushes the connection's state. */
+SEC("tracepoint/syscalls/sys_enter_close")
+int enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+    if (!process_wanted(bpf_get_current_pid_tgid() >> 32))
+        return 0;
+    int fd = (int)ctx->args[0];
+    struct sock *sk = socket_of_fd(fd);
+    if (!sk)
+        return 0;
+    __u64 key = (__u64)sk;
+    struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
+    if (!info)
+        return 0;
+    __u64 id = info->id;
+    bpf_map_delete_elem(&socks, &key);
+    emit_small(EVENT_CLOSE, fd, id);
+    return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int process_exec(void *ctx)
+{
+    if (!process_wanted(bpf_get_current_pid_tgid() >> 32))
+        return 0;
+    emit_small(EVENT_EXEC, -1, 0);
+    return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int process_exit(void *ctx)
+{
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    __u32 tid = (__u32)pid_tgid;
+    bpf_map_delete_elem(&threads, &tid);
+    bpf_map_delete_elem(&active, &pid_tgid);
+    if (tid == (__u32)(pid_tgid >> 32) && process_wanted(tid))
+        emit_small(EVENT_EXIT, -1, 0);
+    return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
