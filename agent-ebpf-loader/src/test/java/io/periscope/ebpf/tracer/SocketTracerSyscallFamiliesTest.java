@@ -1,0 +1,150 @@
+package io.periscope.ebpf.tracer;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Each syscall family really used by a small C program (compiled here with clang), seen by the tracer. */
+@Tag("kernel")
+class SocketTracerSyscallFamiliesTest {
+    private static final int RW_PORT = 18010;
+    private static final int VECTORED_PORT = 18011;
+    private static final int SENDTO_PORT = 18012;
+    private static final int MSG_PORT = 18013;
+    private static final int MMSG_PORT = 18014;
+
+    @TempDir
+    static Path dir;
+    private static Path helper;
+    private static SocketTracer tracer;
+
+    @BeforeAll
+    static void compileHelperAndOpenTracer() throws Exception {
+        Path source = dir.resolve("syscall_families.c");
+        try (InputStream in = SocketTracerSyscallFamiliesTest.class.getResourceAsStream("syscall_families.c")) {
+            Files.write(source, in.readAllBytes());
+        }
+        helper = dir.resolve("syscall_families");
+        Process cc = new ProcessBuilder("clang", "-O2", "-Wall", "-o", helper.toString(), source.toString())
+                .redirectErrorStream(true).start();
+        String ccOut = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(cc.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(cc.exitValue()).as("clang (needs clang and libc6-dev): " + ccOut).isZero();
+        tracer = SocketTracer.open(SocketTracerConfig.builder()
+                .ports(RW_PORT, VECTORED_PORT, SENDTO_PORT, MSG_PORT, MMSG_PORT).build());
+    }
+
+    @AfterAll
+    static void closeTracer() {
+        if (tracer != null) {
+            tracer.close();
+        }
+    }
+
+    @Test
+    void shouldCaptureReadAndWrite() throws Exception {
+        exchange("rw", RW_PORT, SocketEvent.SYSCALL_WRITE, SocketEvent.SYSCALL_READ);
+    }
+
+    @Test
+    void shouldGatherPayloadAcrossIovecsOfWritevAndReadv() throws Exception {
+        exchange("v", VECTORED_PORT, SocketEvent.SYSCALL_WRITEV, SocketEvent.SYSCALL_READV);
+    }
+
+    @Test
+    void shouldCaptureSendtoAndRecvfrom() throws Exception {
+        exchange("to", SENDTO_PORT, SocketEvent.SYSCALL_SENDTO, SocketEvent.SYSCALL_RECVFROM);
+    }
+
+    @Test
+    void shouldCaptureSendmsgAndRecvmsg() throws Exception {
+        exchange("msg", MSG_PORT, SocketEvent.SYSCALL_SENDMSG, SocketEvent.SYSCALL_RECVMSG);
+    }
+
+    @Test
+    void shouldEmitOneEventPerDatagramOfSendmmsgAndRecvmmsg() throws Exception {
+        List<CapturedEvent> events = run("mmsg", MMSG_PORT, 8);
+        String req = "REQ-mmsg-0123456789abcdefghij";
+        List<CapturedEvent> sent = events.stream()
+                .filter(e -> e.syscall() == SocketEvent.SYSCALL_SENDMMSG && e.remotePort() == MMSG_PORT)
+                .collect(Collectors.toList());
+        List<CapturedEvent> received = events.stream()
+                .filter(e -> e.syscall() == SocketEvent.SYSCALL_RECVMMSG && e.localPort() == MMSG_PORT)
+                .collect(Collectors.toList());
+        assertThat(sent).extracting(CapturedEvent::payload).containsExactly(req, "+second");
+        assertThat(received).extracting(CapturedEvent::payload).containsExactly(req, "+second");
+        assertThat(received).allSatisfy(e -> {
+            assertThat(e.l4Protocol()).isEqualTo(SocketEvent.IPPROTO_UDP);
+            assertThat(e.direction()).isEqualTo(SocketEvent.DIRECTION_INGRESS);
+            assertThat(e.tcpSeq()).isZero();
+        });
+        assertThat(sent.get(0).returnBytes()).isEqualTo(req.length());
+        assertThat(sent.get(1).returnBytes()).isEqualTo("+second".length());
+        assertThat(sent.get(0).role()).isEqualTo(SocketEvent.ROLE_CLIENT);
+    }
+
+    private void exchange(String mode, int port, int sendSyscall, int recvSyscall) throws Exception {
+        List<CapturedEvent> events = run(mode, port, 4);
+        String req = "REQ-" + mode + "-0123456789abcdefghij";
+        String rsp = "RSP-" + mode + "-klmnopqrstuvwxyz9876543210";
+
+        CapturedEvent clientSend = only(events, sendSyscall, req);
+        CapturedEvent serverRecv = only(events, recvSyscall, req);
+        CapturedEvent serverSend = only(events, sendSyscall, rsp);
+        CapturedEvent clientRecv = only(events, recvSyscall, rsp);
+
+        assertThat(clientSend.direction()).isEqualTo(SocketEvent.DIRECTION_EGRESS);
+        assertThat(clientSend.role()).isEqualTo(SocketEvent.ROLE_CLIENT);
+        assertThat(clientSend.remotePort()).isEqualTo(port);
+        assertThat(clientSend.returnBytes()).isEqualTo(req.length());
+        assertThat(serverRecv.direction()).isEqualTo(SocketEvent.DIRECTION_INGRESS);
+        assertThat(serverRecv.role()).isEqualTo(SocketEvent.ROLE_SERVER);
+        assertThat(serverRecv.localPort()).isEqualTo(port);
+        assertThat(serverRecv.remotePort()).isEqualTo(clientSend.localPort());
+        assertThat(serverRecv.socketId()).isEqualTo(serverSend.socketId()).isNotEqualTo(clientSend.socketId());
+        assertThat(serverRecv.tcpSeq()).isEqualTo(clientSend.tcpSeq());
+        assertThat(clientRecv.tcpSeq()).isEqualTo(serverSend.tcpSeq());
+        // One thread plays both ends: each read after a write opens a new trace id.
+        assertThat(serverRecv.traceId()).isNotZero();
+        assertThat(clientRecv.traceId()).isGreaterThan(serverRecv.traceId());
+        assertThat(serverSend.traceId()).isEqualTo(serverRecv.traceId());
+        assertThat(events).allSatisfy(e -> assertThat(e.comm()).isEqualTo("syscall_familie"));
+    }
+
+    private static CapturedEvent only(List<CapturedEvent> events, int syscall, String payload) {
+        List<CapturedEvent> matching = events.stream()
+                .filter(e -> e.syscall() == syscall && e.payload().equals(payload)).collect(Collectors.toList());
+        assertThat(matching).as("events with syscall %d and payload %s among %s", syscall, payload, events)
+                .hasSize(1);
+        return matching.get(0);
+    }
+
+    private List<CapturedEvent> run(String mode, int port, int expectedDataEvents)
+            throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(helper.toString(), mode, Integer.toString(port)).redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        int pid = (int) p.pid();
+        List<CapturedEvent> all = new EventCollector(tracer).until(
+                e -> e.pid() == pid && e.kind() == SocketEvent.KIND_EXIT);
+        List<CapturedEvent> mine = all.stream().filter(e -> e.pid() == pid && e.isData())
+                .collect(Collectors.toList());
+        assertThat(mine).as("data events of %s", mode).hasSize(expectedDataEvents);
+        return mine;
+    }
+}

@@ -1,0 +1,129 @@
+/*
+ * Test helper for SocketTracerSyscallFamiliesTest: exchanges one request and one response over
+ * loopback with exactly one syscall family, so the tracer's handling of each can be checked.
+ * usage: syscall_families <rw|v|to|msg|mmsg> <port>
+ * Client sends "REQ-<mode>-<padding>", server answers "RSP-<mode>-<padding>". Exit 0 on success.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static void die(const char *what) { perror(what); exit(1); }
+
+static void send_with(const char *mode, int fd, const char *msg) {
+    size_t n = strlen(msg);
+    size_t half = n / 2;
+    if (!strcmp(mode, "rw")) {
+        if (write(fd, msg, n) != (ssize_t)n) die("write");
+    } else if (!strcmp(mode, "v")) {
+        struct iovec iov[3] = {{(void *)msg, 4}, {(void *)(msg + 4), half - 4}, {(void *)(msg + half), n - half}};
+        if (writev(fd, iov, 3) != (ssize_t)n) die("writev");
+    } else if (!strcmp(mode, "to")) {
+        if (sendto(fd, msg, n, 0, NULL, 0) != (ssize_t)n) die("sendto");
+    } else if (!strcmp(mode, "msg")) {
+        struct iovec iov[2] = {{(void *)msg, half}, {(void *)(msg + half), n - half}};
+        struct msghdr mh = {0};
+        mh.msg_iov = iov;
+        mh.msg_iovlen = 2;
+        if (sendmsg(fd, &mh, 0) != (ssize_t)n) die("sendmsg");
+    } else {
+        /* two datagrams in one sendmmsg: the message, then "+second" */
+        struct iovec a = {(void *)msg, n};
+        struct iovec b = {(void *)"+second", 7};
+        struct mmsghdr mm[2];
+        memset(mm, 0, sizeof(mm));
+        mm[0].msg_hdr.msg_iov = &a;
+        mm[0].msg_hdr.msg_iovlen = 1;
+        mm[1].msg_hdr.msg_iov = &b;
+        mm[1].msg_hdr.msg_iovlen = 1;
+        if (sendmmsg(fd, mm, 2, 0) != 2) die("sendmmsg");
+    }
+}
+
+static void recv_with(const char *mode, int fd, const char *expect) {
+    char buf[256] = {0};
+    size_t n = strlen(expect);
+    ssize_t got;
+    if (!strcmp(mode, "rw")) {
+        got = read(fd, buf, sizeof(buf) - 1);
+    } else if (!strcmp(mode, "v")) {
+        struct iovec iov[2] = {{buf, 5}, {buf + 5, sizeof(buf) - 6}};
+        got = readv(fd, iov, 2);
+    } else if (!strcmp(mode, "to")) {
+        got = recvfrom(fd, buf, sizeof(buf) - 1, 0, NULL, NULL);
+    } else if (!strcmp(mode, "msg")) {
+        struct iovec iov[2] = {{buf, 3}, {buf + 3, sizeof(buf) - 4}};
+        struct msghdr mh = {0};
+        mh.msg_iov = iov;
+        mh.msg_iovlen = 2;
+        got = recvmsg(fd, &mh, 0);
+    } else {
+        char second[64] = {0};
+        struct iovec a = {buf, sizeof(buf) - 1};
+        struct iovec b = {second, sizeof(second) - 1};
+        struct mmsghdr mm[2];
+        memset(mm, 0, sizeof(mm));
+        mm[0].msg_hdr.msg_iov = &a;
+        mm[0].msg_hdr.msg_iovlen = 1;
+        mm[1].msg_hdr.msg_iov = &b;
+        mm[1].msg_hdr.msg_iovlen = 1;
+        if (recvmmsg(fd, mm, 2, MSG_WAITFORONE, NULL) != 2) die("recvmmsg");
+        got = mm[0].msg_len;
+        if (strcmp(second, "+second")) { fprintf(stderr, "second datagram: %s\n", second); exit(1); }
+    }
+    if (got != (ssize_t)n || memcmp(buf, expect, n)) {
+        fprintf(stderr, "%s: got %zd bytes '%s', want '%s'\n", mode, got, buf, expect);
+        exit(1);
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) { fprintf(stderr, "usage: %s <rw|v|to|msg|mmsg> <port>\n", argv[0]); return 2; }
+    const char *mode = argv[1];
+    int port = atoi(argv[2]);
+    int udp = !strcmp(mode, "mmsg");
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    int server, client, conn;
+    if (udp) {
+        server = socket(AF_INET, SOCK_DGRAM, 0);
+        setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(server, (struct sockaddr *)&addr, sizeof(addr))) die("bind");
+        client = socket(AF_INET, SOCK_DGRAM, 0);
+        if (connect(client, (struct sockaddr *)&addr, sizeof(addr))) die("connect");
+        struct sockaddr_in caddr;
+        socklen_t clen = sizeof(caddr);
+        getsockname(client, (struct sockaddr *)&caddr, &clen);
+        if (connect(server, (struct sockaddr *)&caddr, clen)) die("connect back");
+        conn = server;
+    } else {
+        server = socket(AF_INET, SOCK_STREAM, 0);
+        setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(server, (struct sockaddr *)&addr, sizeof(addr))) die("bind");
+        if (listen(server, 1)) die("listen");
+        client = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(client, (struct sockaddr *)&addr, sizeof(addr))) die("connect");
+        conn = accept(server, NULL, NULL);
+        if (conn < 0) die("accept");
+    }
+    char req[128], rsp[128];
+    snprintf(req, sizeof(req), "REQ-%s-0123456789abcdefghij", mode);
+    snprintf(rsp, sizeof(rsp), "RSP-%s-klmnopqrstuvwxyz9876543210", mode);
+    send_with(mode, client, req);
+    recv_with(mode, conn, req);
+    send_with(mode, conn, rsp);
+    recv_with(mode, client, rsp);
+    close(client);
+    if (conn != server) close(conn);
+    close(server);
+    return 0;
+}
