@@ -1,0 +1,157 @@
+package io.periscope.protocols;
+
+import org.agrona.DirectBuffer;
+
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/** In-place scanning of ASCII protocol text in a {@link DirectBuffer}; nothing here allocates. */
+public final class AsciiBytes {
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+    private static final long LF_MASK = 0x0A0A0A0A0A0A0A0AL;
+
+    private AsciiBytes() {
+    }
+
+    /**
+     * Index of the first '\n' in {@code [from, to)}, or -1. Reads eight bytes at a time, since
+     * header scanning is most of what an HTTP/1 or Redis parse costs.
+     */
+    public static int indexOfLf(DirectBuffer buf, int from, int to) {
+        int i = from;
+        while (i + Long.BYTES <= to) {
+            long word = buf.getLong(i, ByteOrder.LITTLE_ENDIAN) ^ LF_MASK;
+            long found = (word - ONES) & ~word & HIGHS;
+            if (found != 0) {
+                return i + (Long.numberOfTrailingZeros(found) >>> 3);
+            }
+            i += Long.BYTES;
+        }
+        for (; i < to; i++) {
+            if (buf.getByte(i) == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Index of the first {@code b} in {@code [from, to)}, or -1. */
+    public static int indexOf(DirectBuffer buf, int from, int to, byte b) {
+        for (int i = from; i < to; i++) {
+            if (buf.getByte(i) == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Whether the bytes equal {@code lower} ignoring ASCII case; {@code lower} must be lower case.
+     */
+    public static boolean equalsIgnoreCase(DirectBuffer buf, int offset, int length, byte[] lower) {
+        if (length != lower.length) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            int b = buf.getByte(offset + i);
+            if (b >= 'A' && b <= 'Z') {
+                b += 'a' - 'A';
+            }
+            if (b != lower[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether the bytes at {@code offset} start with {@code prefix} exactly. */
+    public static boolean startsWith(DirectBuffer buf, int offset, int length, byte[] prefix) {
+        if (length < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (buf.getByte(offset + i) != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Parses an unsigned decimal of up to 18 digits; -1 when empty, not a number or too long.
+     */
+    public static long parseDecimal(DirectBuffer buf, int offset, int length) {
+        if (length <= 0 || length > 18) {
+            return -1;
+        }
+        long v = 0;
+        for (int i = 0; i < length; i++) {
+            int d = buf.getByte(offset + i) - '0';
+            if (d < 0 || d > 9) {
+                return -1;
+            }
+            v = v * 10 + d;
+        }
+        return v;
+    }
+
+    /** Parses an unsigned hexadecimal of up to 15 digits; -1 when invalid. */
+    public static long parseHex(DirectBuffer buf, int offset, int length) {
+        if (length <= 0 || length > 15) {
+            return -1;
+        }
+        long v = 0;
+        for (int i = 0; i < length; i++) {
+            int d = hexDigit(buf.getByte(offset + i));
+            if (d < 0) {
+                return -1;
+            }
+            v = (v << 4) | d;
+        }
+        return v;
+    }
+
+    /** The value of a hex digit, or -1. */
+    public static int hexDigit(byte b) {
+        if (b >= '0' && b <= '9') {
+            return b - '0';
+        }
+        if (b >= 'a' && b <= 'f') {
+            return b - 'a' + 10;
+        }
+        if (b >= 'A' && b <= 'F') {
+            return b - 'A' + 10;
+        }
+        return -1;
+    }
+
+    /**
+     * Decodes {@code length} hex digits into {@code out} right-aligned (shorter ids are padded
+     * with leading zero bytes, as B3 and Jaeger allow). False when not hex or too long.
+     */
+    public static boolean decodeHexId(DirectBuffer buf, int offset, int length, byte[] out) {
+        if (length <= 0 || length > out.length * 2) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if (hexDigit(buf.getByte(offset + i)) < 0) {
+                return false;
+            }
+        }
+        Arrays.fill(out, (byte) 0);
+        int o = out.length - 1;
+        int i = offset + length - 1;
+        while (i >= offset) {
+            int lo = hexDigit(buf.getByte(i--));
+            int hi = i >= offset ? hexDigit(buf.getByte(i--)) : 0;
+            out[o--] = (byte) ((hi << 4) | lo);
+        }
+        return true;
+    }
+
+    /** Whether the byte is ASCII white space (space or tab). */
+    public static boolean isBlank(byte b) {
+        return b == ' ' || b == '\t';
+    }
+}

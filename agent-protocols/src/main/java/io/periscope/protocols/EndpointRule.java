@@ -1,0 +1,98 @@
+package io.periscope.protocols;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * Reduces a URL path to a low-cardinality, route-like endpoint: the query string goes, the first
+ * N segments stay, and segments that look like ids (all digits, a UUID, a long hex string)
+ * become {@code {id}}. {@code /api/users/12345/orders?x=1} with N=3 gives
+ * {@code /api/users/{id}}.
+ */
+public final class EndpointRule {
+    private static final byte[] ID = {'{', 'i', 'd', '}'};
+    private static final int UUID_LENGTH = 36;
+    private static final int MIN_HEX_ID_LENGTH = 16;
+
+    private final int segments;
+    private final boolean replaceIds;
+
+    public EndpointRule(int segments, boolean replaceIds) {
+        if (segments <= 0) {
+            throw new IllegalArgumentException("segments must be positive: " + segments);
+        }
+        this.segments = segments;
+        this.replaceIds = replaceIds;
+    }
+
+    /** Writes the endpoint of the path at {@code buf[offset, offset+length)} into {@code out}. */
+    public void apply(DirectBuffer buf, int offset, int length, TextField out) {
+        out.clear();
+        int end = offset + length;
+        for (int i = offset; i < end; i++) {
+            byte b = buf.getByte(i);
+            if (b == '?' || b == '#') {
+                end = i;
+                break;
+            }
+        }
+        int kept = 0;
+        int i = offset;
+        while (i < end && kept < segments) {
+            if (buf.getByte(i) == '/') {
+                i++;
+                continue;
+            }
+            int segEnd = i;
+            while (segEnd < end && buf.getByte(segEnd) != '/') {
+                segEnd++;
+            }
+            out.append((byte) '/');
+            if (replaceIds && looksLikeId(buf, i, segEnd - i)) {
+                out.append(ID, 0, ID.length);
+            } else {
+                out.append(buf, i, segEnd - i);
+            }
+            kept++;
+            i = segEnd;
+        }
+        if (out.isEmpty() && length > 0 && buf.getByte(offset) == '/') {
+            out.append((byte) '/');
+        }
+    }
+
+    /** Whether a path segment is an identifier rather than a route word. */
+    static boolean looksLikeId(DirectBuffer buf, int offset, int length) {
+        if (length == 0) {
+            return false;
+        }
+        boolean allDigits = true;
+        boolean allHex = true;
+        boolean anyDigit = false;
+        int dashes = 0;
+        for (int i = 0; i < length; i++) {
+            byte b = buf.getByte(offset + i);
+            boolean digit = b >= '0' && b <= '9';
+            boolean hexLetter = (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F');
+            anyDigit |= digit;
+            if (!digit) {
+                allDigits = false;
+            }
+            if (b == '-') {
+                dashes++;
+            } else if (!digit && !hexLetter) {
+                allHex = false;
+            }
+        }
+        if (allDigits) {
+            return true;
+        }
+        if (!allHex || !anyDigit) {
+            return false;
+        }
+        if (dashes == 4 && length == UUID_LENGTH) {
+            return buf.getByte(offset + 8) == '-' && buf.getByte(offset + 13) == '-'
+                    && buf.getByte(offset + 18) == '-' && buf.getByte(offset + 23) == '-';
+        }
+        return dashes == 0 && length >= MIN_HEX_ID_LENGTH;
+    }
+}

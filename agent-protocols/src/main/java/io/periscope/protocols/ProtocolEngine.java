@@ -1,0 +1,372 @@
+package io.periscope.protocols;
+
+import io.periscope.protocols.http1.Http1Parser;
+import io.periscope.protocols.redis.RedisParser;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * The entry point: captured bytes in, request logs out. Per connection it infers the protocol,
+ * parses messages in place, pairs requests with responses and ends unanswered requests as
+ * TIMEOUT. Every structure is bounded by {@link ProtocolConfig} and every drop is counted in
+ * {@link #counters()}.
+ *
+ * <p>Single-threaded: one engine per shard, all calls from that shard's thread (shard by socket
+ * id so a connection always meets the same engine). Steady state allocates nothing.
+ */
+public final class ProtocolEngine {
+    /** The protocols this engine can parse (GRPC is reported for HTTP/2 with a gRPC content type). */
+    public static final List<L7Protocol> SUPPORTED = List.of(
+            L7Protocol.HTTP1, L7Protocol.REDIS);
+
+    private static final int UDP = 17;
+
+    private final ProtocolConfig config;
+    private final ProtocolCounters counters = new ProtocolCounters();
+    private final EndpointRule endpointRule;
+    private final EndpointProtocolCache endpointCache;
+    private final ProtocolParser[] parsers;
+    private final ProtocolParser[] byProtocol = new ProtocolParser[L7Protocol.values().length];
+    private final Long2ObjectHashMap<Connection> connections = new Long2ObjectHashMap<>();
+    private final ArrayDeque<Connection> freeConnections = new ArrayDeque<>();
+    private final RequestLog[] freeLogs;
+    private int freeLogCount;
+    private int logsCreated;
+    private final RequestLog scratch = new RequestLog();
+
+    public ProtocolEngine(ProtocolConfig config) {
+        this.config = config;
+        endpointRule = new EndpointRule(config.endpointSegments(), config.endpointReplaceIds());
+        endpointCache = new EndpointProtocolCache(config.endpointCacheEntries(), config.endpointCacheTtlNanos());
+        ProtocolParser[] all = {new Http1Parser(), new RedisParser()};
+        int n = 0;
+        for (ProtocolParser p : all) {
+            if (config.enabled(p.protocol())) {
+                n++;
+            }
+        }
+        parsers = new ProtocolParser[n];
+        n = 0;
+        for (ProtocolParser p : all) {
+            if (config.enabled(p.protocol())) {
+                parsers[n++] = p;
+                byProtocol[p.protocol().ordinal()] = p;
+            }
+        }
+        freeLogs = new RequestLog[config.maxPendingTotal()];
+    }
+
+    public ProtocolConfig config() {
+        return config;
+    }
+
+    public ProtocolCounters counters() {
+        return counters;
+    }
+
+    /** Connections currently tracked. */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    /** Requests currently awaiting a response, over all connections. */
+    public int pendingCount() {
+        return logsCreated - freeLogCount;
+    }
+
+    /**
+     * Parses one captured message; finished request logs go to {@code sink} before it returns.
+     * The message is not kept.
+     */
+    public void onMessage(CapturedMessage msg, RequestLogSink sink) {
+        counters.message();
+        if (msg.buffer() == null) {
+            return;
+        }
+        Connection conn = connections.get(msg.socketId());
+        if (conn == null) {
+            if (connections.size() >= config.maxConnections()) {
+                counters.connectionDrop();
+                return;
+            }
+            conn = freeConnections.pollFirst();
+            if (conn == null) {
+                conn = new Connection(this, config, counters);
+            }
+            conn.reset(msg.socketId());
+            connections.put(msg.socketId(), conn);
+        }
+        conn.lastActivityNanos = msg.timestampNanos();
+        if (conn.protocol == L7Protocol.UNKNOWN) {
+            if (conn.givenUp || !identify(conn, msg)) {
+                counters.unknownMessage();
+                return;
+            }
+        }
+        boolean request = msg.direction() == conn.requestDirection;
+        parse(conn, msg, request, sink);
+    }
+
+    /**
+     * Ends requests whose protocol's timeout has passed and forgets connections idle longer than
+     * connectionIdleNanos. Call periodically (e.g. every 100 ms to 1 s) from the engine's thread.
+     */
+    public void onTimerTick(long nowNanos, RequestLogSink sink) {
+        Iterator<Connection> it = connections.values().iterator();
+        while (it.hasNext()) {
+            Connection conn = it.next();
+            boolean idle = nowNanos - conn.lastActivityNanos >= config.connectionIdleNanos();
+            if (conn.pendingCount() > 0) {
+                conn.expire(nowNanos, idle, sink, idle ? "connection idle" : null);
+            }
+            if (idle) {
+                it.remove();
+                freeConnections.addFirst(conn);
+            }
+        }
+    }
+
+    /**
+     * Forgets a connection; its unanswered requests end now as TIMEOUT with the error message
+     * "connection closed", since no response can come any more.
+     */
+    public void onConnectionClosed(long socketId, long nowNanos, RequestLogSink sink) {
+        Connection conn = connections.remove(socketId);
+        if (conn == null) {
+            return;
+        }
+        if (conn.pendingCount() > 0) {
+            conn.expire(nowNanos, true, sink, "connection closed");
+        }
+        freeConnections.addFirst(conn);
+    }
+
+    // ---- inference ----
+
+    private boolean identify(Connection conn, CapturedMessage msg) {
+        Role role = msg.role();
+        boolean udp = msg.l4Protocol() == UDP;
+        long serverKey = 0;
+        if (role != Role.UNKNOWN) {
+            serverKey = role == Role.CLIENT
+                    ? remoteKey(msg) : localKey(msg);
+            if (serverKey != 0) {
+                L7Protocol cached = endpointCache.get(serverKey, msg.timestampNanos());
+                if (cached != null && byProtocol[cached.ordinal()] != null) {
+                    conn.assign(byProtocol[cached.ordinal()]);
+                    conn.requestDirection = role == Role.CLIENT ? Direction.EGRESS : Direction.INGRESS;
+                    conn.serverKey = serverKey;
+                    return true;
+                }
+            }
+        }
+        DirectBuffer buf = msg.buffer();
+        int off = msg.offset();
+        int len = msg.capturedLength();
+        L7Protocol hinted = portHint(msg, role);
+        ProtocolParser hintParser = hinted == null ? null : byProtocol[hinted.ordinal()];
+        ProtocolParser.Inference found = ProtocolParser.Inference.NO;
+        ProtocolParser match = null;
+        if (hintParser != null) {
+            found = hintParser.infer(buf, off, len, true, udp);
+            match = hintParser;
+        }
+        for (int i = 0; i < parsers.length && found == ProtocolParser.Inference.NO; i++) {
+            if (parsers[i] != hintParser) {
+                found = parsers[i].infer(buf, off, len, false, udp);
+                match = parsers[i];
+            }
+        }
+        if (found == ProtocolParser.Inference.NO || !consistentWithRole(found, role, msg.direction())) {
+            if (++conn.inferenceTries >= config.maxInferenceAttempts()) {
+                conn.givenUp = true;
+                counters.inferenceGiveUp();
+            }
+            return false;
+        }
+        conn.assign(match);
+        counters.inference(match.protocol());
+        Direction other = msg.direction() == Direction.INGRESS ? Direction.EGRESS : Direction.INGRESS;
+        conn.requestDirection = found == ProtocolParser.Inference.REQUEST ? msg.direction() : other;
+        if (serverKey == 0) {
+            // the server is the receiver of requests
+            boolean localIsServer = conn.requestDirection == Direction.INGRESS;
+            serverKey = localIsServer ? localKey(msg) : remoteKey(msg);
+        }
+        if (serverKey != 0) {
+            endpointCache.put(serverKey, match.protocol(), msg.timestampNanos());
+        }
+        conn.serverKey = serverKey;
+        return true;
+    }
+
+    private static long localKey(CapturedMessage msg) {
+        return EndpointProtocolCache.key(msg.localAddress(), msg.ipVersion(), msg.localPort(), msg.l4Protocol());
+    }
+
+    private static long remoteKey(CapturedMessage msg) {
+        return EndpointProtocolCache.key(msg.remoteAddress(), msg.ipVersion(), msg.remotePort(), msg.l4Protocol());
+    }
+
+    private static boolean consistentWithRole(ProtocolParser.Inference found, Role role, Direction dir) {
+        if (role == Role.UNKNOWN) {
+            return true;
+        }
+        boolean requestDir = (role == Role.CLIENT) == (dir == Direction.EGRESS);
+        return (found == ProtocolParser.Inference.REQUEST) == requestDir;
+    }
+
+    private static L7Protocol portHint(CapturedMessage msg, Role role) {
+        L7Protocol p = null;
+        if (role != Role.SERVER) {
+            p = protocolOfPort(msg.remotePort());
+        }
+        if (p == null && role != Role.CLIENT) {
+            p = protocolOfPort(msg.localPort());
+        }
+        return p;
+    }
+
+    private static L7Protocol protocolOfPort(int port) {
+        switch (port) {
+            case 80:
+            case 8080:
+            case 8000:
+                return L7Protocol.HTTP1;
+            case 6379:
+                return L7Protocol.REDIS;
+            case 53:
+                return L7Protocol.DNS;
+            case 3306:
+                return L7Protocol.MYSQL;
+            case 5432:
+                return L7Protocol.POSTGRESQL;
+            default:
+                return null;
+        }
+    }
+
+    // ---- parsing with carry-over of incomplete messages ----
+
+    private void parse(Connection conn, CapturedMessage msg, boolean request, RequestLogSink sink) {
+        int dir = request ? 0 : 1;
+        ProtocolParser parser = conn.parser;
+        Object state = conn.state();
+        DirectBuffer buf = msg.buffer();
+        int off = msg.offset();
+        int len = msg.capturedLength();
+        long seq = msg.tcpSeq();
+        long nanos = msg.timestampNanos();
+        boolean fromCarry = false;
+        int carried = conn.carryLength[dir];
+        if (carried > 0) {
+            if (carried + len > config.maxCarryBytes()) {
+                counters.carryOverflow(conn.protocol);
+                conn.carryLength[dir] = 0;
+                parser.reset(state, request);
+            } else {
+                UnsafeBuffer cb = conn.carryBuffer(dir);
+                cb.putBytes(carried, buf, off, len);
+                buf = cb;
+                off = 0;
+                len = carried + len;
+                seq = conn.carrySeq[dir];
+                nanos = conn.carryNanos[dir];
+                fromCarry = true;
+            }
+        }
+        conn.beginParse(msg, sink, off, seq, nanos);
+        int used;
+        try {
+            used = parser.parse(conn, request, buf, off, len);
+        } catch (RuntimeException e) {
+            // a parser bug must not take the agent down: count it and resynchronise
+            counters.parseError(conn.protocol);
+            parser.reset(state, request);
+            used = len;
+        }
+        int rest = len - Math.max(0, Math.min(used, len));
+        if (rest == 0 || conn.udp()) {
+            conn.carryLength[dir] = 0;
+        } else if (rest > config.maxCarryBytes() || msg.trueLength() > msg.capturedLength()) {
+            // an incomplete message that is too big, or followed by bytes we never saw
+            counters.carryOverflow(conn.protocol);
+            conn.carryLength[dir] = 0;
+            parser.reset(state, request);
+        } else {
+            UnsafeBuffer cb = conn.carryBuffer(dir);
+            cb.putBytes(0, buf, off + len - rest, rest);
+            conn.carryLength[dir] = rest;
+            conn.carrySeq[dir] = seq < 0 ? -1 : (seq + len - rest) & 0xFFFF_FFFFL;
+            conn.carryNanos[dir] = fromCarry ? nanos : msg.timestampNanos();
+        }
+        if (msg.trueLength() > msg.capturedLength()) {
+            counters.truncated(conn.protocol);
+            parser.skip(conn, request, msg.trueLength() - msg.capturedLength());
+        }
+    }
+
+    // ---- record pool, shared by all connections of this engine ----
+
+    RequestLog acquire() {
+        if (freeLogCount > 0) {
+            RequestLog log = freeLogs[--freeLogCount];
+            freeLogs[freeLogCount] = null;
+            return log.clear();
+        }
+        if (logsCreated < freeLogs.length) {
+            logsCreated++;
+            return new RequestLog();
+        }
+        return null;
+    }
+
+    void release(RequestLog log) {
+        freeLogs[freeLogCount++] = log;
+    }
+
+    RequestLog scratch() {
+        return scratch;
+    }
+
+    EndpointRule endpointRule() {
+        return endpointRule;
+    }
+
+    void emit(RequestLog log, RequestLogSink sink) {
+        counters.requestLog(log.protocol());
+        try {
+            sink.onRequestLog(log);
+        } finally {
+            release(log);
+        }
+    }
+
+    void fillConnection(RequestLog log, CapturedMessage msg, L7Protocol protocol) {
+        log.protocol(protocol);
+        log.captureSource(msg.captureSource());
+        log.interfaceIndex(msg.interfaceIndex());
+        log.socketId(msg.socketId());
+        log.pid(msg.pid());
+        log.tid(msg.tid());
+        log.fd(msg.fd());
+        log.comm().copyFrom(msg.comm());
+        Role role = msg.role();
+        if (role == Role.UNKNOWN) {
+            // the side that sends requests is the client
+            role = msg.direction() == Direction.EGRESS ? Role.CLIENT : Role.SERVER;
+        }
+        log.role(role);
+        log.ipVersion(msg.ipVersion());
+        System.arraycopy(msg.localAddress(), 0, log.localAddress(), 0, 16);
+        log.localPort(msg.localPort());
+        System.arraycopy(msg.remoteAddress(), 0, log.remoteAddress(), 0, 16);
+        log.remotePort(msg.remotePort());
+        log.l4Protocol(msg.l4Protocol());
+    }
+}

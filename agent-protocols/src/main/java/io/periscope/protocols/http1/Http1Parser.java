@@ -1,0 +1,592 @@
+package io.periscope.protocols.http1;
+
+import io.periscope.protocols.AsciiBytes;
+import io.periscope.protocols.Connection;
+import io.periscope.protocols.L7Protocol;
+import io.periscope.protocols.ProtocolParser;
+import io.periscope.protocols.RequestLog;
+import io.periscope.protocols.StatusClass;
+import org.agrona.DirectBuffer;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * HTTP/1.0 and 1.1: request and status lines, the framing headers (Content-Length,
+ * Transfer-Encoding: chunked) and, unless shallow, Host, User-Agent, X-Request-ID and the trace
+ * context headers (traceparent, b3 single and multi, uber-trace-id, sw8). Bodies are skipped by
+ * counting, across as many messages as they span; pipelined requests pair in order; 1xx
+ * responses (100 Continue) do not end a request. Authorization and cookies are never read.
+ */
+public final class Http1Parser implements ProtocolParser {
+    /** Attribute holding the SkyWalking trace id, which is not a 16-byte id. */
+    public static final String SW8_TRACE_ID = "periscope.sw8.trace_id";
+
+    private static final byte[] HTTP_SLASH = bytes("HTTP/1.");
+    private static final byte[][] METHODS = {
+        bytes("GET"), bytes("POST"), bytes("PUT"), bytes("DELETE"), bytes("HEAD"), bytes("OPTIONS"),
+        bytes("PATCH"), bytes("CONNECT"), bytes("TRACE"),
+    };
+    private static final byte[] CONTENT_LENGTH = bytes("content-length");
+    private static final byte[] TRANSFER_ENCODING = bytes("transfer-encoding");
+    private static final byte[] CHUNKED = bytes("chunked");
+    private static final byte[] HOST = bytes("host");
+    private static final byte[] USER_AGENT = bytes("user-agent");
+    private static final byte[] TRACEPARENT = bytes("traceparent");
+    private static final byte[] B3 = bytes("b3");
+    private static final byte[] X_B3_TRACE_ID = bytes("x-b3-traceid");
+    private static final byte[] X_B3_SPAN_ID = bytes("x-b3-spanid");
+    private static final byte[] X_B3_SAMPLED = bytes("x-b3-sampled");
+    private static final byte[] UBER_TRACE_ID = bytes("uber-trace-id");
+    private static final byte[] SW8 = bytes("sw8");
+    private static final byte[] X_REQUEST_ID = bytes("x-request-id");
+
+    private static final int MAX_METHOD_BYTES = 8;
+    private static final int STATUS_CONTINUE_FIRST = 100;
+    private static final int STATUS_SWITCHING = 101;
+    private static final int STATUS_OK_FIRST = 200;
+    private static final int STATUS_NO_CONTENT = 204;
+    private static final int STATUS_NOT_MODIFIED = 304;
+    private static final int STATUS_CLIENT_ERROR_FIRST = 400;
+    private static final int STATUS_SERVER_ERROR_FIRST = 500;
+    private static final int STATUS_MAX = 599;
+    private static final long UNTIL_CLOSE = Long.MAX_VALUE;
+    private static final int TRACEPARENT_LENGTH = 55;
+    private static final int MAX_CHUNK_LINE_BYTES = 1024;
+
+    // trace context priority: a stronger source is not overwritten by a weaker one
+    private static final int PRIO_NONE = 0;
+    private static final int PRIO_SW8 = 1;
+    private static final int PRIO_UBER = 2;
+    private static final int PRIO_B3 = 3;
+    private static final int PRIO_TRACEPARENT = 4;
+
+    @Override
+    public L7Protocol protocol() {
+        return L7Protocol.HTTP1;
+    }
+
+    @Override
+    public Inference infer(DirectBuffer buf, int offset, int length, boolean portHint, boolean udp) {
+        if (udp) {
+            return Inference.NO;
+        }
+        if (AsciiBytes.startsWith(buf, offset, length, HTTP_SLASH) && length >= 12
+                && statusCode(buf, offset + 9, length - 9) >= 0) {
+            return Inference.RESPONSE;
+        }
+        int sp = methodEnd(buf, offset, length);
+        if (sp < 0) {
+            return Inference.NO;
+        }
+        int lf = AsciiBytes.indexOfLf(buf, offset, offset + length);
+        int lineEnd = lf < 0 ? offset + length : lf;
+        // the request line must end with HTTP/1.x when we have it all
+        if (lf >= 0) {
+            int e = lf > offset && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            if (e - offset < HTTP_SLASH.length + 1 || !AsciiBytes.startsWith(buf, e - 8, 8, HTTP_SLASH)) {
+                return Inference.NO;
+            }
+        }
+        return lineEnd > sp + 1 && buf.getByte(sp + 1) != ' ' ? Inference.REQUEST : Inference.NO;
+    }
+
+    /** State of one connection: the framing of the message in flight, per direction. */
+    static final class State {
+        /** Body bytes still to skip, per direction (0 request, 1 response). */
+        final long[] skip = new long[2];
+        final boolean[] chunked = new boolean[2];
+        /** In chunked mode: bytes of chunk data (plus its CRLF) still to skip. */
+        final long[] chunkSkip = new long[2];
+        final boolean[] trailers = new boolean[2];
+        /** The record whose body is being skipped; checked against the pending list before use. */
+        final RequestLog[] current = new RequestLog[2];
+        final long[] bodyBytes = new long[2];
+        boolean upgraded;
+    }
+
+    @Override
+    public Object newState() {
+        return new State();
+    }
+
+    @Override
+    public void reset(Object state, boolean requestSide) {
+        State s = (State) state;
+        int d = requestSide ? 0 : 1;
+        s.skip[d] = 0;
+        s.chunked[d] = false;
+        s.chunkSkip[d] = 0;
+        s.trailers[d] = false;
+        s.current[d] = null;
+        s.bodyBytes[d] = 0;
+        s.upgraded = false;
+    }
+
+    @Override
+    public void skip(Connection conn, boolean requestSide, long missingBytes) {
+        State s = (State) conn.state();
+        int d = requestSide ? 0 : 1;
+        if (s.upgraded) {
+            return;
+        }
+        if (s.skip[d] >= missingBytes && !s.chunked[d]) {
+            if (s.skip[d] != UNTIL_CLOSE) {
+                s.skip[d] -= missingBytes;
+                s.bodyBytes[d] += missingBytes;
+                if (s.skip[d] == 0) {
+                    endBody(conn, s, d);
+                }
+            }
+            return;
+        }
+        // lost our place inside a chunked body or headers: end what we can and start over
+        endBody(conn, s, d);
+        reset(s, requestSide);
+    }
+
+    @Override
+    public int parse(Connection conn, boolean requestSide, DirectBuffer buf, int offset, int length) {
+        State s = (State) conn.state();
+        if (s.upgraded) {
+            return length;
+        }
+        int d = requestSide ? 0 : 1;
+        int pos = offset;
+        int end = offset + length;
+        while (pos < end) {
+            if (s.skip[d] > 0) {
+                if (s.skip[d] == UNTIL_CLOSE) {
+                    return length;
+                }
+                long n = Math.min(s.skip[d], end - pos);
+                s.skip[d] -= n;
+                s.bodyBytes[d] += n;
+                pos += (int) n;
+                if (s.skip[d] == 0) {
+                    endBody(conn, s, d);
+                }
+                continue;
+            }
+            if (s.chunked[d]) {
+                int next = skipChunks(conn, s, d, buf, pos, end);
+                if (next < 0) {
+                    return length;
+                }
+                if (next == pos) {
+                    return pos - offset;
+                }
+                pos = next;
+                continue;
+            }
+            int next = requestSide ? parseRequestHead(conn, s, buf, pos, end)
+                    : parseResponseHead(conn, s, buf, pos, end);
+            if (next == pos) {
+                // incomplete head: keep it for the next bytes
+                return pos - offset;
+            }
+            if (next < 0) {
+                conn.parseError();
+                reset(s, requestSide);
+                return length;
+            }
+            pos = next;
+        }
+        return length;
+    }
+
+    // ---- request ----
+
+    /** Parses one request head at {@code pos}; the position after it, pos if incomplete, -1 if not HTTP. */
+    private int parseRequestHead(Connection conn, State s, DirectBuffer buf, int pos, int end) {
+        int methodEnd = methodEnd(buf, pos, end - pos);
+        if (methodEnd < 0) {
+            return end - pos < MAX_METHOD_BYTES && isUpperToken(buf, pos, end) ? pos : -1;
+        }
+        int lf = AsciiBytes.indexOfLf(buf, pos, end);
+        if (lf < 0) {
+            return pos;
+        }
+        int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+        int uriStart = methodEnd + 1;
+        int uriEnd = lineEnd - HTTP_SLASH.length - 2;
+        if (uriEnd <= uriStart || buf.getByte(uriEnd) != ' '
+                || !AsciiBytes.startsWith(buf, uriEnd + 1, 8, HTTP_SLASH)) {
+            return -1;
+        }
+        // find the end of the head before opening a record, so an incomplete head costs nothing
+        int headEnd = headEnd(buf, lf + 1, end);
+        if (headEnd == 0) {
+            return pos;
+        }
+        if (headEnd < 0) {
+            return -1;
+        }
+        RequestLog log = conn.openRequest(0, pos);
+        log.method().set(buf, pos, methodEnd - pos);
+        log.version().set(buf, uriEnd + 6, 3);
+        log.resource().set(buf, uriStart, uriEnd - uriStart);
+        conn.endpointRule().apply(buf, uriStart, uriEnd - uriStart, log.endpoint());
+        long contentLength = headers(conn, s, log, buf, lf + 1, headEnd, true);
+        int headBytes = headEnd - pos;
+        int d = 0;
+        s.bodyBytes[d] = 0;
+        s.current[d] = log;
+        if (s.chunked[d]) {
+            log.requestBytes(headBytes);
+        } else {
+            long body = Math.max(0, contentLength);
+            log.requestBytes(headBytes + body);
+            s.skip[d] = body;
+        }
+        return headEnd;
+    }
+
+    // ---- response ----
+
+    private int parseResponseHead(Connection conn, State s, DirectBuffer buf, int pos, int end) {
+        int avail = end - pos;
+        if (avail < 12) {
+            return isPrefixOf(buf, pos, avail, HTTP_SLASH) ? pos : -1;
+        }
+        if (!AsciiBytes.startsWith(buf, pos, avail, HTTP_SLASH)) {
+            return -1;
+        }
+        int status = statusCode(buf, pos + 9, avail - 9);
+        if (status < 0) {
+            return -1;
+        }
+        int lf = AsciiBytes.indexOfLf(buf, pos, end);
+        if (lf < 0) {
+            return pos;
+        }
+        int headEnd = headEnd(buf, lf + 1, end);
+        if (headEnd == 0) {
+            return pos;
+        }
+        if (headEnd < 0) {
+            return -1;
+        }
+        boolean informational = status >= STATUS_CONTINUE_FIRST && status < STATUS_OK_FIRST
+                && status != STATUS_SWITCHING;
+        if (informational) {
+            // 100 Continue and friends: not the answer yet
+            return headEnd;
+        }
+        RequestLog log = conn.respondFirst(pos);
+        RequestLog target = log == null ? conn.scratchRecord() : log;
+        int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+        target.statusCode(status);
+        target.statusClass(statusClass(status));
+        if (status >= STATUS_CLIENT_ERROR_FIRST && !conn.shallow() && lineEnd > pos + 13) {
+            target.errorMessage().set(buf, pos + 13, lineEnd - pos - 13);
+        }
+        long contentLength = headers(conn, s, target, buf, lf + 1, headEnd, false);
+        int d = 1;
+        int headBytes = headEnd - pos;
+        boolean noBody = status == STATUS_NO_CONTENT || status == STATUS_NOT_MODIFIED
+                || (log != null && (log.method().contentEquals("HEAD") || log.method().contentEquals("CONNECT")
+                && status < STATUS_CLIENT_ERROR_FIRST));
+        s.bodyBytes[d] = 0;
+        s.current[d] = log;
+        if (status == STATUS_SWITCHING) {
+            s.upgraded = true;
+            noBody = true;
+        }
+        if (noBody) {
+            s.chunked[d] = false;
+            target.responseBytes(headBytes);
+            finish(conn, log);
+        } else if (s.chunked[d]) {
+            target.responseBytes(headBytes);
+        } else if (contentLength >= 0) {
+            target.responseBytes(headBytes + contentLength);
+            s.skip[d] = contentLength;
+            if (contentLength == 0) {
+                finish(conn, log);
+            }
+        } else {
+            // delimited by the connection's close: report now, swallow the rest
+            target.responseBytes(-1);
+            s.skip[d] = UNTIL_CLOSE;
+            finish(conn, log);
+        }
+        return headEnd;
+    }
+
+    private static void finish(Connection conn, RequestLog log) {
+        if (log != null) {
+            conn.complete(log);
+        }
+    }
+
+    private static void endBody(Connection conn, State s, int d) {
+        RequestLog log = s.current[d];
+        s.current[d] = null;
+        if (log == null || !conn.isPending(log)) {
+            return;
+        }
+        if (d == 0) {
+            if (s.chunked[d]) {
+                log.requestBytes(log.requestBytes() + s.bodyBytes[d]);
+            }
+        } else {
+            if (s.chunked[d]) {
+                log.responseBytes(log.responseBytes() + s.bodyBytes[d]);
+            }
+            conn.complete(log);
+        }
+    }
+
+    // ---- chunked bodies ----
+
+    /** Skips chunks; the position reached, pos when a size line is incomplete, -1 on garbage. */
+    private int skipChunks(Connection conn, State s, int d, DirectBuffer buf, int pos, int end) {
+        while (pos < end) {
+            if (s.chunkSkip[d] > 0) {
+                long n = Math.min(s.chunkSkip[d], end - pos);
+                s.chunkSkip[d] -= n;
+                s.bodyBytes[d] += n;
+                pos += (int) n;
+                continue;
+            }
+            int lf = AsciiBytes.indexOfLf(buf, pos, Math.min(end, pos + MAX_CHUNK_LINE_BYTES));
+            if (lf < 0) {
+                if (end - pos >= MAX_CHUNK_LINE_BYTES) {
+                    conn.parseError();
+                    reset(s, d == 0);
+                    return -1;
+                }
+                return pos;
+            }
+            int lineBytes = lf + 1 - pos;
+            s.bodyBytes[d] += lineBytes;
+            if (s.trailers[d]) {
+                pos = lf + 1;
+                if (lineBytes <= 2) {
+                    // the empty line after the last chunk (and its trailers)
+                    endBody(conn, s, d);
+                    s.chunked[d] = false;
+                    s.trailers[d] = false;
+                    return pos;
+                }
+                continue;
+            }
+            int sizeEnd = pos;
+            while (sizeEnd < lf && AsciiBytes.hexDigit(buf.getByte(sizeEnd)) >= 0) {
+                sizeEnd++;
+            }
+            long size = AsciiBytes.parseHex(buf, pos, sizeEnd - pos);
+            if (size < 0) {
+                if (lineBytes <= 2) {
+                    // CRLF ending the previous chunk's data
+                    pos = lf + 1;
+                    continue;
+                }
+                conn.parseError();
+                reset(s, d == 0);
+                return -1;
+            }
+            pos = lf + 1;
+            if (size == 0) {
+                s.trailers[d] = true;
+            } else {
+                s.chunkSkip[d] = size + 2;
+            }
+        }
+        return pos;
+    }
+
+    // ---- headers ----
+
+    /**
+     * Offset just past the empty line ending the head that starts at {@code pos}; 0 when the head
+     * is incomplete; -1 when a line is not a header.
+     */
+    private static int headEnd(DirectBuffer buf, int pos, int end) {
+        while (pos < end) {
+            int lf = AsciiBytes.indexOfLf(buf, pos, end);
+            if (lf < 0) {
+                return 0;
+            }
+            int lineLen = lf - pos;
+            if (lineLen == 0 || (lineLen == 1 && buf.getByte(pos) == '\r')) {
+                return lf + 1;
+            }
+            pos = lf + 1;
+        }
+        return 0;
+    }
+
+    /** Reads the headers in {@code [pos, headEnd)} into {@code log}; returns Content-Length or -1. */
+    private long headers(Connection conn, State s, RequestLog log, DirectBuffer buf, int pos, int headEnd,
+            boolean request) {
+        long contentLength = -1;
+        int d = request ? 0 : 1;
+        s.chunked[d] = false;
+        s.trailers[d] = false;
+        s.chunkSkip[d] = 0;
+        boolean shallow = conn.shallow();
+        int tracePrio = PRIO_NONE;
+        while (pos < headEnd) {
+            int lf = AsciiBytes.indexOfLf(buf, pos, headEnd);
+            if (lf < 0) {
+                break;
+            }
+            int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            int colon = AsciiBytes.indexOf(buf, pos, lineEnd, (byte) ':');
+            if (colon > pos) {
+                int nameLen = colon - pos;
+                int v = colon + 1;
+                while (v < lineEnd && AsciiBytes.isBlank(buf.getByte(v))) {
+                    v++;
+                }
+                int ve = lineEnd;
+                while (ve > v && AsciiBytes.isBlank(buf.getByte(ve - 1))) {
+                    ve--;
+                }
+                int vlen = ve - v;
+                byte first = lower(buf.getByte(pos));
+                if (first == 'c' && AsciiBytes.equalsIgnoreCase(buf, pos, nameLen, CONTENT_LENGTH)) {
+                    contentLength = AsciiBytes.parseDecimal(buf, v, vlen);
+                } else if (first == 't' && AsciiBytes.equalsIgnoreCase(buf, pos, nameLen, TRANSFER_ENCODING)) {
+                    s.chunked[d] = vlen >= CHUNKED.length
+                            && AsciiBytes.equalsIgnoreCase(buf, ve - CHUNKED.length, CHUNKED.length, CHUNKED);
+                } else if (!shallow) {
+                    tracePrio = header(log, buf, pos, nameLen, first, v, vlen, request, tracePrio);
+                }
+            }
+            pos = lf + 1;
+        }
+        return s.chunked[d] ? -1 : contentLength;
+    }
+
+    private static int header(RequestLog log, DirectBuffer buf, int name, int nameLen, byte first, int v, int vlen,
+            boolean request, int tracePrio) {
+        if (!request) {
+            return tracePrio;
+        }
+        switch (first) {
+            case 'h':
+                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, HOST)) {
+                    log.host().set(buf, v, vlen);
+                }
+                break;
+            case 'u':
+                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, USER_AGENT)) {
+                    log.userAgent().set(buf, v, vlen);
+                } else if (tracePrio < PRIO_UBER && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, UBER_TRACE_ID)
+                        && TraceContext.uber(log, buf, v, vlen)) {
+                    return PRIO_UBER;
+                }
+                break;
+            case 't':
+                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, TRACEPARENT) && vlen >= TRACEPARENT_LENGTH
+                        && TraceContext.traceparent(log, buf, v, vlen)) {
+                    return PRIO_TRACEPARENT;
+                }
+                break;
+            case 'b':
+                if (tracePrio < PRIO_B3 && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, B3)
+                        && TraceContext.b3Single(log, buf, v, vlen)) {
+                    return PRIO_B3;
+                }
+                break;
+            case 's':
+                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, SW8)) {
+                    TraceContext.sw8(log, buf, v, vlen, SW8_TRACE_ID);
+                    return Math.max(tracePrio, PRIO_SW8);
+                }
+                break;
+            case 'x':
+                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, X_REQUEST_ID)) {
+                    log.requestId().set(buf, v, vlen);
+                } else if (tracePrio <= PRIO_B3 && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, X_B3_TRACE_ID)) {
+                    if (AsciiBytes.decodeHexId(buf, v, vlen, log.traceId())) {
+                        log.hasTraceContext(true);
+                        return PRIO_B3;
+                    }
+                } else if (tracePrio <= PRIO_B3 && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, X_B3_SPAN_ID)) {
+                    AsciiBytes.decodeHexId(buf, v, vlen, log.parentSpanId());
+                } else if (tracePrio <= PRIO_B3 && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, X_B3_SAMPLED)) {
+                    log.sampled(vlen == 1 && buf.getByte(v) == '1');
+                }
+                break;
+            default:
+                break;
+        }
+        return tracePrio;
+    }
+
+    // ---- small helpers ----
+
+    /** End of a known method followed by a space, or -1. */
+    private static int methodEnd(DirectBuffer buf, int offset, int length) {
+        int n = Math.min(length, MAX_METHOD_BYTES + 1);
+        int sp = -1;
+        for (int i = 0; i < n; i++) {
+            if (buf.getByte(offset + i) == ' ') {
+                sp = i;
+                break;
+            }
+        }
+        if (sp <= 0) {
+            return -1;
+        }
+        for (byte[] m : METHODS) {
+            if (m.length == sp && AsciiBytes.startsWith(buf, offset, length, m)) {
+                return offset + sp;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean isUpperToken(DirectBuffer buf, int pos, int end) {
+        for (int i = pos; i < end; i++) {
+            byte b = buf.getByte(i);
+            if (b < 'A' || b > 'Z') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isPrefixOf(DirectBuffer buf, int pos, int avail, byte[] prefix) {
+        int n = Math.min(avail, prefix.length);
+        for (int i = 0; i < n; i++) {
+            if (buf.getByte(pos + i) != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The three-digit status at {@code offset} (after "HTTP/1.x "), or -1. */
+    private static int statusCode(DirectBuffer buf, int offset, int length) {
+        if (length < 3 || buf.getByte(offset - 1) != ' ') {
+            return -1;
+        }
+        long code = AsciiBytes.parseDecimal(buf, offset, 3);
+        if (code < STATUS_CONTINUE_FIRST || code > STATUS_MAX) {
+            return -1;
+        }
+        return length == 3 || buf.getByte(offset + 3) == ' ' || buf.getByte(offset + 3) == '\r' ? (int) code : -1;
+    }
+
+    static StatusClass statusClass(int status) {
+        if (status >= STATUS_SERVER_ERROR_FIRST) {
+            return StatusClass.SERVER_ERROR;
+        }
+        if (status >= STATUS_CLIENT_ERROR_FIRST) {
+            return StatusClass.CLIENT_ERROR;
+        }
+        return StatusClass.OK;
+    }
+
+    private static byte lower(byte b) {
+        return b >= 'A' && b <= 'Z' ? (byte) (b + ('a' - 'A')) : b;
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+}
