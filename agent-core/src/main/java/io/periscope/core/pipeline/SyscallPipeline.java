@@ -1,0 +1,202 @@
+package io.periscope.core.pipeline;
+
+import com.lmax.disruptor.BusySpinWaitStrategy;
+import com.lmax.disruptor.InsufficientCapacityException;
+import com.lmax.disruptor.LiteTimeoutBlockingWaitStrategy;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.TimeoutException;
+import com.lmax.disruptor.WaitStrategy;
+import com.lmax.disruptor.YieldingWaitStrategy;
+import com.lmax.disruptor.dsl.Disruptor;
+import com.lmax.disruptor.dsl.ProducerType;
+import io.periscope.ebpf.tracer.SocketEventHandler;
+import io.periscope.ebpf.tracer.SocketTracer;
+import io.periscope.protocols.ProtocolEngine;
+import io.periscope.protocols.RequestLogSink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
+import java.util.function.Supplier;
+
+/**
+ * eBPF socket events to request logs: one poller thread copies each ring buffer record into a
+ * pre-allocated Disruptor slot (never blocking the kernel side: when the Disruptor is full the
+ * event is dropped and counted), and {@code shards} parse threads each run a
+ * {@link ProtocolEngine} for the connections hashed to them.
+ */
+public final class SyscallPipeline implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SyscallPipeline.class);
+    private static final int AWAIT_MILLIS = 100;
+
+    private final SocketTracer tracer;
+    private final Settings settings;
+    private final Disruptor<SyscallEventSlot> disruptor;
+    private final ParseShard[] shards;
+    private final Thread poller;
+    private final AtomicLong eventsIn = new AtomicLong();
+    private final AtomicLong droppedRingFull = new AtomicLong();
+    private final AtomicLong malformed = new AtomicLong();
+    private volatile boolean running;
+    private RingBuffer<SyscallEventSlot> ring;
+
+    /** Pipeline sizes and strategies; see {@code deploy/agent.yaml} (pipeline.*). */
+    public record Settings(int ringSlots, int payloadCapBytes, int shards, int pollBatch, String waitStrategy,
+            long tickIntervalNanos) {
+        public Settings {
+            if (Integer.bitCount(ringSlots) != 1) {
+                throw new IllegalArgumentException("pipeline ring slots must be a power of two: " + ringSlots);
+            }
+            if (shards < 1) {
+                throw new IllegalArgumentException("pipeline shards must be >= 1: " + shards);
+            }
+        }
+
+        /** 64K slots, 1 KiB payload, one shard per spare core, 100 ms ticks. */
+        public static Settings defaults() {
+            return new Settings(1 << 16, 1024, 1, 256, "blocking", TimeUnit.MILLISECONDS.toNanos(100));
+        }
+    }
+
+    /**
+     * @param sink receives request logs from every shard's thread: must be thread-safe and must
+     *             not block (the OTLP sender's queues are)
+     */
+    public SyscallPipeline(SocketTracer tracer, Settings settings, Supplier<ProtocolEngine> engines,
+            RequestLogSink sink, IntConsumer onExec, IntConsumer onExit) {
+        this.tracer = tracer;
+        this.settings = settings;
+        AtomicInteger threadNumber = new AtomicInteger();
+        disruptor = new Disruptor<>(() -> new SyscallEventSlot(settings.payloadCapBytes()), settings.ringSlots(),
+                r -> {
+                    Thread t = new Thread(r, "periscope-parse-" + threadNumber.getAndIncrement());
+                    t.setDaemon(true);
+                    return t;
+                },
+                ProducerType.SINGLE, waitStrategy(settings.waitStrategy()));
+        shards = new ParseShard[settings.shards()];
+        for (int i = 0; i < shards.length; i++) {
+            shards[i] = new ParseShard(i, shards.length, engines.get(), sink, settings.tickIntervalNanos(),
+                    onExec, onExit);
+        }
+        disruptor.handleEventsWith(shards);
+        poller = new Thread(this::pollLoop, "periscope-ebpf-poller");
+        poller.setDaemon(true);
+    }
+
+    static WaitStrategy waitStrategy(String name) {
+        switch (name) {
+            case "blocking":
+                return new LiteTimeoutBlockingWaitStrategy(AWAIT_MILLIS, TimeUnit.MILLISECONDS);
+            case "yielding":
+                return new YieldingWaitStrategy();
+            case "busy-spin":
+                return new BusySpinWaitStrategy();
+            default:
+                throw new IllegalArgumentException("unknown pipeline wait strategy '" + name
+                        + "'; use blocking, yielding or busy-spin");
+        }
+    }
+
+    /** Starts the parse threads and the poller. */
+    public void start() {
+        ring = disruptor.start();
+        running = true;
+        poller.start();
+    }
+
+    private void pollLoop() {
+        RingBuffer<SyscallEventSlot> target = ring;
+        SocketEventHandler copier = event -> {
+            long sequence;
+            try {
+                sequence = target.tryNext();
+            } catch (InsufficientCapacityException e) {
+                droppedRingFull.lazySet(droppedRingFull.get() + 1);
+                return;
+            }
+            try {
+                if (!target.get(sequence).copyFrom(event)) {
+                    malformed.lazySet(malformed.get() + 1);
+                }
+            } finally {
+                target.publish(sequence);
+            }
+        };
+        try {
+            while (running) {
+                int n = tracer.poll(copier, settings.pollBatch());
+                if (n > 0) {
+                    eventsIn.lazySet(eventsIn.get() + n);
+                } else {
+                    tracer.await(AWAIT_MILLIS);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.error("eBPF poller stopped: {}", e.toString(), e);
+        }
+    }
+
+    /** Records read from the kernel ring. */
+    public long eventsIn() {
+        return eventsIn.get();
+    }
+
+    /** Events dropped because every parse slot was full. */
+    public long droppedRingFull() {
+        return droppedRingFull.get();
+    }
+
+    /** Records whose header did not fit their length (never expected). */
+    public long malformed() {
+        return malformed.get() + tracer.malformedEvents();
+    }
+
+    /** Events the kernel could not queue because its ring was full. */
+    public long lostInKernel() {
+        return tracer.lostEvents();
+    }
+
+    /** The engines of each shard, for counters. */
+    public ProtocolEngine engine(int shard) {
+        return shards[shard].engine();
+    }
+
+    public int shardCount() {
+        return shards.length;
+    }
+
+    /**
+     * Stops polling, lets the shards finish what is already in the ring (up to
+     * {@code drainMillis}), and halts them. The tracer is the caller's to close.
+     *
+     * @return true if the ring drained in time
+     */
+    public boolean stop(long drainMillis) {
+        running = false;
+        try {
+            poller.join(drainMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (ring == null) {
+            return true;
+        }
+        try {
+            disruptor.shutdown(drainMillis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            LOG.warn("parse shards did not drain within {} ms; halting with events still queued", drainMillis);
+            disruptor.halt();
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        stop(1_000);
+    }
+}
