@@ -77,6 +77,12 @@ public final class LibBpf {
     @Symbol("libbpf_set_print")
     static native Pointer libbpfSetPrint(PrintFn fn);
 
+    @Symbol("libbpf_major_version")
+    public static native int libbpfMajorVersion();
+
+    @Symbol("libbpf_minor_version")
+    public static native int libbpfMinorVersion();
+
     /** Number of possible CPUs (size of per-CPU map values), or -errno. */
     @Symbol("libbpf_num_possible_cpus")
     public static native int libbpfNumPossibleCpus();
