@@ -13,7 +13,7 @@ import io.periscope.ebpf.tracer.SocketTracerConfig;
  */
 public final class TracerRunner {
     private static final int POLL_LIMIT = 4096;
-    private static final int WAIT_MILLIS = 100;
+    private static final int WAIT_MILLIS = 10;
 
     private TracerRunner() {
     }
