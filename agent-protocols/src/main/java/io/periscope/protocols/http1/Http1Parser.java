@@ -101,6 +101,8 @@ public final class Http1Parser implements ProtocolParser {
         /** The record whose body is being skipped; checked against the pending list before use. */
         final RequestLog[] current = new RequestLog[2];
         final long[] bodyBytes = new long[2];
+        /** Content-Length of the head just parsed; -1 none. */
+        long contentLength;
         boolean upgraded;
     }
 
@@ -213,20 +215,17 @@ public final class Http1Parser implements ProtocolParser {
                 || !AsciiBytes.startsWith(buf, uriEnd + 1, 8, HTTP_SLASH)) {
             return -1;
         }
-        // find the end of the head before opening a record, so an incomplete head costs nothing
-        int headEnd = headEnd(buf, lf + 1, end);
-        if (headEnd == 0) {
-            return pos;
-        }
-        if (headEnd < 0) {
-            return -1;
-        }
         RequestLog log = conn.openRequest(0, pos);
+        int headEnd = headers(conn, s, log, buf, lf + 1, end, true);
+        if (headEnd <= 0) {
+            // incomplete (0) or garbage (-1): forget the record, the head is parsed again later
+            conn.discard(log);
+            return headEnd == 0 ? pos : -1;
+        }
         log.method().set(buf, pos, methodEnd - pos);
         log.version().set(buf, uriEnd + 6, 3);
         log.resource().set(buf, uriStart, uriEnd - uriStart);
         conn.endpointRule().apply(buf, uriStart, uriEnd - uriStart, log.endpoint());
-        long contentLength = headers(conn, s, log, buf, lf + 1, headEnd, true);
         int headBytes = headEnd - pos;
         int d = 0;
         s.bodyBytes[d] = 0;
@@ -234,7 +233,7 @@ public final class Http1Parser implements ProtocolParser {
         if (s.chunked[d]) {
             log.requestBytes(headBytes);
         } else {
-            long body = Math.max(0, contentLength);
+            long body = Math.max(0, s.contentLength);
             log.requestBytes(headBytes + body);
             s.skip[d] = body;
         }
@@ -259,28 +258,24 @@ public final class Http1Parser implements ProtocolParser {
         if (lf < 0) {
             return pos;
         }
-        int headEnd = headEnd(buf, lf + 1, end);
-        if (headEnd == 0) {
-            return pos;
-        }
-        if (headEnd < 0) {
-            return -1;
-        }
         boolean informational = status >= STATUS_CONTINUE_FIRST && status < STATUS_OK_FIRST
                 && status != STATUS_SWITCHING;
+        RequestLog log = informational ? null : conn.respondFirst(pos);
+        RequestLog target = log == null ? conn.scratchRecord() : log;
+        int headEnd = headers(conn, s, target, buf, lf + 1, end, false);
+        if (headEnd <= 0) {
+            return headEnd == 0 ? pos : -1;
+        }
         if (informational) {
             // 100 Continue and friends: not the answer yet
             return headEnd;
         }
-        RequestLog log = conn.respondFirst(pos);
-        RequestLog target = log == null ? conn.scratchRecord() : log;
         int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
         target.statusCode(status);
         target.statusClass(statusClass(status));
         if (status >= STATUS_CLIENT_ERROR_FIRST && !conn.shallow() && lineEnd > pos + 13) {
             target.errorMessage().set(buf, pos + 13, lineEnd - pos - 13);
         }
-        long contentLength = headers(conn, s, target, buf, lf + 1, headEnd, false);
         int d = 1;
         int headBytes = headEnd - pos;
         boolean noBody = status == STATUS_NO_CONTENT || status == STATUS_NOT_MODIFIED
@@ -292,6 +287,7 @@ public final class Http1Parser implements ProtocolParser {
             s.upgraded = true;
             noBody = true;
         }
+        long contentLength = s.contentLength;
         if (noBody) {
             s.chunked[d] = false;
             target.responseBytes(headBytes);
@@ -399,116 +395,148 @@ public final class Http1Parser implements ProtocolParser {
     // ---- headers ----
 
     /**
-     * Offset just past the empty line ending the head that starts at {@code pos}; 0 when the head
-     * is incomplete; -1 when a line is not a header.
+     * Reads the header lines from {@code pos} into {@code log} and the framing into the state
+     * ({@link State#contentLength}, chunked). Returns the offset just past the empty line that
+     * ends the head, 0 when the head is incomplete, -1 when a line is not a header line.
      */
-    private static int headEnd(DirectBuffer buf, int pos, int end) {
+    private int headers(Connection conn, State s, RequestLog log, DirectBuffer buf, int pos, int end,
+            boolean request) {
+        int d = request ? 0 : 1;
+        s.contentLength = -1;
+        s.chunked[d] = false;
+        s.trailers[d] = false;
+        s.chunkSkip[d] = 0;
+        boolean full = !conn.shallow() && request;
+        int tracePrio = PRIO_NONE;
         while (pos < end) {
+            byte first = buf.getByte(pos);
+            if (first == '\n') {
+                return pos + 1;
+            }
+            if (first == '\r') {
+                if (pos + 1 >= end) {
+                    return 0;
+                }
+                return buf.getByte(pos + 1) == '\n' ? pos + 2 : -1;
+            }
             int lf = AsciiBytes.indexOfLf(buf, pos, end);
             if (lf < 0) {
                 return 0;
             }
-            int lineLen = lf - pos;
-            if (lineLen == 0 || (lineLen == 1 && buf.getByte(pos) == '\r')) {
-                return lf + 1;
+            int lineEnd = buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            int lineLen = lineEnd - pos;
+            switch (first | 0x20) {
+                case 'c':
+                    if (isName(buf, pos, lineLen, CONTENT_LENGTH)) {
+                        int v = valueStart(buf, pos + CONTENT_LENGTH.length + 1, lineEnd);
+                        s.contentLength = AsciiBytes.parseDecimal(buf, v, valueEnd(buf, v, lineEnd) - v);
+                    }
+                    break;
+                case 't':
+                    if (isName(buf, pos, lineLen, TRANSFER_ENCODING)) {
+                        int ve = valueEnd(buf, pos, lineEnd);
+                        s.chunked[d] = ve - pos > TRANSFER_ENCODING.length + CHUNKED.length
+                                && AsciiBytes.equalsIgnoreCase(buf, ve - CHUNKED.length, CHUNKED.length, CHUNKED);
+                    } else if (full && tracePrio < PRIO_TRACEPARENT && isName(buf, pos, lineLen, TRACEPARENT)) {
+                        int v = valueStart(buf, pos + TRACEPARENT.length + 1, lineEnd);
+                        if (lineEnd - v >= TRACEPARENT_LENGTH && TraceContext.traceparent(log, buf, v, lineEnd - v)) {
+                            tracePrio = PRIO_TRACEPARENT;
+                        }
+                    }
+                    break;
+                default:
+                    if (full) {
+                        tracePrio = header(log, buf, pos, lineEnd, first | 0x20, tracePrio);
+                    }
+                    break;
             }
             pos = lf + 1;
         }
         return 0;
     }
 
-    /** Reads the headers in {@code [pos, headEnd)} into {@code log}; returns Content-Length or -1. */
-    private long headers(Connection conn, State s, RequestLog log, DirectBuffer buf, int pos, int headEnd,
-            boolean request) {
-        long contentLength = -1;
-        int d = request ? 0 : 1;
-        s.chunked[d] = false;
-        s.trailers[d] = false;
-        s.chunkSkip[d] = 0;
-        boolean shallow = conn.shallow();
-        int tracePrio = PRIO_NONE;
-        while (pos < headEnd) {
-            int lf = AsciiBytes.indexOfLf(buf, pos, headEnd);
-            if (lf < 0) {
-                break;
-            }
-            int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-            int colon = AsciiBytes.indexOf(buf, pos, lineEnd, (byte) ':');
-            if (colon > pos) {
-                int nameLen = colon - pos;
-                int v = colon + 1;
-                while (v < lineEnd && AsciiBytes.isBlank(buf.getByte(v))) {
-                    v++;
-                }
-                int ve = lineEnd;
-                while (ve > v && AsciiBytes.isBlank(buf.getByte(ve - 1))) {
-                    ve--;
-                }
-                int vlen = ve - v;
-                byte first = lower(buf.getByte(pos));
-                if (first == 'c' && AsciiBytes.equalsIgnoreCase(buf, pos, nameLen, CONTENT_LENGTH)) {
-                    contentLength = AsciiBytes.parseDecimal(buf, v, vlen);
-                } else if (first == 't' && AsciiBytes.equalsIgnoreCase(buf, pos, nameLen, TRANSFER_ENCODING)) {
-                    s.chunked[d] = vlen >= CHUNKED.length
-                            && AsciiBytes.equalsIgnoreCase(buf, ve - CHUNKED.length, CHUNKED.length, CHUNKED);
-                } else if (!shallow) {
-                    tracePrio = header(log, buf, pos, nameLen, first, v, vlen, request, tracePrio);
-                }
-            }
-            pos = lf + 1;
+    /** Whether the line starts with header name {@code lower} followed by a colon. */
+    private static boolean isName(DirectBuffer buf, int pos, int lineLen, byte[] lower) {
+        int n = lower.length;
+        if (lineLen <= n || buf.getByte(pos + n) != ':') {
+            return false;
         }
-        return s.chunked[d] ? -1 : contentLength;
+        for (int i = 0; i < n; i++) {
+            // header names here are letters, digits and '-', for which | 0x20 lower-cases
+            if ((buf.getByte(pos + i) | 0x20) != lower[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
-    private static int header(RequestLog log, DirectBuffer buf, int name, int nameLen, byte first, int v, int vlen,
-            boolean request, int tracePrio) {
-        if (!request) {
-            return tracePrio;
+    private static int valueStart(DirectBuffer buf, int v, int lineEnd) {
+        while (v < lineEnd && AsciiBytes.isBlank(buf.getByte(v))) {
+            v++;
         }
+        return v;
+    }
+
+    private static int valueEnd(DirectBuffer buf, int v, int lineEnd) {
+        int ve = lineEnd;
+        while (ve > v && AsciiBytes.isBlank(buf.getByte(ve - 1))) {
+            ve--;
+        }
+        return ve;
+    }
+
+    /** The non-framing headers of a request, in full mode. */
+    private static int header(RequestLog log, DirectBuffer buf, int pos, int lineEnd, int first, int tracePrio) {
+        int lineLen = lineEnd - pos;
         switch (first) {
             case 'h':
-                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, HOST)) {
-                    log.host().set(buf, v, vlen);
+                if (isName(buf, pos, lineLen, HOST)) {
+                    int v = valueStart(buf, pos + HOST.length + 1, lineEnd);
+                    log.host().set(buf, v, valueEnd(buf, v, lineEnd) - v);
                 }
                 break;
             case 'u':
-                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, USER_AGENT)) {
-                    log.userAgent().set(buf, v, vlen);
-                } else if (tracePrio < PRIO_UBER && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, UBER_TRACE_ID)
-                        && TraceContext.uber(log, buf, v, vlen)) {
-                    return PRIO_UBER;
-                }
-                break;
-            case 't':
-                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, TRACEPARENT) && vlen >= TRACEPARENT_LENGTH
-                        && TraceContext.traceparent(log, buf, v, vlen)) {
-                    return PRIO_TRACEPARENT;
+                if (isName(buf, pos, lineLen, USER_AGENT)) {
+                    int v = valueStart(buf, pos + USER_AGENT.length + 1, lineEnd);
+                    log.userAgent().set(buf, v, valueEnd(buf, v, lineEnd) - v);
+                } else if (tracePrio < PRIO_UBER && isName(buf, pos, lineLen, UBER_TRACE_ID)) {
+                    int v = valueStart(buf, pos + UBER_TRACE_ID.length + 1, lineEnd);
+                    if (TraceContext.uber(log, buf, v, valueEnd(buf, v, lineEnd) - v)) {
+                        return PRIO_UBER;
+                    }
                 }
                 break;
             case 'b':
-                if (tracePrio < PRIO_B3 && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, B3)
-                        && TraceContext.b3Single(log, buf, v, vlen)) {
-                    return PRIO_B3;
+                if (tracePrio < PRIO_B3 && isName(buf, pos, lineLen, B3)) {
+                    int v = valueStart(buf, pos + B3.length + 1, lineEnd);
+                    if (TraceContext.b3Single(log, buf, v, valueEnd(buf, v, lineEnd) - v)) {
+                        return PRIO_B3;
+                    }
                 }
                 break;
             case 's':
-                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, SW8)) {
-                    TraceContext.sw8(log, buf, v, vlen, SW8_TRACE_ID);
+                if (isName(buf, pos, lineLen, SW8)) {
+                    int v = valueStart(buf, pos + SW8.length + 1, lineEnd);
+                    TraceContext.sw8(log, buf, v, valueEnd(buf, v, lineEnd) - v, SW8_TRACE_ID);
                     return Math.max(tracePrio, PRIO_SW8);
                 }
                 break;
             case 'x':
-                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, X_REQUEST_ID)) {
-                    log.requestId().set(buf, v, vlen);
-                } else if (tracePrio <= PRIO_B3 && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, X_B3_TRACE_ID)) {
-                    if (AsciiBytes.decodeHexId(buf, v, vlen, log.traceId())) {
+                if (isName(buf, pos, lineLen, X_REQUEST_ID)) {
+                    int v = valueStart(buf, pos + X_REQUEST_ID.length + 1, lineEnd);
+                    log.requestId().set(buf, v, valueEnd(buf, v, lineEnd) - v);
+                } else if (tracePrio <= PRIO_B3 && isName(buf, pos, lineLen, X_B3_TRACE_ID)) {
+                    int v = valueStart(buf, pos + X_B3_TRACE_ID.length + 1, lineEnd);
+                    if (AsciiBytes.decodeHexId(buf, v, valueEnd(buf, v, lineEnd) - v, log.traceId())) {
                         log.hasTraceContext(true);
                         return PRIO_B3;
                     }
-                } else if (tracePrio <= PRIO_B3 && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, X_B3_SPAN_ID)) {
-                    AsciiBytes.decodeHexId(buf, v, vlen, log.parentSpanId());
-                } else if (tracePrio <= PRIO_B3 && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, X_B3_SAMPLED)) {
-                    log.sampled(vlen == 1 && buf.getByte(v) == '1');
+                } else if (tracePrio <= PRIO_B3 && isName(buf, pos, lineLen, X_B3_SPAN_ID)) {
+                    int v = valueStart(buf, pos + X_B3_SPAN_ID.length + 1, lineEnd);
+                    AsciiBytes.decodeHexId(buf, v, valueEnd(buf, v, lineEnd) - v, log.parentSpanId());
+                } else if (tracePrio <= PRIO_B3 && isName(buf, pos, lineLen, X_B3_SAMPLED)) {
+                    int v = valueStart(buf, pos + X_B3_SAMPLED.length + 1, lineEnd);
+                    log.sampled(lineEnd - v >= 1 && buf.getByte(v) == '1');
                 }
                 break;
             default:
@@ -580,10 +608,6 @@ public final class Http1Parser implements ProtocolParser {
             return StatusClass.CLIENT_ERROR;
         }
         return StatusClass.OK;
-    }
-
-    private static byte lower(byte b) {
-        return b >= 'A' && b <= 'Z' ? (byte) (b + ('a' - 'A')) : b;
     }
 
     private static byte[] bytes(String s) {
