@@ -98,11 +98,20 @@ public final class Http1Parser implements ProtocolParser {
         /** In chunked mode: bytes of chunk data (plus its CRLF) still to skip. */
         final long[] chunkSkip = new long[2];
         final boolean[] trailers = new boolean[2];
-        /** The record whose body is being skipped; checked against the pending list before use. */
+        /** Inside a head whose start line was read but whose empty line has not come yet. */
+        final boolean[] inHead = new boolean[2];
+        final long[] headBytes = new long[2];
+        final int[] tracePrio = new int[2];
+        /** The record being filled; checked against the pending list before every use. */
         final RequestLog[] current = new RequestLog[2];
         final long[] bodyBytes = new long[2];
-        /** Content-Length of the head just parsed; -1 none. */
-        long contentLength;
+        /** Content-Length of the head in flight; -1 none. */
+        final long[] contentLength = new long[2];
+        /** The response head in flight is a 1xx (100 Continue): not the answer. */
+        boolean informational;
+        int status;
+        /** Where {@link #headers} stopped when the head was incomplete. */
+        int stop;
         boolean upgraded;
     }
 
@@ -119,6 +128,7 @@ public final class Http1Parser implements ProtocolParser {
         s.chunked[d] = false;
         s.chunkSkip[d] = 0;
         s.trailers[d] = false;
+        s.inHead[d] = false;
         s.current[d] = null;
         s.bodyBytes[d] = 0;
         s.upgraded = false;
@@ -131,7 +141,7 @@ public final class Http1Parser implements ProtocolParser {
         if (s.upgraded) {
             return;
         }
-        if (s.skip[d] >= missingBytes && !s.chunked[d]) {
+        if (!s.inHead[d] && s.skip[d] >= missingBytes && !s.chunked[d]) {
             if (s.skip[d] != UNTIL_CLOSE) {
                 s.skip[d] -= missingBytes;
                 s.bodyBytes[d] += missingBytes;
@@ -141,7 +151,7 @@ public final class Http1Parser implements ProtocolParser {
             }
             return;
         }
-        // lost our place inside a chunked body or headers: end what we can and start over
+        // lost our place inside a head or a chunked body: report what we have and start over
         endBody(conn, s, d);
         reset(s, requestSide);
     }
@@ -169,6 +179,32 @@ public final class Http1Parser implements ProtocolParser {
                 }
                 continue;
             }
+            if (s.inHead[d]) {
+                RequestLog log = s.current[d];
+                if (log == null || !conn.isPending(log)) {
+                    log = conn.scratchRecord();
+                }
+                int headEnd = headers(conn, s, log, buf, pos, end, requestSide);
+                if (headEnd == 0) {
+                    // keep only the incomplete line for the next bytes
+                    s.headBytes[d] += s.stop - pos;
+                    return s.stop - offset;
+                }
+                if (headEnd < 0) {
+                    conn.parseError();
+                    reset(s, requestSide);
+                    return length;
+                }
+                s.headBytes[d] += headEnd - pos;
+                s.inHead[d] = false;
+                pos = headEnd;
+                if (requestSide) {
+                    endRequestHead(s, log);
+                } else {
+                    endResponseHead(conn, s, log);
+                }
+                continue;
+            }
             if (s.chunked[d]) {
                 int next = skipChunks(conn, s, d, buf, pos, end);
                 if (next < 0) {
@@ -180,10 +216,10 @@ public final class Http1Parser implements ProtocolParser {
                 pos = next;
                 continue;
             }
-            int next = requestSide ? parseRequestHead(conn, s, buf, pos, end)
-                    : parseResponseHead(conn, s, buf, pos, end);
+            int next = requestSide ? parseRequestLine(conn, s, buf, pos, end)
+                    : parseStatusLine(conn, s, buf, pos, end);
             if (next == pos) {
-                // incomplete head: keep it for the next bytes
+                // incomplete start line: keep it for the next bytes
                 return pos - offset;
             }
             if (next < 0) {
@@ -198,8 +234,8 @@ public final class Http1Parser implements ProtocolParser {
 
     // ---- request ----
 
-    /** Parses one request head at {@code pos}; the position after it, pos if incomplete, -1 if not HTTP. */
-    private int parseRequestHead(Connection conn, State s, DirectBuffer buf, int pos, int end) {
+    /** Reads a request line at {@code pos}; the position after it, pos if incomplete, -1 if not HTTP. */
+    private int parseRequestLine(Connection conn, State s, DirectBuffer buf, int pos, int end) {
         int methodEnd = methodEnd(buf, pos, end - pos);
         if (methodEnd < 0) {
             return end - pos < MAX_METHOD_BYTES && isUpperToken(buf, pos, end) ? pos : -1;
@@ -216,33 +252,40 @@ public final class Http1Parser implements ProtocolParser {
             return -1;
         }
         RequestLog log = conn.openRequest(0, pos);
-        int headEnd = headers(conn, s, log, buf, lf + 1, end, true);
-        if (headEnd <= 0) {
-            // incomplete (0) or garbage (-1): forget the record, the head is parsed again later
-            conn.discard(log);
-            return headEnd == 0 ? pos : -1;
-        }
         log.method().set(buf, pos, methodEnd - pos);
         log.version().set(buf, uriEnd + 6, 3);
         log.resource().set(buf, uriStart, uriEnd - uriStart);
         conn.endpointRule().apply(buf, uriStart, uriEnd - uriStart, log.endpoint());
-        int headBytes = headEnd - pos;
+        beginHead(s, 0, log, lf + 1 - pos);
+        return lf + 1;
+    }
+
+    private static void beginHead(State s, int d, RequestLog log, int lineBytes) {
+        s.inHead[d] = true;
+        s.current[d] = log;
+        s.headBytes[d] = lineBytes;
+        s.contentLength[d] = -1;
+        s.chunked[d] = false;
+        s.trailers[d] = false;
+        s.chunkSkip[d] = 0;
+        s.tracePrio[d] = PRIO_NONE;
+    }
+
+    private static void endRequestHead(State s, RequestLog log) {
         int d = 0;
         s.bodyBytes[d] = 0;
-        s.current[d] = log;
         if (s.chunked[d]) {
-            log.requestBytes(headBytes);
+            log.requestBytes(s.headBytes[d]);
         } else {
-            long body = Math.max(0, s.contentLength);
-            log.requestBytes(headBytes + body);
+            long body = Math.max(0, s.contentLength[d]);
+            log.requestBytes(s.headBytes[d] + body);
             s.skip[d] = body;
         }
-        return headEnd;
     }
 
     // ---- response ----
 
-    private int parseResponseHead(Connection conn, State s, DirectBuffer buf, int pos, int end) {
+    private int parseStatusLine(Connection conn, State s, DirectBuffer buf, int pos, int end) {
         int avail = end - pos;
         if (avail < 12) {
             return isPrefixOf(buf, pos, avail, HTTP_SLASH) ? pos : -1;
@@ -258,36 +301,44 @@ public final class Http1Parser implements ProtocolParser {
         if (lf < 0) {
             return pos;
         }
-        boolean informational = status >= STATUS_CONTINUE_FIRST && status < STATUS_OK_FIRST
+        s.informational = status >= STATUS_CONTINUE_FIRST && status < STATUS_OK_FIRST
                 && status != STATUS_SWITCHING;
-        RequestLog log = informational ? null : conn.respondFirst(pos);
-        RequestLog target = log == null ? conn.scratchRecord() : log;
-        int headEnd = headers(conn, s, target, buf, lf + 1, end, false);
-        if (headEnd <= 0) {
-            return headEnd == 0 ? pos : -1;
+        s.status = status;
+        RequestLog log = s.informational ? null : conn.respondFirst(pos);
+        if (log != null) {
+            int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            log.statusCode(status);
+            log.statusClass(statusClass(status));
+            if (status >= STATUS_CLIENT_ERROR_FIRST && !conn.shallow() && lineEnd > pos + 13) {
+                log.errorMessage().set(buf, pos + 13, lineEnd - pos - 13);
+            }
         }
-        if (informational) {
-            // 100 Continue and friends: not the answer yet
-            return headEnd;
-        }
-        int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-        target.statusCode(status);
-        target.statusClass(statusClass(status));
-        if (status >= STATUS_CLIENT_ERROR_FIRST && !conn.shallow() && lineEnd > pos + 13) {
-            target.errorMessage().set(buf, pos + 13, lineEnd - pos - 13);
-        }
+        beginHead(s, 1, log, lf + 1 - pos);
+        return lf + 1;
+    }
+
+    private static void endResponseHead(Connection conn, State s, RequestLog target) {
         int d = 1;
-        int headBytes = headEnd - pos;
+        RequestLog log = s.current[d];
+        if (s.informational) {
+            // 100 Continue and friends: not the answer yet
+            s.current[d] = null;
+            return;
+        }
+        if (log != null && !conn.isPending(log)) {
+            log = null;
+        }
+        int status = s.status;
+        long headBytes = s.headBytes[d];
         boolean noBody = status == STATUS_NO_CONTENT || status == STATUS_NOT_MODIFIED
                 || (log != null && (log.method().contentEquals("HEAD") || log.method().contentEquals("CONNECT")
                 && status < STATUS_CLIENT_ERROR_FIRST));
         s.bodyBytes[d] = 0;
-        s.current[d] = log;
         if (status == STATUS_SWITCHING) {
             s.upgraded = true;
             noBody = true;
         }
-        long contentLength = s.contentLength;
+        long contentLength = s.contentLength[d];
         if (noBody) {
             s.chunked[d] = false;
             target.responseBytes(headBytes);
@@ -306,7 +357,6 @@ public final class Http1Parser implements ProtocolParser {
             s.skip[d] = UNTIL_CLOSE;
             finish(conn, log);
         }
-        return headEnd;
     }
 
     private static void finish(Connection conn, RequestLog log) {
@@ -395,19 +445,15 @@ public final class Http1Parser implements ProtocolParser {
     // ---- headers ----
 
     /**
-     * Reads the header lines from {@code pos} into {@code log} and the framing into the state
+     * Reads header lines from {@code pos} into {@code log} and the framing into the state
      * ({@link State#contentLength}, chunked). Returns the offset just past the empty line that
      * ends the head, 0 when the head is incomplete, -1 when a line is not a header line.
      */
     private int headers(Connection conn, State s, RequestLog log, DirectBuffer buf, int pos, int end,
             boolean request) {
         int d = request ? 0 : 1;
-        s.contentLength = -1;
-        s.chunked[d] = false;
-        s.trailers[d] = false;
-        s.chunkSkip[d] = 0;
         boolean full = !conn.shallow() && request;
-        int tracePrio = PRIO_NONE;
+        int tracePrio = s.tracePrio[d];
         while (pos < end) {
             byte first = buf.getByte(pos);
             if (first == '\n') {
@@ -415,13 +461,13 @@ public final class Http1Parser implements ProtocolParser {
             }
             if (first == '\r') {
                 if (pos + 1 >= end) {
-                    return 0;
+                    break;
                 }
                 return buf.getByte(pos + 1) == '\n' ? pos + 2 : -1;
             }
             int lf = AsciiBytes.indexOfLf(buf, pos, end);
             if (lf < 0) {
-                return 0;
+                break;
             }
             int lineEnd = buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
             int lineLen = lineEnd - pos;
@@ -429,7 +475,7 @@ public final class Http1Parser implements ProtocolParser {
                 case 'c':
                     if (isName(buf, pos, lineLen, CONTENT_LENGTH)) {
                         int v = valueStart(buf, pos + CONTENT_LENGTH.length + 1, lineEnd);
-                        s.contentLength = AsciiBytes.parseDecimal(buf, v, valueEnd(buf, v, lineEnd) - v);
+                        s.contentLength[d] = AsciiBytes.parseDecimal(buf, v, valueEnd(buf, v, lineEnd) - v);
                     }
                     break;
                 case 't':
@@ -452,6 +498,8 @@ public final class Http1Parser implements ProtocolParser {
             }
             pos = lf + 1;
         }
+        s.tracePrio[d] = tracePrio;
+        s.stop = pos;
         return 0;
     }
 
