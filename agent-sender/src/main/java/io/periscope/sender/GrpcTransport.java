@@ -97,6 +97,12 @@ final class GrpcTransport implements ExportTransport {
         } catch (StatusRuntimeException e) {
             Status status = e.getStatus();
             String message = status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription());
+            if (status.getCode() == Status.Code.UNAVAILABLE) {
+                // The channel's own reconnect backoff grows to minutes; ours paces the retries,
+                // so the next attempt should really try to connect (a restarted collector is
+                // then found as soon as our backoff allows).
+                managed.resetConnectBackoff();
+            }
             if (isRetryable(status.getCode())) {
                 return ExportOutcome.retryable(message, retryDelayNanos(e));
             }
