@@ -195,7 +195,7 @@ public final class OtlpExporter implements AutoCloseable {
                 counters.get(Signal.TRACES).pending.addAndGet(-n);
             }
             invalidUtf8Fields = encoder.invalidUtf8Fields();
-            Collections.fill(java.util.Arrays.asList(resources), null);
+            java.util.Arrays.fill(resources, 0, n, null);
         }
     }
 

@@ -66,6 +66,53 @@ public final class SpanEncoder {
 
     public static final String SCOPE_NAME_VALUE = "io.periscope.sender";
 
+    // Attribute keys pre-encoded as the KeyValue.key field (tag, length, bytes): copied, not encoded, per span.
+    private static final byte[] K_CLIENT_ADDRESS = key("client.address");
+    private static final byte[] K_CLIENT_PORT = key("client.port");
+    private static final byte[] K_DB_COLLECTION_NAME = key("db.collection.name");
+    private static final byte[] K_DB_NAMESPACE = key("db.namespace");
+    private static final byte[] K_DB_OPERATION_NAME = key("db.operation.name");
+    private static final byte[] K_DB_QUERY_TEXT = key("db.query.text");
+    private static final byte[] K_DB_RESPONSE_STATUS_CODE = key("db.response.status_code");
+    private static final byte[] K_DB_SYSTEM_NAME = key("db.system.name");
+    private static final byte[] K_DNS_QUESTION_NAME = key("dns.question.name");
+    private static final byte[] K_ERROR_TYPE = key("error.type");
+    private static final byte[] K_HTTP_REQUEST_METHOD = key("http.request.method");
+    private static final byte[] K_HTTP_RESPONSE_STATUS_CODE = key("http.response.status_code");
+    private static final byte[] K_HTTP_ROUTE = key("http.route");
+    private static final byte[] K_MESSAGING_DESTINATION_NAME = key("messaging.destination.name");
+    private static final byte[] K_MESSAGING_OPERATION_NAME = key("messaging.operation.name");
+    private static final byte[] K_MESSAGING_SYSTEM = key("messaging.system");
+    private static final byte[] K_NETWORK_PEER_ADDRESS = key("network.peer.address");
+    private static final byte[] K_NETWORK_PEER_PORT = key("network.peer.port");
+    private static final byte[] K_NETWORK_PROTOCOL_NAME = key("network.protocol.name");
+    private static final byte[] K_NETWORK_PROTOCOL_VERSION = key("network.protocol.version");
+    private static final byte[] K_NETWORK_TRANSPORT = key("network.transport");
+    private static final byte[] K_NETWORK_TYPE = key("network.type");
+    private static final byte[] K_PERISCOPE_CAPTURE = key("periscope.capture");
+    private static final byte[] K_PERISCOPE_COMM = key("periscope.comm");
+    private static final byte[] K_PERISCOPE_L7_PROTOCOL = key("periscope.l7_protocol");
+    private static final byte[] K_PERISCOPE_PID = key("periscope.pid");
+    private static final byte[] K_PERISCOPE_REQUEST_BYTES = key("periscope.request.bytes");
+    private static final byte[] K_PERISCOPE_REQUEST_ID = key("periscope.request_id");
+    private static final byte[] K_PERISCOPE_RESPONSE_BYTES = key("periscope.response.bytes");
+    private static final byte[] K_PERISCOPE_SOCKET_ID = key("periscope.socket_id");
+    private static final byte[] K_PERISCOPE_STATUS_CODE = key("periscope.status_code");
+    private static final byte[] K_PERISCOPE_SYSCALL_TRACE_ID_REQUEST = key("periscope.syscall_trace_id.request");
+    private static final byte[] K_PERISCOPE_SYSCALL_TRACE_ID_RESPONSE = key("periscope.syscall_trace_id.response");
+    private static final byte[] K_PERISCOPE_TCP_SEQ_REQUEST = key("periscope.tcp_seq.request");
+    private static final byte[] K_PERISCOPE_TCP_SEQ_RESPONSE = key("periscope.tcp_seq.response");
+    private static final byte[] K_PERISCOPE_TID = key("periscope.tid");
+    private static final byte[] K_RPC_GRPC_STATUS_CODE = key("rpc.grpc.status_code");
+    private static final byte[] K_RPC_METHOD = key("rpc.method");
+    private static final byte[] K_RPC_SERVICE = key("rpc.service");
+    private static final byte[] K_RPC_SYSTEM = key("rpc.system");
+    private static final byte[] K_SERVER_ADDRESS = key("server.address");
+    private static final byte[] K_SERVER_PORT = key("server.port");
+    private static final byte[] K_URL_PATH = key("url.path");
+    private static final byte[] K_URL_QUERY = key("url.query");
+    private static final byte[] K_USER_AGENT_ORIGINAL = key("user_agent.original");
+
     private final ProtoWriter out;
     private final byte[] text = new byte[RequestLog.RESOURCE_BYTES * 3 + 64];
     private final SplittableRandom random;
@@ -440,59 +487,59 @@ public final class SpanEncoder {
                 grpcAttributes(r);
                 break;
             case DUBBO:
-                attrAscii("rpc.system", "apache_dubbo");
-                attrText("rpc.service", r.resource());
-                attrText("rpc.method", r.method());
+                attrAscii(K_RPC_SYSTEM, "apache_dubbo");
+                attrText(K_RPC_SERVICE, r.resource());
+                attrText(K_RPC_METHOD, r.method());
                 break;
             case MYSQL:
             case POSTGRESQL:
             case MONGODB:
-                attrAscii("db.system.name", dbSystem(p));
-                attrText("db.operation.name", r.method());
-                attrText("db.collection.name", r.endpoint());
-                attrText("db.query.text", r.resource());
-                attrText("db.namespace", r.host());
+                attrAscii(K_DB_SYSTEM_NAME, dbSystem(p));
+                attrText(K_DB_OPERATION_NAME, r.method());
+                attrText(K_DB_COLLECTION_NAME, r.endpoint());
+                attrText(K_DB_QUERY_TEXT, r.resource());
+                attrText(K_DB_NAMESPACE, r.host());
                 if (r.statusCode() >= 0 && r.statusClass() != StatusClass.OK) {
-                    attrDecimalString("db.response.status_code", r.statusCode());
+                    attrDecimalString(K_DB_RESPONSE_STATUS_CODE, r.statusCode());
                 }
                 break;
             case REDIS:
             case MEMCACHED:
-                attrAscii("db.system.name", dbSystem(p));
-                attrText("db.operation.name", r.method());
+                attrAscii(K_DB_SYSTEM_NAME, dbSystem(p));
+                attrText(K_DB_OPERATION_NAME, r.method());
                 if (!r.method().isEmpty()) {
                     int n = put(text, 0, r.method(), null);
                     if (!r.resource().isEmpty()) {
                         text[n++] = ' ';
                         n = put(text, n, r.resource(), null);
                     }
-                    attrUtf8("db.query.text", text, n);
+                    attrUtf8(K_DB_QUERY_TEXT, text, n);
                 }
                 break;
             case KAFKA:
             case MQTT:
             case AMQP:
             case NATS:
-                attrAscii("messaging.system", messagingSystem(p));
-                attrText("messaging.operation.name", r.method());
-                attrText("messaging.destination.name", r.resource());
+                attrAscii(K_MESSAGING_SYSTEM, messagingSystem(p));
+                attrText(K_MESSAGING_OPERATION_NAME, r.method());
+                attrText(K_MESSAGING_DESTINATION_NAME, r.resource());
                 break;
             case DNS:
-                attrText("dns.question.name", r.resource());
+                attrText(K_DNS_QUESTION_NAME, r.resource());
                 break;
             default:
                 break;
         }
         if (p != L7Protocol.HTTP1 && p != L7Protocol.HTTP2 && p != L7Protocol.GRPC && r.statusCode() >= 0) {
-            attrInt("periscope.status_code", r.statusCode());
+            attrInt(K_PERISCOPE_STATUS_CODE, r.statusCode());
         }
         if (isError(r) || r.statusClass() == StatusClass.CLIENT_ERROR) {
             if (r.statusClass() == StatusClass.TIMEOUT) {
-                attrAscii("error.type", "timeout");
+                attrAscii(K_ERROR_TYPE, "timeout");
             } else if (r.statusCode() >= 0) {
-                attrDecimalString("error.type", r.statusCode());
+                attrDecimalString(K_ERROR_TYPE, r.statusCode());
             } else {
-                attrAscii("error.type", "_OTHER");
+                attrAscii(K_ERROR_TYPE, "_OTHER");
             }
         }
         networkAttributes(r);
@@ -503,27 +550,27 @@ public final class SpanEncoder {
     }
 
     private void httpAttributes(RequestLog r) {
-        attrText("http.request.method", r.method());
+        attrText(K_HTTP_REQUEST_METHOD, r.method());
         TextField res = r.resource();
         int q = indexOf(res, (byte) '?');
         if (res.length() > 0) {
             int pathLen = q < 0 ? res.length() : q;
-            attrUtf8Range("url.path", res.array(), 0, pathLen);
+            attrUtf8Range(K_URL_PATH, res.array(), 0, pathLen);
             if (q >= 0 && q + 1 < res.length()) {
-                attrUtf8Range("url.query", res.array(), q + 1, res.length() - q - 1);
+                attrUtf8Range(K_URL_QUERY, res.array(), q + 1, res.length() - q - 1);
             }
         }
-        attrText("http.route", r.endpoint());
+        attrText(K_HTTP_ROUTE, r.endpoint());
         if (r.statusCode() >= 0) {
-            attrInt("http.response.status_code", r.statusCode());
+            attrInt(K_HTTP_RESPONSE_STATUS_CODE, r.statusCode());
         }
-        attrText("user_agent.original", r.userAgent());
-        attrAscii("network.protocol.name", "http");
-        attrText("network.protocol.version", r.version());
+        attrText(K_USER_AGENT_ORIGINAL, r.userAgent());
+        attrAscii(K_NETWORK_PROTOCOL_NAME, "http");
+        attrText(K_NETWORK_PROTOCOL_VERSION, r.version());
     }
 
     private void grpcAttributes(RequestLog r) {
-        attrAscii("rpc.system", "grpc");
+        attrAscii(K_RPC_SYSTEM, "grpc");
         TextField path = r.endpoint().isEmpty() ? r.resource() : r.endpoint();
         byte[] a = path.array();
         int len = path.length();
@@ -536,59 +583,59 @@ public final class SpanEncoder {
             }
         }
         if (slash > start) {
-            attrUtf8Range("rpc.service", a, start, slash - start);
-            attrUtf8Range("rpc.method", a, slash + 1, len - slash - 1);
+            attrUtf8Range(K_RPC_SERVICE, a, start, slash - start);
+            attrUtf8Range(K_RPC_METHOD, a, slash + 1, len - slash - 1);
         } else if (len > start) {
-            attrUtf8Range("rpc.method", a, start, len - start);
+            attrUtf8Range(K_RPC_METHOD, a, start, len - start);
         }
         if (r.statusCode() >= 0) {
-            attrInt("rpc.grpc.status_code", r.statusCode());
+            attrInt(K_RPC_GRPC_STATUS_CODE, r.statusCode());
         }
-        attrText("user_agent.original", r.userAgent());
+        attrText(K_USER_AGENT_ORIGINAL, r.userAgent());
     }
 
     private void networkAttributes(RequestLog r) {
         if (r.l4Protocol() == 6) {
-            attrAscii("network.transport", "tcp");
+            attrAscii(K_NETWORK_TRANSPORT, "tcp");
         } else if (r.l4Protocol() == 17) {
-            attrAscii("network.transport", "udp");
+            attrAscii(K_NETWORK_TRANSPORT, "udp");
         }
         if (r.ipVersion() == 4) {
-            attrAscii("network.type", "ipv4");
+            attrAscii(K_NETWORK_TYPE, "ipv4");
         } else if (r.ipVersion() == 6) {
-            attrAscii("network.type", "ipv6");
+            attrAscii(K_NETWORK_TYPE, "ipv6");
         }
         boolean http = r.protocol() == L7Protocol.HTTP1 || r.protocol() == L7Protocol.HTTP2
                 || r.protocol() == L7Protocol.GRPC;
         int remoteLen = r.ipVersion() == 0 ? 0 : IpFormat.format(r.ipVersion(), r.remoteAddress(), text, 0);
         if (remoteLen > 0) {
-            attrUtf8("network.peer.address", text, remoteLen);
+            attrUtf8(K_NETWORK_PEER_ADDRESS, text, remoteLen);
         }
         if (r.remotePort() > 0) {
-            attrInt("network.peer.port", r.remotePort());
+            attrInt(K_NETWORK_PEER_PORT, r.remotePort());
         }
         if (r.role() == Role.SERVER) {
             if (remoteLen > 0) {
-                attrUtf8("client.address", text, remoteLen);
+                attrUtf8(K_CLIENT_ADDRESS, text, remoteLen);
             }
             if (r.remotePort() > 0) {
-                attrInt("client.port", r.remotePort());
+                attrInt(K_CLIENT_PORT, r.remotePort());
             }
             if (!writeHostHeader(r, http)) {
                 int localLen = r.ipVersion() == 0 ? 0 : IpFormat.format(r.ipVersion(), r.localAddress(), text, 0);
                 if (localLen > 0) {
-                    attrUtf8("server.address", text, localLen);
+                    attrUtf8(K_SERVER_ADDRESS, text, localLen);
                 }
             }
             if (r.localPort() > 0) {
-                attrInt("server.port", r.localPort());
+                attrInt(K_SERVER_PORT, r.localPort());
             }
         } else if (r.role() == Role.CLIENT) {
             if (!writeHostHeader(r, http) && remoteLen > 0) {
-                attrUtf8("server.address", text, remoteLen);
+                attrUtf8(K_SERVER_ADDRESS, text, remoteLen);
             }
             if (r.remotePort() > 0) {
-                attrInt("server.port", r.remotePort());
+                attrInt(K_SERVER_PORT, r.remotePort());
             }
         }
     }
@@ -605,7 +652,7 @@ public final class SpanEncoder {
         if (a[0] == '[') {
             int close = indexOf(host, (byte) ']');
             if (close > 0) {
-                attrUtf8Range("server.address", a, 1, close - 1);
+                attrUtf8Range(K_SERVER_ADDRESS, a, 1, close - 1);
                 return true;
             }
         } else {
@@ -617,42 +664,42 @@ public final class SpanEncoder {
         if (end == 0) {
             return false;
         }
-        attrUtf8Range("server.address", a, 0, end);
+        attrUtf8Range(K_SERVER_ADDRESS, a, 0, end);
         return true;
     }
 
     private void periscopeAttributes(RequestLog r) {
-        attrAscii("periscope.capture",
+        attrAscii(K_PERISCOPE_CAPTURE,
                 r.captureSource() == io.periscope.protocols.CaptureSource.PACKET ? "packet" : "syscall");
-        attrAscii("periscope.l7_protocol", protocolName(r.protocol()));
+        attrAscii(K_PERISCOPE_L7_PROTOCOL, protocolName(r.protocol()));
         if (r.pid() > 0) {
-            attrInt("periscope.pid", r.pid());
+            attrInt(K_PERISCOPE_PID, r.pid());
         }
         if (r.tid() > 0) {
-            attrInt("periscope.tid", r.tid());
+            attrInt(K_PERISCOPE_TID, r.tid());
         }
-        attrText("periscope.comm", r.comm());
+        attrText(K_PERISCOPE_COMM, r.comm());
         if (r.syscallTraceIdRequest() != 0) {
-            attrInt("periscope.syscall_trace_id.request", r.syscallTraceIdRequest());
+            attrInt(K_PERISCOPE_SYSCALL_TRACE_ID_REQUEST, r.syscallTraceIdRequest());
         }
         if (r.syscallTraceIdResponse() != 0) {
-            attrInt("periscope.syscall_trace_id.response", r.syscallTraceIdResponse());
+            attrInt(K_PERISCOPE_SYSCALL_TRACE_ID_RESPONSE, r.syscallTraceIdResponse());
         }
         if (r.tcpSeqRequest() >= 0) {
-            attrInt("periscope.tcp_seq.request", r.tcpSeqRequest());
+            attrInt(K_PERISCOPE_TCP_SEQ_REQUEST, r.tcpSeqRequest());
         }
         if (r.tcpSeqResponse() >= 0) {
-            attrInt("periscope.tcp_seq.response", r.tcpSeqResponse());
+            attrInt(K_PERISCOPE_TCP_SEQ_RESPONSE, r.tcpSeqResponse());
         }
         if (r.requestBytes() >= 0) {
-            attrInt("periscope.request.bytes", r.requestBytes());
+            attrInt(K_PERISCOPE_REQUEST_BYTES, r.requestBytes());
         }
         if (r.responseBytes() >= 0) {
-            attrInt("periscope.response.bytes", r.responseBytes());
+            attrInt(K_PERISCOPE_RESPONSE_BYTES, r.responseBytes());
         }
-        attrText("periscope.request_id", r.requestId());
+        attrText(K_PERISCOPE_REQUEST_ID, r.requestId());
         if (r.socketId() != 0) {
-            attrInt("periscope.socket_id", r.socketId());
+            attrInt(K_PERISCOPE_SOCKET_ID, r.socketId());
         }
     }
 
@@ -679,48 +726,100 @@ public final class SpanEncoder {
     }
 
     // ---- KeyValue writers ----
+    // A KeyValue is written in one pass with its lengths computed up front (no nested marks):
+    // 9:KeyValue{1:key, 2:AnyValue{1:string | 3:int}}.
+
+    private static final int KEY_VALUE_TAG = (SPAN_ATTRIBUTES << 3) | 2;
+    private static final int ANY_VALUE_TAG = (KEY_VALUE_VALUE << 3) | 2;
+    private static final int ANY_STRING_TAG = (ANY_STRING << 3) | 2;
+    private static final int ANY_INT_TAG = ANY_INT << 3;
+
+    /** The KeyValue.key field for {@code key}: tag, length, ASCII bytes. */
+    static byte[] key(String key) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        ProtoWriter w = new ProtoWriter(k.length + 8);
+        w.writeBytes(KEY_VALUE_KEY, k, 0, k.length);
+        return w.toByteArray();
+    }
+
+    /** Record attribute keys are interned constants of the parsers: encoded once each. */
+    private final IdentityHashMap<String, byte[]> recordKeys = new IdentityHashMap<>();
 
     private void attrText(String key, TextField value) {
+        if (value.isEmpty()) {
+            return;
+        }
+        byte[] k = recordKeys.get(key);
+        if (k == null) {
+            k = key(key);
+            recordKeys.put(key, k);
+        }
+        attrUtf8Range(k, value.array(), 0, value.length());
+    }
+
+    private void attrText(byte[] key, TextField value) {
         if (value.isEmpty()) {
             return;
         }
         attrUtf8Range(key, value.array(), 0, value.length());
     }
 
-    private void attrUtf8(String key, byte[] value, int length) {
+    private void attrUtf8(byte[] key, byte[] value, int length) {
         attrUtf8Range(key, value, 0, length);
     }
 
-    private void attrUtf8Range(String key, byte[] value, int offset, int length) {
-        int kv = out.beginMessage(SPAN_ATTRIBUTES);
-        out.writeAscii(KEY_VALUE_KEY, key);
-        int any = out.beginMessage(KEY_VALUE_VALUE);
-        writeUtf8(out, ANY_STRING, value, offset, length);
-        out.endMessage(any);
-        out.endMessage(kv);
+    private void attrUtf8Range(byte[] key, byte[] value, int offset, int length) {
+        if (!Utf8Check.isValid(value, offset, length)) {
+            invalidUtf8Fields++;
+            if (sanitized.length < length * 3) {
+                sanitized = new byte[length * 3];
+            }
+            length = Utf8Check.sanitize(value, offset, length, sanitized);
+            value = sanitized;
+            offset = 0;
+        }
+        int anyLen = 1 + ProtoWriter.varint32Size(length) + length;
+        int kvLen = key.length + 1 + ProtoWriter.varint32Size(anyLen) + anyLen;
+        ProtoWriter w = out;
+        w.rawVarint32(KEY_VALUE_TAG);
+        w.rawVarint32(kvLen);
+        w.rawBytes(key, 0, key.length);
+        w.rawVarint32(ANY_VALUE_TAG);
+        w.rawVarint32(anyLen);
+        w.rawVarint32(ANY_STRING_TAG);
+        w.rawVarint32(length);
+        w.rawBytes(value, offset, length);
     }
 
-    private void attrAscii(String key, String value) {
-        int kv = out.beginMessage(SPAN_ATTRIBUTES);
-        out.writeAscii(KEY_VALUE_KEY, key);
-        int any = out.beginMessage(KEY_VALUE_VALUE);
-        out.writeAscii(ANY_STRING, value);
-        out.endMessage(any);
-        out.endMessage(kv);
+    private void attrAscii(byte[] key, String value) {
+        int length = value.length();
+        int anyLen = 1 + ProtoWriter.varint32Size(length) + length;
+        int kvLen = key.length + 1 + ProtoWriter.varint32Size(anyLen) + anyLen;
+        ProtoWriter w = out;
+        w.rawVarint32(KEY_VALUE_TAG);
+        w.rawVarint32(kvLen);
+        w.rawBytes(key, 0, key.length);
+        w.rawVarint32(ANY_VALUE_TAG);
+        w.rawVarint32(anyLen);
+        w.rawAscii(ANY_STRING_TAG, value);
     }
 
-    private void attrInt(String key, long value) {
-        int kv = out.beginMessage(SPAN_ATTRIBUTES);
-        out.writeAscii(KEY_VALUE_KEY, key);
-        int any = out.beginMessage(KEY_VALUE_VALUE);
-        out.writeInt64(ANY_INT, value);
-        out.endMessage(any);
-        out.endMessage(kv);
+    private void attrInt(byte[] key, long value) {
+        int anyLen = 1 + ProtoWriter.varint64Size(value);
+        int kvLen = key.length + 1 + ProtoWriter.varint32Size(anyLen) + anyLen;
+        ProtoWriter w = out;
+        w.rawVarint32(KEY_VALUE_TAG);
+        w.rawVarint32(kvLen);
+        w.rawBytes(key, 0, key.length);
+        w.rawVarint32(ANY_VALUE_TAG);
+        w.rawVarint32(anyLen);
+        w.rawVarint32(ANY_INT_TAG);
+        w.rawVarint64(value);
     }
 
     private final byte[] decimal = new byte[24];
 
-    private void attrDecimalString(String key, long value) {
+    private void attrDecimalString(byte[] key, long value) {
         int n = decimal.length;
         long v = Math.abs(value);
         do {

@@ -56,7 +56,9 @@ public final class ProtoWriter {
         }
     }
 
-    private void rawVarint32(int value) {
+    /** Writes a bare varint (no tag): for callers that compute message lengths themselves. */
+    public void rawVarint32(int value) {
+        ensure(5);
         while ((value & ~0x7F) != 0) {
             buf[pos++] = (byte) ((value & 0x7F) | 0x80);
             value >>>= 7;
@@ -64,7 +66,9 @@ public final class ProtoWriter {
         buf[pos++] = (byte) value;
     }
 
-    private void rawVarint64(long value) {
+    /** Writes a bare 64-bit varint (no tag). */
+    public void rawVarint64(long value) {
+        ensure(10);
         while ((value & ~0x7FL) != 0) {
             buf[pos++] = (byte) ((value & 0x7F) | 0x80);
             value >>>= 7;
@@ -91,6 +95,34 @@ public final class ProtoWriter {
             return 4;
         }
         return 5;
+    }
+
+    /** Number of bytes {@code value} takes as a 64-bit varint (negative values take ten). */
+    public static int varint64Size(long value) {
+        int n = 1;
+        while ((value & ~0x7FL) != 0) {
+            n++;
+            value >>>= 7;
+        }
+        return n;
+    }
+
+    /** Copies bytes as they are (no tag, no length). */
+    public void rawBytes(byte[] src, int offset, int length) {
+        ensure(length);
+        System.arraycopy(src, offset, buf, pos, length);
+        pos += length;
+    }
+
+    /** Writes an already-computed tag, then an ASCII string with its length. */
+    public void rawAscii(int tag, CharSequence text) {
+        int length = text.length();
+        ensure(10 + length);
+        rawVarint32(tag);
+        rawVarint32(length);
+        for (int i = 0; i < length; i++) {
+            buf[pos++] = (byte) text.charAt(i);
+        }
     }
 
     public void writeUInt64(int field, long value) {
