@@ -1,14 +1,18 @@
 package io.periscope.core;
 
+import io.periscope.core.config.ConfigLoader;
+import io.periscope.core.config.ConfigPrinter;
 import io.periscope.ebpf.KernelFeatures;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The periscope command line: {@code run}, {@code check}, {@code version}.
+ * The periscope command line: {@code run}, {@code check}, {@code version}, {@code config-get}.
  *
  * <p>Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad configuration.
  */
@@ -19,7 +23,11 @@ public final class Main {
 
     private static final String USAGE = String.join("\n",
             "usage: periscope <command> [options]",
-            "  run [--config FILE]   start the agent (needs root or the BPF capabilities)",
+            "  run [--config FILE] [--set key.path=value]... [--dry-run]",
+            "                        start the agent (needs root or the BPF capabilities);",
+            "                        --dry-run validates and prints the effective config",
+            "  config-get KEY [--config FILE] [--set key.path=value]...",
+            "                        print one effective config value (e.g. limits.max_memory_mb)",
             "  check                 print what this kernel and process can do",
             "  version               print the version");
 
@@ -47,7 +55,9 @@ public final class Main {
                 out.print(KernelFeatures.probe().report());
                 return EXIT_OK;
             case "run":
-                return run(rest, err);
+                return run(rest, out, err);
+            case "config-get":
+                return configGet(rest, out, err);
             case "help":
             case "--help":
             case "-h":
@@ -60,29 +70,92 @@ public final class Main {
         }
     }
 
-    private static int run(List<String> options, PrintStream err) {
-        Path configPath = null;
+    /** What {@code --config}, {@code --set} and {@code --dry-run} asked for. */
+    private static final class ConfigOptions {
+        Path file;
+        final List<String> overrides = new ArrayList<>();
+        boolean dryRun;
+        final List<String> positional = new ArrayList<>();
+    }
+
+    /** Parses the config options; returns null (after printing why) on a usage error. */
+    private static ConfigOptions parseOptions(String command, List<String> options, boolean allowDryRun,
+                                              PrintStream err) {
+        ConfigOptions parsed = new ConfigOptions();
         for (int i = 0; i < options.size(); i++) {
             String option = options.get(i);
             if (option.equals("--config") && i + 1 < options.size()) {
-                configPath = Path.of(options.get(++i));
+                parsed.file = Path.of(options.get(++i));
             } else if (option.startsWith("--config=")) {
-                configPath = Path.of(option.substring("--config=".length()));
+                parsed.file = Path.of(option.substring("--config=".length()));
+            } else if (option.equals("--set") && i + 1 < options.size()) {
+                parsed.overrides.add(options.get(++i));
+            } else if (option.startsWith("--set=")) {
+                parsed.overrides.add(option.substring("--set=".length()));
+            } else if (allowDryRun && option.equals("--dry-run")) {
+                parsed.dryRun = true;
+            } else if (!option.startsWith("-")) {
+                parsed.positional.add(option);
             } else {
-                err.println("periscope run: unknown option '" + option + "'");
+                err.println("periscope " + command + ": unknown option '" + option + "'");
                 err.println(USAGE);
-                return EXIT_USAGE;
+                return null;
             }
+        }
+        return parsed;
+    }
+
+    private static int run(List<String> options, PrintStream out, PrintStream err) {
+        ConfigOptions parsed = parseOptions("run", options, true, err);
+        if (parsed == null) {
+            return EXIT_USAGE;
+        }
+        if (!parsed.positional.isEmpty()) {
+            err.println("periscope run: unexpected argument '" + parsed.positional.get(0) + "'");
+            err.println(USAGE);
+            return EXIT_USAGE;
         }
         AgentConfig config;
         try {
-            config = configPath == null ? AgentConfig.defaults() : AgentConfig.load(configPath);
+            config = ConfigLoader.load(parsed.file, parsed.overrides);
         } catch (ConfigException e) {
             err.println("periscope: " + e.getMessage());
             return EXIT_USAGE;
         }
+        if (parsed.dryRun) {
+            out.println("# effective configuration" + (parsed.file == null ? " (built-in defaults)"
+                    : " from " + parsed.file) + "; valid");
+            out.print(ConfigPrinter.toYaml(config));
+            return EXIT_OK;
+        }
         Agent agent = new Agent(config);
         SignalHandlers.onTermination(agent::requestStop);
         return agent.runUntilStopped();
+    }
+
+    private static int configGet(List<String> options, PrintStream out, PrintStream err) {
+        ConfigOptions parsed = parseOptions("config-get", options, false, err);
+        if (parsed == null) {
+            return EXIT_USAGE;
+        }
+        if (parsed.positional.size() != 1) {
+            err.println("periscope config-get: expected one key, e.g. limits.max_memory_mb");
+            return EXIT_USAGE;
+        }
+        String key = parsed.positional.get(0);
+        AgentConfig config;
+        try {
+            config = ConfigLoader.load(parsed.file, parsed.overrides);
+        } catch (ConfigException e) {
+            err.println("periscope: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        Map<String, Object> leaves = ConfigPrinter.flatten(config);
+        if (!leaves.containsKey(key)) {
+            err.println("periscope config-get: no key '" + key + "'");
+            return EXIT_USAGE;
+        }
+        out.println(leaves.get(key));
+        return EXIT_OK;
     }
 }

@@ -58,6 +58,36 @@ class MainTest {
     }
 
     @Test
+    void shouldValidateAndPrintEffectiveConfigOnDryRun(@TempDir Path dir) throws IOException {
+        Path config = dir.resolve("agent.yaml");
+        Files.writeString(config, "exporters:\n  otlp:\n    endpoint: collector:4317\n");
+        assertThat(execute("run", "--config", config.toString(), "--set", "ebpf.payload_bytes=2048", "--dry-run"))
+                .isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("endpoint: collector:4317")
+                .contains("payload_bytes: 2048").contains("max_memory_mb: 768");
+    }
+
+    @Test
+    void shouldRejectUnknownKeyWithExitCode2NamingKeyAndLine(@TempDir Path dir) throws IOException {
+        Path config = dir.resolve("agent.yaml");
+        Files.writeString(config, "ebpf:\n  payload_bytes: 512\n  payload_byts: 2048\n");
+        assertThat(execute("run", "--config", config.toString(), "--dry-run")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains(config + ":3: ebpf.payload_byts: unknown key; did you mean 'payload_bytes'?");
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+    }
+
+    @Test
+    void shouldPrintOneEffectiveValueForTheLauncher() {
+        assertThat(execute("config-get", "limits.max_memory_mb")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("768\n");
+        out.reset();
+        assertThat(execute("config-get", "limits.max_memory_mb", "--set", "limits.max_memory_mb=2048")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("2048\n");
+        assertThat(execute("config-get", "limits.max_memory")).isEqualTo(2);
+    }
+
+    @Test
     void shouldStopCleanlyWithExitZeroOnSigterm() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process agent = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
