@@ -2,8 +2,20 @@ package io.periscope.core;
 
 import io.periscope.core.config.ConfigLoader;
 import io.periscope.core.config.ConfigPrinter;
+import io.periscope.core.config.ConfigWatcher;
+import io.periscope.core.guard.ResourceGuard;
+import io.periscope.core.metadata.ProcessMetadataCache;
+import io.periscope.core.telemetry.Health;
+import io.periscope.core.telemetry.LogSetup;
+import io.periscope.core.telemetry.MetricsRegistry;
+import io.periscope.core.telemetry.ProcessMetrics;
+import io.periscope.core.telemetry.ProcessStats;
+import io.periscope.core.telemetry.SelfMetricsServer;
 import io.periscope.ebpf.KernelFeatures;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,6 +32,8 @@ public final class Main {
     static final int EXIT_OK = 0;
     static final int EXIT_FAILURE = 1;
     static final int EXIT_USAGE = 2;
+
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
     private static final String USAGE = String.join("\n",
             "usage: periscope <command> [options]",
@@ -128,9 +142,62 @@ public final class Main {
             out.print(ConfigPrinter.toYaml(config));
             return EXIT_OK;
         }
-        Agent agent = new Agent(config);
-        SignalHandlers.onTermination(agent::requestStop);
-        return agent.runUntilStopped();
+        return runAgent(config, parsed.overrides, err);
+    }
+
+    /** Sets up the services every pipeline uses, runs the agent, and closes them in reverse order. */
+    private static int runAgent(AgentConfig config, List<String> overrides, PrintStream err) {
+        LogSetup.apply(config.logging());
+        MetricsRegistry metrics = new MetricsRegistry();
+        ProcessStats self = ProcessStats.self();
+        ProcessMetrics.register(metrics, self, Version.current());
+        Health health = new Health();
+        ProcessMetadataCache metadata = new ProcessMetadataCache(config.metadata(), metrics);
+        SelfMetricsServer server = null;
+        if (config.selfMetrics().enabled()) {
+            try {
+                server = SelfMetricsServer.start(config.selfMetrics().host(), config.selfMetrics().port(), metrics,
+                        health);
+            } catch (IOException | RuntimeException e) {
+                err.println("periscope: cannot serve self-metrics on " + config.selfMetrics().listen() + ": "
+                        + e.getMessage() + "; choose another self_metrics.listen or set self_metrics.enabled=false");
+                return EXIT_FAILURE;
+            }
+        }
+        try (ResourceGuard guard = new ResourceGuard(config.limits(), self, metrics);
+                ConfigWatcher watcher = new ConfigWatcher(config, overrides)) {
+            watcher.onChange(reloaded -> {
+                LogSetup.apply(reloaded.logging());
+                guard.applyLimits(reloaded.limits());
+                metadata.updateServiceNames(reloaded.metadata().serviceNames());
+            });
+            try {
+                watcher.start();
+            } catch (IOException e) {
+                LOG.warn("cannot watch {} for changes ({}); SIGHUP still reloads", config.source(), e.getMessage());
+            }
+            boolean hangupHandled = SignalHandlers.onHangup(() -> {
+                if (config.source() == null) {
+                    LOG.info("SIGHUP: running on built-in defaults, no config file to reload");
+                } else if (!watcher.reload()) {
+                    LOG.info("SIGHUP: {} unchanged (or invalid, see above); nothing to apply", config.source());
+                }
+            });
+            if (!hangupHandled) {
+                LOG.warn("SIGHUP cannot be handled in this JVM; reload by editing the config file");
+            }
+            guard.start();
+            Agent agent = new Agent(new AgentServices(config, watcher, metrics, health, metadata, guard));
+            SignalHandlers.onTermination(() -> {
+                health.markNotReady("stopping");
+                agent.requestStop();
+            });
+            return agent.runUntilStopped();
+        } finally {
+            if (server != null) {
+                server.close();
+            }
+        }
     }
 
     private static int configGet(List<String> options, PrintStream out, PrintStream err) {
