@@ -201,7 +201,8 @@ public final class Main {
     }
 
     private static int configGet(List<String> options, PrintStream out, PrintStream err) {
-        ConfigOptions parsed = parseOptions("config-get", options, false, err);
+        // --dry-run is accepted (and means nothing here) so the launcher can pass run's options as they are.
+        ConfigOptions parsed = parseOptions("config-get", options, true, err);
         if (parsed == null) {
             return EXIT_USAGE;
         }
