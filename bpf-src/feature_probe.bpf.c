@@ -35,4 +35,33 @@ int probe_getppid(struct trace_event_raw_sys_enter *ctx)
     return 0;
 }
 
+/*
+ * Optional facilities, one trivial program each. The "?" prefix keeps them out of load() unless
+ * KernelFeatures turns one on, so a kernel lacking (say) kprobes still loads the rest.
+ */
+SEC("?kprobe/__x64_sys_getppid")
+int probe_kprobe(void *ctx)
+{
+    return 0;
+}
+
+/* bpf_fentry_test1 exists for exactly this purpose (net/bpf/test_run.c) and is in BTF. */
+SEC("?fentry/bpf_fentry_test1")
+int probe_fentry(void *ctx)
+{
+    return 0;
+}
+
+SEC("?uprobe")
+int probe_uprobe(void *ctx)
+{
+    return 0;
+}
+
+SEC("?tc")
+int probe_tc(void *skb)
+{
+    return 0; /* TC_ACT_OK */
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -81,6 +81,10 @@ const volatile __u32 target_tgid = 0;
 const volatile bool trace_unix = false;
 const volatile __u32 filter_port_count = 0;
 const volatile __u16 filter_ports[MAX_FILTER_PORTS] = {};
+/* Wake the reader only once this much is pending: a wakeup per event (irq_work in the traced
+ * task's syscall plus a context switch for the reader) would cost more than the event itself.
+ * The reader also polls on a timer, so a quiet ring is still drained. 0: wake on every event. */
+const volatile __u32 wakeup_bytes = 65536;
 
 /* Unique ids for the tracer's lifetime, handed out atomically across CPUs. */
 __u64 next_socket_id = 1;
@@ -154,6 +158,13 @@ static __always_inline void count_lost(void)
     __u64 *n = bpf_map_lookup_elem(&lost_events, &zero);
     if (n)
         *n += 1;
+}
+
+static __always_inline __u64 wakeup_flags(void)
+{
+    if (wakeup_bytes == 0)
+        return 0;
+    return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline bool process_wanted(__u32 tgid)
@@ -350,7 +361,7 @@ static __always_inline void emit_data(struct syscall_args *args, struct sock *sk
     e->payload_len = got;
     if (got < bytes)
         e->flags |= FLAG_TRUNCATED;
-    if (bpf_ringbuf_output(&events, e, EVENT_HEADER_BYTES + got, 0))
+    if (bpf_ringbuf_output(&events, e, EVENT_HEADER_BYTES + got, wakeup_flags()))
         count_lost();
 }
 
@@ -526,7 +537,7 @@ static __always_inline void emit_small(__u16 kind, __s32 fd, __u64 socket_id)
     e->enter_ns = bpf_ktime_get_ns();
     e->exit_ns = e->enter_ns;
     bpf_get_current_comm(&e->comm, sizeof(e->comm));
-    bpf_ringbuf_submit(e, 0);
+    bpf_ringbuf_submit(e, wakeup_flags());
 }
 
 /* A traced socket's last close ends its id; downstream flushes the connection's state. */

@@ -50,6 +50,10 @@ enum {
     BPF_RB_FORCE_WAKEUP = 2,
 };
 
+enum {
+    BPF_RB_AVAIL_DATA = 0,
+};
+
 /* Tracepoint contexts of the syscalls/ and raw syscall events. */
 struct trace_entry {
     unsigned short type;

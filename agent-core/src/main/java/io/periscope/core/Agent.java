@@ -14,10 +14,13 @@ final class Agent {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
 
     private final AgentConfig config;
+    /** Config watcher, self-metrics, health, metadata cache and resource guard, set up by Main. */
+    private final AgentServices services;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
 
-    Agent(AgentConfig config) {
-        this.config = config;
+    Agent(AgentServices services) {
+        this.config = services.config();
+        this.services = services;
     }
 
     /** Asks {@link #runUntilStopped()} to return; safe from any thread, idempotent. */

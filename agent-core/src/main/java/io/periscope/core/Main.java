@@ -1,14 +1,30 @@
 package io.periscope.core;
 
+import io.periscope.core.config.ConfigLoader;
+import io.periscope.core.config.ConfigPrinter;
+import io.periscope.core.config.ConfigWatcher;
+import io.periscope.core.guard.ResourceGuard;
+import io.periscope.core.metadata.ProcessMetadataCache;
+import io.periscope.core.telemetry.Health;
+import io.periscope.core.telemetry.LogSetup;
+import io.periscope.core.telemetry.MetricsRegistry;
+import io.periscope.core.telemetry.ProcessMetrics;
+import io.periscope.core.telemetry.ProcessStats;
+import io.periscope.core.telemetry.SelfMetricsServer;
 import io.periscope.ebpf.KernelFeatures;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The periscope command line: {@code run}, {@code check}, {@code version}.
+ * The periscope command line: {@code run}, {@code check}, {@code version}, {@code config-get}.
  *
  * <p>Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad configuration.
  */
@@ -17,9 +33,15 @@ public final class Main {
     static final int EXIT_FAILURE = 1;
     static final int EXIT_USAGE = 2;
 
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
     private static final String USAGE = String.join("\n",
             "usage: periscope <command> [options]",
-            "  run [--config FILE]   start the agent (needs root or the BPF capabilities)",
+            "  run [--config FILE] [--set key.path=value]... [--dry-run]",
+            "                        start the agent (needs root or the BPF capabilities);",
+            "                        --dry-run validates and prints the effective config",
+            "  config-get KEY [--config FILE] [--set key.path=value]...",
+            "                        print one effective config value (e.g. limits.max_memory_mb)",
             "  check                 print what this kernel and process can do",
             "  version               print the version");
 
@@ -47,7 +69,9 @@ public final class Main {
                 out.print(KernelFeatures.probe().report());
                 return EXIT_OK;
             case "run":
-                return run(rest, err);
+                return run(rest, out, err);
+            case "config-get":
+                return configGet(rest, out, err);
             case "help":
             case "--help":
             case "-h":
@@ -60,29 +84,146 @@ public final class Main {
         }
     }
 
-    private static int run(List<String> options, PrintStream err) {
-        Path configPath = null;
+    /** What {@code --config}, {@code --set} and {@code --dry-run} asked for. */
+    private static final class ConfigOptions {
+        Path file;
+        final List<String> overrides = new ArrayList<>();
+        boolean dryRun;
+        final List<String> positional = new ArrayList<>();
+    }
+
+    /** Parses the config options; returns null (after printing why) on a usage error. */
+    private static ConfigOptions parseOptions(String command, List<String> options, boolean allowDryRun,
+                                              PrintStream err) {
+        ConfigOptions parsed = new ConfigOptions();
         for (int i = 0; i < options.size(); i++) {
             String option = options.get(i);
             if (option.equals("--config") && i + 1 < options.size()) {
-                configPath = Path.of(options.get(++i));
+                parsed.file = Path.of(options.get(++i));
             } else if (option.startsWith("--config=")) {
-                configPath = Path.of(option.substring("--config=".length()));
+                parsed.file = Path.of(option.substring("--config=".length()));
+            } else if (option.equals("--set") && i + 1 < options.size()) {
+                parsed.overrides.add(options.get(++i));
+            } else if (option.startsWith("--set=")) {
+                parsed.overrides.add(option.substring("--set=".length()));
+            } else if (allowDryRun && option.equals("--dry-run")) {
+                parsed.dryRun = true;
+            } else if (!option.startsWith("-")) {
+                parsed.positional.add(option);
             } else {
-                err.println("periscope run: unknown option '" + option + "'");
+                err.println("periscope " + command + ": unknown option '" + option + "'");
                 err.println(USAGE);
-                return EXIT_USAGE;
+                return null;
             }
+        }
+        return parsed;
+    }
+
+    private static int run(List<String> options, PrintStream out, PrintStream err) {
+        ConfigOptions parsed = parseOptions("run", options, true, err);
+        if (parsed == null) {
+            return EXIT_USAGE;
+        }
+        if (!parsed.positional.isEmpty()) {
+            err.println("periscope run: unexpected argument '" + parsed.positional.get(0) + "'");
+            err.println(USAGE);
+            return EXIT_USAGE;
         }
         AgentConfig config;
         try {
-            config = configPath == null ? AgentConfig.defaults() : AgentConfig.load(configPath);
+            config = ConfigLoader.load(parsed.file, parsed.overrides);
         } catch (ConfigException e) {
             err.println("periscope: " + e.getMessage());
             return EXIT_USAGE;
         }
-        Agent agent = new Agent(config);
-        SignalHandlers.onTermination(agent::requestStop);
-        return agent.runUntilStopped();
+        if (parsed.dryRun) {
+            out.println("# effective configuration" + (parsed.file == null ? " (built-in defaults)"
+                    : " from " + parsed.file) + "; valid");
+            out.print(ConfigPrinter.toYaml(config));
+            return EXIT_OK;
+        }
+        return runAgent(config, parsed.overrides, err);
+    }
+
+    /** Sets up the services every pipeline uses, runs the agent, and closes them in reverse order. */
+    private static int runAgent(AgentConfig config, List<String> overrides, PrintStream err) {
+        LogSetup.apply(config.logging());
+        MetricsRegistry metrics = new MetricsRegistry();
+        ProcessStats self = ProcessStats.self();
+        ProcessMetrics.register(metrics, self, Version.current());
+        Health health = new Health();
+        ProcessMetadataCache metadata = new ProcessMetadataCache(config.metadata(), metrics);
+        SelfMetricsServer server = null;
+        if (config.selfMetrics().enabled()) {
+            try {
+                server = SelfMetricsServer.start(config.selfMetrics().host(), config.selfMetrics().port(), metrics,
+                        health);
+            } catch (IOException | RuntimeException e) {
+                err.println("periscope: cannot serve self-metrics on " + config.selfMetrics().listen() + ": "
+                        + e.getMessage() + "; choose another self_metrics.listen or set self_metrics.enabled=false");
+                return EXIT_FAILURE;
+            }
+        }
+        try (ResourceGuard guard = new ResourceGuard(config.limits(), self, metrics);
+                ConfigWatcher watcher = new ConfigWatcher(config, overrides)) {
+            watcher.onChange(reloaded -> {
+                LogSetup.apply(reloaded.logging());
+                guard.applyLimits(reloaded.limits());
+                metadata.updateServiceNames(reloaded.metadata().serviceNames());
+            });
+            try {
+                watcher.start();
+            } catch (IOException e) {
+                LOG.warn("cannot watch {} for changes ({}); SIGHUP still reloads", config.source(), e.getMessage());
+            }
+            boolean hangupHandled = SignalHandlers.onHangup(() -> {
+                if (config.source() == null) {
+                    LOG.info("SIGHUP: running on built-in defaults, no config file to reload");
+                } else if (!watcher.reload()) {
+                    LOG.info("SIGHUP: {} unchanged (or invalid, see above); nothing to apply", config.source());
+                }
+            });
+            if (!hangupHandled) {
+                LOG.warn("SIGHUP cannot be handled in this JVM; reload by editing the config file");
+            }
+            guard.start();
+            Agent agent = new Agent(new AgentServices(config, watcher, metrics, health, metadata, guard));
+            SignalHandlers.onTermination(() -> {
+                health.markNotReady("stopping");
+                agent.requestStop();
+            });
+            return agent.runUntilStopped();
+        } finally {
+            if (server != null) {
+                server.close();
+            }
+        }
+    }
+
+    private static int configGet(List<String> options, PrintStream out, PrintStream err) {
+        // --dry-run is accepted (and means nothing here) so the launcher can pass run's options as they are.
+        ConfigOptions parsed = parseOptions("config-get", options, true, err);
+        if (parsed == null) {
+            return EXIT_USAGE;
+        }
+        if (parsed.positional.size() != 1) {
+            err.println("periscope config-get: expected one key, e.g. limits.max_memory_mb");
+            return EXIT_USAGE;
+        }
+        String key = parsed.positional.get(0);
+        AgentConfig config;
+        try {
+            config = ConfigLoader.load(parsed.file, parsed.overrides);
+        } catch (ConfigException e) {
+            err.println("periscope: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        Map<String, Object> leaves = ConfigPrinter.flatten(config);
+        if (!leaves.containsKey(key)) {
+            err.println("periscope config-get: no key '" + key + "'");
+            return EXIT_USAGE;
+        }
+        out.println(leaves.get(key));
+        return EXIT_OK;
     }
 }

@@ -11,8 +11,16 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -58,42 +66,126 @@ class MainTest {
     }
 
     @Test
-    void shouldStopCleanlyWithExitZeroOnSigterm() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process agent = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "run"))
-                .redirectErrorStream(true)
-                .start();
-        StringBuffer log = new StringBuffer();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(
-                    new InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    log.append(line).append('\n');
+    void shouldValidateAndPrintEffectiveConfigOnDryRun(@TempDir Path dir) throws IOException {
+        Path config = dir.resolve("agent.yaml");
+        Files.writeString(config, "exporters:\n  otlp:\n    endpoint: collector:4317\n");
+        assertThat(execute("run", "--config", config.toString(), "--set", "ebpf.payload_bytes=2048", "--dry-run"))
+                .isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("endpoint: collector:4317")
+                .contains("payload_bytes: 2048").contains("max_memory_mb: 768");
+    }
+
+    @Test
+    void shouldRejectUnknownKeyWithExitCode2NamingKeyAndLine(@TempDir Path dir) throws IOException {
+        Path config = dir.resolve("agent.yaml");
+        Files.writeString(config, "ebpf:\n  payload_bytes: 512\n  payload_byts: 2048\n");
+        assertThat(execute("run", "--config", config.toString(), "--dry-run")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains(config + ":3: ebpf.payload_byts: unknown key; did you mean 'payload_bytes'?");
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+    }
+
+    @Test
+    void shouldPrintOneEffectiveValueForTheLauncher() {
+        assertThat(execute("config-get", "limits.max_memory_mb")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("768\n");
+        out.reset();
+        assertThat(execute("config-get", "limits.max_memory_mb", "--set", "limits.max_memory_mb=2048")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("2048\n");
+        assertThat(execute("config-get", "limits.max_memory")).isEqualTo(2);
+    }
+
+    /** A real agent process with its output collected, for the lifecycle tests. */
+    private static final class AgentProcess implements AutoCloseable {
+        final Process process;
+        final StringBuffer log = new StringBuffer();
+        private final Thread reader;
+
+        AgentProcess(String... runArgs) throws IOException {
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                    Main.class.getName(), "run"));
+            command.addAll(List.of(runArgs));
+            process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            reader = new Thread(() -> {
+                try (BufferedReader in = new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = in.readLine()) != null) {
+                        log.append(line).append('\n');
+                    }
+                } catch (IOException e) {
+                    log.append("reader: ").append(e).append('\n');
                 }
-            } catch (IOException e) {
-                log.append("reader: ").append(e).append('\n');
-            }
-        });
-        reader.start();
-        try {
+            });
+            reader.start();
+        }
+
+        /** Waits (bounded) until the log contains {@code text}; returns whether it did. */
+        boolean awaitLog(String text) throws InterruptedException {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!log.toString().contains("running; stop with Ctrl-C or SIGTERM") && System.nanoTime() < deadline
-                    && agent.isAlive()) {
+            while (!log.toString().contains(text) && System.nanoTime() < deadline && process.isAlive()) {
                 Thread.sleep(20);
             }
-            assertThat(log.toString()).as("agent reached its running state").contains("running; stop with");
+            return log.toString().contains(text);
+        }
 
-            // A real SIGTERM, as systemd and kubelet send it (Process.destroy() would also close our pipes).
-            new ProcessBuilder("kill", "-TERM", Long.toString(agent.pid())).inheritIO().start().waitFor();
+        void signal(String name) throws IOException, InterruptedException {
+            // A real signal, as systemd and kubelet send it (Process.destroy() would also close our pipes).
+            new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
+        }
 
-            assertThat(agent.waitFor(30, TimeUnit.SECONDS)).as("agent exited").isTrue();
+        int awaitExit() throws InterruptedException {
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("agent exited").isTrue();
             reader.join(5_000);
-            assertThat(agent.exitValue()).as(log.toString()).isZero();
-            assertThat(log.toString()).contains("stopping").contains("stopped");
-        } finally {
-            agent.destroyForcibly();
+            return process.exitValue();
+        }
+
+        @Override
+        public void close() {
+            process.destroyForcibly();
+        }
+    }
+
+    @Test
+    void shouldStopCleanlyWithExitZeroOnSigterm() throws Exception {
+        try (AgentProcess agent = new AgentProcess("--set", "self_metrics.listen=127.0.0.1:0")) {
+            assertThat(agent.awaitLog("running; stop with Ctrl-C or SIGTERM")).as(agent.log.toString()).isTrue();
+            agent.signal("TERM");
+            assertThat(agent.awaitExit()).as(agent.log.toString()).isZero();
+            assertThat(agent.log.toString()).contains("stopping").contains("stopped");
+        }
+    }
+
+    @Test
+    void shouldServeSelfMetricsAndReloadOnSighup(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("agent.yaml");
+        Files.writeString(config, "self_metrics: {listen: '127.0.0.1:0'}\nprotocols: {http1: {shallow: false}}\n");
+        try (AgentProcess agent = new AgentProcess("--config", config.toString())) {
+            assertThat(agent.awaitLog("running; stop with")).as(agent.log.toString()).isTrue();
+            Matcher address = Pattern.compile("self-metrics on (http://127\\.0\\.0\\.1:\\d+)/metrics")
+                    .matcher(agent.log.toString());
+            assertThat(address.find()).as(agent.log.toString()).isTrue();
+            HttpClient client = HttpClient.newHttpClient();
+            HttpResponse<String> metrics = client.send(HttpRequest.newBuilder(URI.create(address.group(1) + "/metrics"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.body()).contains("periscope_guard_level 0\n")
+                    .contains("periscope_process_resident_memory_bytes ")
+                    .contains("periscope_metadata_cached_processes ");
+
+            // Rewrite in place and signal: the reload must come from the file, whichever trigger fires first.
+            Files.writeString(config, "self_metrics: {listen: '127.0.0.1:0'}\nprotocols: {http1: {shallow: true}}\n");
+            agent.signal("HUP");
+            assertThat(agent.awaitLog("changed [protocols.http1.shallow]")).as(agent.log.toString()).isTrue();
+
+            Files.writeString(config, "protocols: {http1: {shallow: nope}}\n");
+            agent.signal("HUP");
+            assertThat(agent.awaitLog("config reload rejected")).as(agent.log.toString()).isTrue();
+            assertThat(agent.log.toString()).contains("protocols.http1.shallow: expected true or false");
+
+            agent.signal("TERM");
+            assertThat(agent.awaitExit()).as(agent.log.toString()).isZero();
         }
     }
 }

@@ -29,9 +29,16 @@ public final class KernelFeatures {
         this.facilities = Collections.unmodifiableList(facilities);
     }
 
-    /** Probes the running kernel and process. */
+    /**
+     * Probes the running kernel and process: files under /proc and /sys, then live checks that
+     * load and attach a test program of each kind (tracepoint + ring buffer, kprobe, fentry,
+     * uprobe, tc) and open an AF_PACKET socket. Takes well under a second; call it once.
+     */
     public static KernelFeatures probe() {
-        return probe(Path.of("/"));
+        KernelFeatures files = probe(Path.of("/"));
+        List<Facility> all = new ArrayList<>(files.facilities);
+        all.addAll(1, LiveProbes.probe());
+        return new KernelFeatures(files.kernelRelease, all);
     }
 
     /** Probes with every path resolved under {@code root} (tests point it at a fake tree). */

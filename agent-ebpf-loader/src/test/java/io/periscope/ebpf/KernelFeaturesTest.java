@@ -59,6 +59,25 @@ class KernelFeaturesTest {
         assertThat(features.facility("CAP_BPF").orElseThrow().available()).as(features.report()).isTrue();
     }
 
+    @Test
+    @Tag("kernel")
+    void shouldProveEachFacilityByUsingIt() {
+        KernelFeatures features = KernelFeatures.probe();
+        String report = features.report();
+
+        // What DESIGN.md lists as present on the machines this project is built and tested on.
+        for (String present : new String[] {"libbpf", "tracepoints", "BPF ring buffer", "uprobes", "tc/clsact",
+                "AF_PACKET"}) {
+            assertThat(features.facility(present).orElseThrow().available()).as(report).isTrue();
+        }
+        // kprobes/fentry may or may not exist; either way the line says which and why.
+        for (String optional : new String[] {"kprobes", "fentry"}) {
+            Facility f = features.facility(optional).orElseThrow();
+            assertThat(f.detail()).as(report).isNotBlank();
+        }
+        assertThat(report.lines().count()).isEqualTo(features.facilities().size() + 1L);
+    }
+
     private static void write(Path path, String content) throws IOException {
         Files.createDirectories(path.getParent());
         Files.writeString(path, content);

@@ -16,7 +16,8 @@ public final class LibBpf {
     private static final Throwable UNAVAILABILITY_CAUSE;
 
     static {
-        Throwable cause = NativeBinding.register(LibBpf.class, "libbpf.so.1");
+        // periscope.libbpf names another build of libbpf (tests use it to check the missing-library error).
+        Throwable cause = NativeBinding.register(LibBpf.class, System.getProperty("periscope.libbpf", "libbpf.so.1"));
         if (cause == null) {
             try {
                 // Strict (1.0) semantics: NULL+errno / -errno errors, no RLIMIT_MEMLOCK bump when
@@ -75,6 +76,12 @@ public final class LibBpf {
 
     @Symbol("libbpf_set_print")
     static native Pointer libbpfSetPrint(PrintFn fn);
+
+    @Symbol("libbpf_major_version")
+    public static native int libbpfMajorVersion();
+
+    @Symbol("libbpf_minor_version")
+    public static native int libbpfMinorVersion();
 
     /** Number of possible CPUs (size of per-CPU map values), or -errno. */
     @Symbol("libbpf_num_possible_cpus")

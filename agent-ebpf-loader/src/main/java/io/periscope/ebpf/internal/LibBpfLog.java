@@ -16,6 +16,8 @@ public final class LibBpfLog {
     private static final int LINE_BYTES = 1024;
     /** libbpf print levels: 0 warn, 1 info, 2 debug; debug is too chatty to keep. */
     private static final int LEVEL_DEBUG = 2;
+    /** libbpf starts every message with this; our errors already say "libbpf:". */
+    private static final String PREFIX = "libbpf: ";
 
     private static final ArrayDeque<String> HISTORY = new ArrayDeque<>();
     /** Held strongly: libbpf keeps the function pointer forever. */
@@ -36,6 +38,14 @@ public final class LibBpfLog {
         // On x86_64 a va_list argument is passed as a pointer, so it can be handed on unchanged.
         LibC.vsnprintf(buf, buf.length, format, args);
         String line = Native.toString(buf).strip();
+        if (line.startsWith(PREFIX)) {
+            line = line.substring(PREFIX.length());
+        }
+        if (line.contains("ulimit -l")) {
+            // libbpf's guess for any EPERM; wrong on memcg-accounted kernels (>= 5.11), where
+            // RLIMIT_MEMLOCK plays no part, so it would send the user the wrong way.
+            return 0;
+        }
         synchronized (HISTORY) {
             if (HISTORY.size() == HISTORY_LINES) {
                 HISTORY.removeFirst();

@@ -14,6 +14,11 @@ public final class LibC {
     /** Size of {@code struct epoll_event} on x86_64 (packed: u32 events + u64 data). */
     public static final int EPOLL_EVENT_BYTES = 12;
     public static final int EINTR = 4;
+    public static final int CLONE_NEWNET = 0x40000000;
+    public static final int AF_PACKET = 17;
+    public static final int SOCK_RAW = 3;
+    /** htons(ETH_P_ALL). */
+    public static final int ETH_P_ALL_BE = 0x0300;
     private static final int SC_PAGESIZE = 30;
     private static final long MAP_FAILED = -1L;
 
@@ -53,6 +58,9 @@ public final class LibC {
 
     @Symbol("if_nametoindex")
     public static native int ifNametoindex(String name);
+
+    @Symbol("unshare")
+    public static native int unshare(int flags);
 
     @Symbol("sysconf")
     public static native long sysconf(int name);

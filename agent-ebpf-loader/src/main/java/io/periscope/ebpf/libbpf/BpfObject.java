@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One BPF ELF object opened by libbpf from bytes: set constants and map sizes, {@link #load()},
@@ -25,6 +27,7 @@ public final class BpfObject implements AutoCloseable {
     private static final int BTF_TYPE_BYTES = 12;
     private static final int BTF_VAR_SECINFO_BYTES = 12;
     private static final int BTF_VLEN_MASK = 0xffff;
+    private static final Pattern FAILED_PROGRAM = Pattern.compile("prog '([^']+)': failed to load");
 
     /** Offsets in {@code struct bpf_object_open_opts} (libbpf 1.1, x86_64). */
     private static final int OPEN_OPTS_BYTES = 80;
@@ -166,7 +169,7 @@ public final class BpfObject implements AutoCloseable {
         int err = LibBpf.bpfObjectLoad(obj);
         if (err != 0) {
             List<String> libbpf = LibBpfLog.drain();
-            String prog = failedProgram();
+            String prog = failedProgram(libbpf);
             List<String> log = tail(logBuf.getString(0, StandardCharsets.US_ASCII.name()));
             String where = prog.isEmpty() ? "object " + name : "program " + prog + " of " + name;
             StringBuilder msg = new StringBuilder("kernel refused to load ").append(where).append(": ")
@@ -184,10 +187,15 @@ public final class BpfObject implements AutoCloseable {
         logBuf = null;
     }
 
-    private String failedProgram() {
-        for (Pointer p = LibBpf.bpfObjectNextProgram(obj, null); p != null; p = LibBpf.bpfObjectNextProgram(obj, p)) {
-            if (LibBpf.bpfProgramAutoload(p) && LibBpf.bpfProgramFd(p) < 0) {
-                return LibBpf.bpfProgramName(p);
+    /**
+     * libbpf unloads every program when one fails, so fds cannot tell which; its warning
+     * "prog 'NAME': failed to load" can.
+     */
+    private static String failedProgram(List<String> libbpfMessages) {
+        for (String line : libbpfMessages) {
+            Matcher m = FAILED_PROGRAM.matcher(line);
+            if (m.find()) {
+                return m.group(1);
             }
         }
         return "";

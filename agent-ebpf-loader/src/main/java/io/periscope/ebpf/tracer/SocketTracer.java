@@ -68,6 +68,7 @@ public final class SocketTracer implements AutoCloseable {
             }
             object.setVariable("filter_ports", portBytes);
             object.setInt("filter_port_count", ports.length);
+            object.setInt("wakeup_bytes", config.wakeupBytes());
             object.map("events").setMaxEntries(config.ringBytes());
             int cpus = LibBpf.libbpfNumPossibleCpus();
             if (cpus <= 0) {
@@ -110,7 +111,11 @@ public final class SocketTracer implements AutoCloseable {
         handler.onEvent(event);
     }
 
-    /** Sleeps on epoll until events arrive or the timeout passes. */
+    /**
+     * Sleeps on epoll until the kernel signals (at {@link SocketTracerConfig#wakeupBytes()} pending)
+     * or the timeout passes; the timeout bounds how long a trickle of events waits, so keep it
+     * short (e.g. 10 ms).
+     */
     public boolean await(int timeoutMillis) {
         return ring.await(timeoutMillis);
     }

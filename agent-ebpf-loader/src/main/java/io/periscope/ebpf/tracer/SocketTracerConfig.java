@@ -13,6 +13,8 @@ public final class SocketTracerConfig {
     public static final int DEFAULT_RING_BYTES = 8 << 20;
     /** Most ports the in-kernel port filter holds (bpf-src MAX_FILTER_PORTS). */
     public static final int MAX_FILTER_PORTS = 16;
+    /** Default pending bytes before the kernel wakes the reader (see {@link Builder#wakeupBytes}). */
+    public static final int DEFAULT_WAKEUP_BYTES = 64 << 10;
     private static final int MIN_RING_BYTES = 4096;
 
     private final int payloadBytes;
@@ -21,8 +23,10 @@ public final class SocketTracerConfig {
     private final boolean ignoreSelf;
     private final boolean traceUnix;
     private final int[] ports;
+    private final int wakeupBytes;
 
     private SocketTracerConfig(Builder b) {
+        this.wakeupBytes = b.wakeupBytes;
         this.payloadBytes = b.payloadBytes;
         this.ringBytes = b.ringBytes;
         this.targetPid = b.targetPid;
@@ -71,6 +75,11 @@ public final class SocketTracerConfig {
         return ports.clone();
     }
 
+    /** Pending bytes that make the kernel wake a reader sleeping in {@link SocketTracer#await(int)}. */
+    public int wakeupBytes() {
+        return wakeupBytes;
+    }
+
     /** Builder of {@link SocketTracerConfig}; validates on {@link #build()}. */
     public static final class Builder {
         private int payloadBytes = DEFAULT_PAYLOAD_BYTES;
@@ -79,8 +88,20 @@ public final class SocketTracerConfig {
         private boolean ignoreSelf = true;
         private boolean traceUnix;
         private int[] ports = new int[0];
+        private int wakeupBytes = DEFAULT_WAKEUP_BYTES;
 
         private Builder() {
+        }
+
+        /**
+         * Wake the reader only when this many bytes are pending (0: on every event). Waking per
+         * event costs the traced process an irq_work and the reader a context switch each; with
+         * batching the reader relies on its {@code await} timeout to drain a quiet ring, so
+         * events wait at most that long. Values at or above half the ring are capped there.
+         */
+        public Builder wakeupBytes(int bytes) {
+            this.wakeupBytes = bytes;
+            return this;
         }
 
         /** Bytes of payload per event, 0..16384. */
@@ -133,6 +154,10 @@ public final class SocketTracerConfig {
                 throw new IllegalArgumentException("at most " + MAX_FILTER_PORTS + " filter ports, got "
                         + ports.length + ": " + Arrays.toString(ports));
             }
+            if (wakeupBytes < 0) {
+                throw new IllegalArgumentException("wakeup bytes must be >= 0, got " + wakeupBytes);
+            }
+            wakeupBytes = Math.min(wakeupBytes, ringBytes / 2);
             for (int port : ports) {
                 if (port <= 0 || port > 0xffff) {
                     throw new IllegalArgumentException("filter port out of range 1..65535: " + port);

@@ -98,9 +98,20 @@ public final class Http1Parser implements ProtocolParser {
         /** In chunked mode: bytes of chunk data (plus its CRLF) still to skip. */
         final long[] chunkSkip = new long[2];
         final boolean[] trailers = new boolean[2];
-        /** The record whose body is being skipped; checked against the pending list before use. */
+        /** Inside a head whose start line was read but whose empty line has not come yet. */
+        final boolean[] inHead = new boolean[2];
+        final long[] headBytes = new long[2];
+        final int[] tracePrio = new int[2];
+        /** The record being filled; checked against the pending list before every use. */
         final RequestLog[] current = new RequestLog[2];
         final long[] bodyBytes = new long[2];
+        /** Content-Length of the head in flight; -1 none. */
+        final long[] contentLength = new long[2];
+        /** The response head in flight is a 1xx (100 Continue): not the answer. */
+        boolean informational;
+        int status;
+        /** Where {@link #headers} stopped when the head was incomplete. */
+        int stop;
         boolean upgraded;
     }
 
@@ -117,6 +128,7 @@ public final class Http1Parser implements ProtocolParser {
         s.chunked[d] = false;
         s.chunkSkip[d] = 0;
         s.trailers[d] = false;
+        s.inHead[d] = false;
         s.current[d] = null;
         s.bodyBytes[d] = 0;
         s.upgraded = false;
@@ -129,7 +141,7 @@ public final class Http1Parser implements ProtocolParser {
         if (s.upgraded) {
             return;
         }
-        if (s.skip[d] >= missingBytes && !s.chunked[d]) {
+        if (!s.inHead[d] && s.skip[d] >= missingBytes && !s.chunked[d]) {
             if (s.skip[d] != UNTIL_CLOSE) {
                 s.skip[d] -= missingBytes;
                 s.bodyBytes[d] += missingBytes;
@@ -139,7 +151,7 @@ public final class Http1Parser implements ProtocolParser {
             }
             return;
         }
-        // lost our place inside a chunked body or headers: end what we can and start over
+        // lost our place inside a head or a chunked body: report what we have and start over
         endBody(conn, s, d);
         reset(s, requestSide);
     }
@@ -167,6 +179,32 @@ public final class Http1Parser implements ProtocolParser {
                 }
                 continue;
             }
+            if (s.inHead[d]) {
+                RequestLog log = s.current[d];
+                if (log == null || !conn.isPending(log)) {
+                    log = conn.scratchRecord();
+                }
+                int headEnd = headers(conn, s, log, buf, pos, end, requestSide);
+                if (headEnd == 0) {
+                    // keep only the incomplete line for the next bytes
+                    s.headBytes[d] += s.stop - pos;
+                    return s.stop - offset;
+                }
+                if (headEnd < 0) {
+                    conn.parseError();
+                    reset(s, requestSide);
+                    return length;
+                }
+                s.headBytes[d] += headEnd - pos;
+                s.inHead[d] = false;
+                pos = headEnd;
+                if (requestSide) {
+                    endRequestHead(s, log);
+                } else {
+                    endResponseHead(conn, s, log);
+                }
+                continue;
+            }
             if (s.chunked[d]) {
                 int next = skipChunks(conn, s, d, buf, pos, end);
                 if (next < 0) {
@@ -178,10 +216,10 @@ public final class Http1Parser implements ProtocolParser {
                 pos = next;
                 continue;
             }
-            int next = requestSide ? parseRequestHead(conn, s, buf, pos, end)
-                    : parseResponseHead(conn, s, buf, pos, end);
+            int next = requestSide ? parseRequestLine(conn, s, buf, pos, end)
+                    : parseStatusLine(conn, s, buf, pos, end);
             if (next == pos) {
-                // incomplete head: keep it for the next bytes
+                // incomplete start line: keep it for the next bytes
                 return pos - offset;
             }
             if (next < 0) {
@@ -196,8 +234,8 @@ public final class Http1Parser implements ProtocolParser {
 
     // ---- request ----
 
-    /** Parses one request head at {@code pos}; the position after it, pos if incomplete, -1 if not HTTP. */
-    private int parseRequestHead(Connection conn, State s, DirectBuffer buf, int pos, int end) {
+    /** Reads a request line at {@code pos}; the position after it, pos if incomplete, -1 if not HTTP. */
+    private int parseRequestLine(Connection conn, State s, DirectBuffer buf, int pos, int end) {
         int methodEnd = methodEnd(buf, pos, end - pos);
         if (methodEnd < 0) {
             return end - pos < MAX_METHOD_BYTES && isUpperToken(buf, pos, end) ? pos : -1;
@@ -213,37 +251,41 @@ public final class Http1Parser implements ProtocolParser {
                 || !AsciiBytes.startsWith(buf, uriEnd + 1, 8, HTTP_SLASH)) {
             return -1;
         }
-        // find the end of the head before opening a record, so an incomplete head costs nothing
-        int headEnd = headEnd(buf, lf + 1, end);
-        if (headEnd == 0) {
-            return pos;
-        }
-        if (headEnd < 0) {
-            return -1;
-        }
         RequestLog log = conn.openRequest(0, pos);
         log.method().set(buf, pos, methodEnd - pos);
         log.version().set(buf, uriEnd + 6, 3);
         log.resource().set(buf, uriStart, uriEnd - uriStart);
         conn.endpointRule().apply(buf, uriStart, uriEnd - uriStart, log.endpoint());
-        long contentLength = headers(conn, s, log, buf, lf + 1, headEnd, true);
-        int headBytes = headEnd - pos;
+        beginHead(s, 0, log, lf + 1 - pos);
+        return lf + 1;
+    }
+
+    private static void beginHead(State s, int d, RequestLog log, int lineBytes) {
+        s.inHead[d] = true;
+        s.current[d] = log;
+        s.headBytes[d] = lineBytes;
+        s.contentLength[d] = -1;
+        s.chunked[d] = false;
+        s.trailers[d] = false;
+        s.chunkSkip[d] = 0;
+        s.tracePrio[d] = PRIO_NONE;
+    }
+
+    private static void endRequestHead(State s, RequestLog log) {
         int d = 0;
         s.bodyBytes[d] = 0;
-        s.current[d] = log;
         if (s.chunked[d]) {
-            log.requestBytes(headBytes);
+            log.requestBytes(s.headBytes[d]);
         } else {
-            long body = Math.max(0, contentLength);
-            log.requestBytes(headBytes + body);
+            long body = Math.max(0, s.contentLength[d]);
+            log.requestBytes(s.headBytes[d] + body);
             s.skip[d] = body;
         }
-        return headEnd;
     }
 
     // ---- response ----
 
-    private int parseResponseHead(Connection conn, State s, DirectBuffer buf, int pos, int end) {
+    private int parseStatusLine(Connection conn, State s, DirectBuffer buf, int pos, int end) {
         int avail = end - pos;
         if (avail < 12) {
             return isPrefixOf(buf, pos, avail, HTTP_SLASH) ? pos : -1;
@@ -259,39 +301,44 @@ public final class Http1Parser implements ProtocolParser {
         if (lf < 0) {
             return pos;
         }
-        int headEnd = headEnd(buf, lf + 1, end);
-        if (headEnd == 0) {
-            return pos;
-        }
-        if (headEnd < 0) {
-            return -1;
-        }
-        boolean informational = status >= STATUS_CONTINUE_FIRST && status < STATUS_OK_FIRST
+        s.informational = status >= STATUS_CONTINUE_FIRST && status < STATUS_OK_FIRST
                 && status != STATUS_SWITCHING;
-        if (informational) {
-            // 100 Continue and friends: not the answer yet
-            return headEnd;
+        s.status = status;
+        RequestLog log = s.informational ? null : conn.respondFirst(pos);
+        if (log != null) {
+            int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            log.statusCode(status);
+            log.statusClass(statusClass(status));
+            if (status >= STATUS_CLIENT_ERROR_FIRST && !conn.shallow() && lineEnd > pos + 13) {
+                log.errorMessage().set(buf, pos + 13, lineEnd - pos - 13);
+            }
         }
-        RequestLog log = conn.respondFirst(pos);
-        RequestLog target = log == null ? conn.scratchRecord() : log;
-        int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-        target.statusCode(status);
-        target.statusClass(statusClass(status));
-        if (status >= STATUS_CLIENT_ERROR_FIRST && !conn.shallow() && lineEnd > pos + 13) {
-            target.errorMessage().set(buf, pos + 13, lineEnd - pos - 13);
-        }
-        long contentLength = headers(conn, s, target, buf, lf + 1, headEnd, false);
+        beginHead(s, 1, log, lf + 1 - pos);
+        return lf + 1;
+    }
+
+    private static void endResponseHead(Connection conn, State s, RequestLog target) {
         int d = 1;
-        int headBytes = headEnd - pos;
+        RequestLog log = s.current[d];
+        if (s.informational) {
+            // 100 Continue and friends: not the answer yet
+            s.current[d] = null;
+            return;
+        }
+        if (log != null && !conn.isPending(log)) {
+            log = null;
+        }
+        int status = s.status;
+        long headBytes = s.headBytes[d];
         boolean noBody = status == STATUS_NO_CONTENT || status == STATUS_NOT_MODIFIED
                 || (log != null && (log.method().contentEquals("HEAD") || log.method().contentEquals("CONNECT")
                 && status < STATUS_CLIENT_ERROR_FIRST));
         s.bodyBytes[d] = 0;
-        s.current[d] = log;
         if (status == STATUS_SWITCHING) {
             s.upgraded = true;
             noBody = true;
         }
+        long contentLength = s.contentLength[d];
         if (noBody) {
             s.chunked[d] = false;
             target.responseBytes(headBytes);
@@ -310,7 +357,6 @@ public final class Http1Parser implements ProtocolParser {
             s.skip[d] = UNTIL_CLOSE;
             finish(conn, log);
         }
-        return headEnd;
     }
 
     private static void finish(Connection conn, RequestLog log) {
@@ -399,116 +445,146 @@ public final class Http1Parser implements ProtocolParser {
     // ---- headers ----
 
     /**
-     * Offset just past the empty line ending the head that starts at {@code pos}; 0 when the head
-     * is incomplete; -1 when a line is not a header.
+     * Reads header lines from {@code pos} into {@code log} and the framing into the state
+     * ({@link State#contentLength}, chunked). Returns the offset just past the empty line that
+     * ends the head, 0 when the head is incomplete, -1 when a line is not a header line.
      */
-    private static int headEnd(DirectBuffer buf, int pos, int end) {
+    private int headers(Connection conn, State s, RequestLog log, DirectBuffer buf, int pos, int end,
+            boolean request) {
+        int d = request ? 0 : 1;
+        boolean full = !conn.shallow() && request;
+        int tracePrio = s.tracePrio[d];
         while (pos < end) {
+            byte first = buf.getByte(pos);
+            if (first == '\n') {
+                return pos + 1;
+            }
+            if (first == '\r') {
+                if (pos + 1 >= end) {
+                    break;
+                }
+                return buf.getByte(pos + 1) == '\n' ? pos + 2 : -1;
+            }
             int lf = AsciiBytes.indexOfLf(buf, pos, end);
             if (lf < 0) {
-                return 0;
+                break;
             }
-            int lineLen = lf - pos;
-            if (lineLen == 0 || (lineLen == 1 && buf.getByte(pos) == '\r')) {
-                return lf + 1;
+            int lineEnd = buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            int lineLen = lineEnd - pos;
+            switch (first | 0x20) {
+                case 'c':
+                    if (isName(buf, pos, lineLen, CONTENT_LENGTH)) {
+                        int v = valueStart(buf, pos + CONTENT_LENGTH.length + 1, lineEnd);
+                        s.contentLength[d] = AsciiBytes.parseDecimal(buf, v, valueEnd(buf, v, lineEnd) - v);
+                    }
+                    break;
+                case 't':
+                    if (isName(buf, pos, lineLen, TRANSFER_ENCODING)) {
+                        int ve = valueEnd(buf, pos, lineEnd);
+                        s.chunked[d] = ve - pos > TRANSFER_ENCODING.length + CHUNKED.length
+                                && AsciiBytes.equalsIgnoreCase(buf, ve - CHUNKED.length, CHUNKED.length, CHUNKED);
+                    } else if (full && tracePrio < PRIO_TRACEPARENT && isName(buf, pos, lineLen, TRACEPARENT)) {
+                        int v = valueStart(buf, pos + TRACEPARENT.length + 1, lineEnd);
+                        if (lineEnd - v >= TRACEPARENT_LENGTH && TraceContext.traceparent(log, buf, v, lineEnd - v)) {
+                            tracePrio = PRIO_TRACEPARENT;
+                        }
+                    }
+                    break;
+                default:
+                    if (full) {
+                        tracePrio = header(log, buf, pos, lineEnd, first | 0x20, tracePrio);
+                    }
+                    break;
             }
             pos = lf + 1;
         }
+        s.tracePrio[d] = tracePrio;
+        s.stop = pos;
         return 0;
     }
 
-    /** Reads the headers in {@code [pos, headEnd)} into {@code log}; returns Content-Length or -1. */
-    private long headers(Connection conn, State s, RequestLog log, DirectBuffer buf, int pos, int headEnd,
-            boolean request) {
-        long contentLength = -1;
-        int d = request ? 0 : 1;
-        s.chunked[d] = false;
-        s.trailers[d] = false;
-        s.chunkSkip[d] = 0;
-        boolean shallow = conn.shallow();
-        int tracePrio = PRIO_NONE;
-        while (pos < headEnd) {
-            int lf = AsciiBytes.indexOfLf(buf, pos, headEnd);
-            if (lf < 0) {
-                break;
-            }
-            int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-            int colon = AsciiBytes.indexOf(buf, pos, lineEnd, (byte) ':');
-            if (colon > pos) {
-                int nameLen = colon - pos;
-                int v = colon + 1;
-                while (v < lineEnd && AsciiBytes.isBlank(buf.getByte(v))) {
-                    v++;
-                }
-                int ve = lineEnd;
-                while (ve > v && AsciiBytes.isBlank(buf.getByte(ve - 1))) {
-                    ve--;
-                }
-                int vlen = ve - v;
-                byte first = lower(buf.getByte(pos));
-                if (first == 'c' && AsciiBytes.equalsIgnoreCase(buf, pos, nameLen, CONTENT_LENGTH)) {
-                    contentLength = AsciiBytes.parseDecimal(buf, v, vlen);
-                } else if (first == 't' && AsciiBytes.equalsIgnoreCase(buf, pos, nameLen, TRANSFER_ENCODING)) {
-                    s.chunked[d] = vlen >= CHUNKED.length
-                            && AsciiBytes.equalsIgnoreCase(buf, ve - CHUNKED.length, CHUNKED.length, CHUNKED);
-                } else if (!shallow) {
-                    tracePrio = header(log, buf, pos, nameLen, first, v, vlen, request, tracePrio);
-                }
-            }
-            pos = lf + 1;
+    /** Whether the line starts with header name {@code lower} followed by a colon. */
+    private static boolean isName(DirectBuffer buf, int pos, int lineLen, byte[] lower) {
+        int n = lower.length;
+        if (lineLen <= n || buf.getByte(pos + n) != ':') {
+            return false;
         }
-        return s.chunked[d] ? -1 : contentLength;
+        for (int i = 0; i < n; i++) {
+            // header names here are letters, digits and '-', for which | 0x20 lower-cases
+            if ((buf.getByte(pos + i) | 0x20) != lower[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
-    private static int header(RequestLog log, DirectBuffer buf, int name, int nameLen, byte first, int v, int vlen,
-            boolean request, int tracePrio) {
-        if (!request) {
-            return tracePrio;
+    private static int valueStart(DirectBuffer buf, int v, int lineEnd) {
+        while (v < lineEnd && AsciiBytes.isBlank(buf.getByte(v))) {
+            v++;
         }
+        return v;
+    }
+
+    private static int valueEnd(DirectBuffer buf, int v, int lineEnd) {
+        int ve = lineEnd;
+        while (ve > v && AsciiBytes.isBlank(buf.getByte(ve - 1))) {
+            ve--;
+        }
+        return ve;
+    }
+
+    /** The non-framing headers of a request, in full mode. */
+    private static int header(RequestLog log, DirectBuffer buf, int pos, int lineEnd, int first, int tracePrio) {
+        int lineLen = lineEnd - pos;
         switch (first) {
             case 'h':
-                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, HOST)) {
-                    log.host().set(buf, v, vlen);
+                if (isName(buf, pos, lineLen, HOST)) {
+                    int v = valueStart(buf, pos + HOST.length + 1, lineEnd);
+                    log.host().set(buf, v, valueEnd(buf, v, lineEnd) - v);
                 }
                 break;
             case 'u':
-                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, USER_AGENT)) {
-                    log.userAgent().set(buf, v, vlen);
-                } else if (tracePrio < PRIO_UBER && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, UBER_TRACE_ID)
-                        && TraceContext.uber(log, buf, v, vlen)) {
-                    return PRIO_UBER;
-                }
-                break;
-            case 't':
-                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, TRACEPARENT) && vlen >= TRACEPARENT_LENGTH
-                        && TraceContext.traceparent(log, buf, v, vlen)) {
-                    return PRIO_TRACEPARENT;
+                if (isName(buf, pos, lineLen, USER_AGENT)) {
+                    int v = valueStart(buf, pos + USER_AGENT.length + 1, lineEnd);
+                    log.userAgent().set(buf, v, valueEnd(buf, v, lineEnd) - v);
+                } else if (tracePrio < PRIO_UBER && isName(buf, pos, lineLen, UBER_TRACE_ID)) {
+                    int v = valueStart(buf, pos + UBER_TRACE_ID.length + 1, lineEnd);
+                    if (TraceContext.uber(log, buf, v, valueEnd(buf, v, lineEnd) - v)) {
+                        return PRIO_UBER;
+                    }
                 }
                 break;
             case 'b':
-                if (tracePrio < PRIO_B3 && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, B3)
-                        && TraceContext.b3Single(log, buf, v, vlen)) {
-                    return PRIO_B3;
+                if (tracePrio < PRIO_B3 && isName(buf, pos, lineLen, B3)) {
+                    int v = valueStart(buf, pos + B3.length + 1, lineEnd);
+                    if (TraceContext.b3Single(log, buf, v, valueEnd(buf, v, lineEnd) - v)) {
+                        return PRIO_B3;
+                    }
                 }
                 break;
             case 's':
-                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, SW8)) {
-                    TraceContext.sw8(log, buf, v, vlen, SW8_TRACE_ID);
+                if (isName(buf, pos, lineLen, SW8)) {
+                    int v = valueStart(buf, pos + SW8.length + 1, lineEnd);
+                    TraceContext.sw8(log, buf, v, valueEnd(buf, v, lineEnd) - v, SW8_TRACE_ID);
                     return Math.max(tracePrio, PRIO_SW8);
                 }
                 break;
             case 'x':
-                if (AsciiBytes.equalsIgnoreCase(buf, name, nameLen, X_REQUEST_ID)) {
-                    log.requestId().set(buf, v, vlen);
-                } else if (tracePrio <= PRIO_B3 && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, X_B3_TRACE_ID)) {
-                    if (AsciiBytes.decodeHexId(buf, v, vlen, log.traceId())) {
+                if (isName(buf, pos, lineLen, X_REQUEST_ID)) {
+                    int v = valueStart(buf, pos + X_REQUEST_ID.length + 1, lineEnd);
+                    log.requestId().set(buf, v, valueEnd(buf, v, lineEnd) - v);
+                } else if (tracePrio <= PRIO_B3 && isName(buf, pos, lineLen, X_B3_TRACE_ID)) {
+                    int v = valueStart(buf, pos + X_B3_TRACE_ID.length + 1, lineEnd);
+                    if (AsciiBytes.decodeHexId(buf, v, valueEnd(buf, v, lineEnd) - v, log.traceId())) {
                         log.hasTraceContext(true);
                         return PRIO_B3;
                     }
-                } else if (tracePrio <= PRIO_B3 && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, X_B3_SPAN_ID)) {
-                    AsciiBytes.decodeHexId(buf, v, vlen, log.parentSpanId());
-                } else if (tracePrio <= PRIO_B3 && AsciiBytes.equalsIgnoreCase(buf, name, nameLen, X_B3_SAMPLED)) {
-                    log.sampled(vlen == 1 && buf.getByte(v) == '1');
+                } else if (tracePrio <= PRIO_B3 && isName(buf, pos, lineLen, X_B3_SPAN_ID)) {
+                    int v = valueStart(buf, pos + X_B3_SPAN_ID.length + 1, lineEnd);
+                    AsciiBytes.decodeHexId(buf, v, valueEnd(buf, v, lineEnd) - v, log.parentSpanId());
+                } else if (tracePrio <= PRIO_B3 && isName(buf, pos, lineLen, X_B3_SAMPLED)) {
+                    int v = valueStart(buf, pos + X_B3_SAMPLED.length + 1, lineEnd);
+                    log.sampled(lineEnd - v >= 1 && buf.getByte(v) == '1');
                 }
                 break;
             default:
@@ -580,10 +656,6 @@ public final class Http1Parser implements ProtocolParser {
             return StatusClass.CLIENT_ERROR;
         }
         return StatusClass.OK;
-    }
-
-    private static byte lower(byte b) {
-        return b >= 'A' && b <= 'Z' ? (byte) (b + ('a' - 'A')) : b;
     }
 
     private static byte[] bytes(String s) {

@@ -1,0 +1,7 @@
+package io.periscope.core.config;
+
+/** OTLP payload compression. */
+public enum Compression {
+    NONE,
+    GZIP
+}

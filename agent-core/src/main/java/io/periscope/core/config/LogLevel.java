@@ -1,0 +1,10 @@
+package io.periscope.core.config;
+
+/** The agent's log threshold. */
+public enum LogLevel {
+    TRACE,
+    DEBUG,
+    INFO,
+    WARN,
+    ERROR
+}

@@ -1,0 +1,163 @@
+package io.periscope.core.deploy;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The essentials of deploy/: what the agent needs from Kubernetes, systemd and the image. */
+@SuppressWarnings("unchecked")
+class DeployFilesTest {
+    private static Path deploy;
+    private static final Map<String, Map<String, Object>> KUBERNETES = new HashMap<>();
+
+    @BeforeAll
+    static void loadKubernetesObjects() throws IOException {
+        String root = System.getProperty("periscope.projectRoot");
+        assertThat(root).as("system property periscope.projectRoot (set by the parent pom)").isNotNull();
+        deploy = Path.of(root, "deploy");
+        try (Stream<Path> files = Files.list(deploy.resolve("kubernetes"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).toList()) {
+                for (Object document : new Yaml().loadAll(Files.readString(file))) {
+                    Map<String, Object> object = (Map<String, Object>) document;
+                    if (!object.containsKey("metadata")) {
+                        // kustomization.yaml: checked on its own below.
+                        continue;
+                    }
+                    String name = (String) ((Map<String, Object>) object.get("metadata")).get("name");
+                    KUBERNETES.put(object.get("kind") + "/" + name, object);
+                }
+            }
+        }
+    }
+
+    private static Object at(Object node, String... path) {
+        Object current = node;
+        for (String key : path) {
+            assertThat(current).as("parent of " + key).isInstanceOf(Map.class);
+            current = ((Map<String, Object>) current).get(key);
+        }
+        return current;
+    }
+
+    @Test
+    void shouldRunTheDaemonSetInTheHostNamespacesWithCapabilitiesNotPrivileged() {
+        Map<String, Object> daemonSet = KUBERNETES.get("DaemonSet/periscope");
+        assertThat(daemonSet).as("DaemonSet periscope").isNotNull();
+        Map<String, Object> pod = (Map<String, Object>) at(daemonSet, "spec", "template", "spec");
+        assertThat(pod).containsEntry("hostPID", true).containsEntry("hostNetwork", true)
+                .containsEntry("serviceAccountName", "periscope");
+        List<Map<String, Object>> containers = (List<Map<String, Object>>) at(pod, "containers");
+        Map<String, Object> agent = containers.get(0);
+        assertThat(at(agent, "securityContext", "privileged")).isEqualTo(false);
+        List<String> added = (List<String>) at(agent, "securityContext", "capabilities", "add");
+        assertThat(added).containsExactlyInAnyOrder("BPF", "PERFMON", "NET_RAW", "NET_ADMIN", "SYS_PTRACE",
+                "SYS_ADMIN");
+        assertThat(at(agent, "resources", "limits")).isEqualTo(Map.of("cpu", "1", "memory", "768Mi"));
+        assertThat((List<String>) at(agent, "args")).containsExactly("--config", "/etc/periscope/agent.yaml");
+    }
+
+    @Test
+    void shouldMountTheHostFacilitiesReadOnlyWherePossible() {
+        Map<String, Object> pod
+                = (Map<String, Object>) at(KUBERNETES.get("DaemonSet/periscope"), "spec", "template", "spec");
+        Map<String, String> hostPathByVolume = new HashMap<>();
+        for (Map<String, Object> volume : (List<Map<String, Object>>) at(pod, "volumes")) {
+            if (volume.containsKey("hostPath")) {
+                hostPathByVolume.put((String) volume.get("name"), (String) at(volume, "hostPath", "path"));
+            }
+        }
+        Map<String, Boolean> readOnlyByHostPath = new HashMap<>();
+        List<Map<String, Object>> containers = (List<Map<String, Object>>) at(pod, "containers");
+        for (Map<String, Object> mount : (List<Map<String, Object>>) at(containers.get(0), "volumeMounts")) {
+            String hostPath = hostPathByVolume.get((String) mount.get("name"));
+            if (hostPath != null) {
+                readOnlyByHostPath.put(hostPath, Boolean.TRUE.equals(mount.get("readOnly")));
+            }
+        }
+        assertThat(readOnlyByHostPath).containsEntry("/sys/kernel/tracing", true).containsEntry("/proc", true)
+                .containsEntry("/sys/fs/cgroup", true).containsEntry("/sys/fs/bpf", false)
+                .containsEntry("/var/log/periscope", false);
+    }
+
+    @Test
+    void shouldShipDeployAgentYamlVerbatimInTheConfigMap() throws IOException {
+        Map<String, Object> configMap = KUBERNETES.get("ConfigMap/periscope-config");
+        assertThat(configMap).as("ConfigMap periscope-config").isNotNull();
+        assertThat((String) at(configMap, "data", "agent.yaml"))
+                .isEqualTo(Files.readString(deploy.resolve("agent.yaml")));
+        Map<String, Object> pod
+                = (Map<String, Object>) at(KUBERNETES.get("DaemonSet/periscope"), "spec", "template", "spec");
+        assertThat((List<Map<String, Object>>) at(pod, "volumes"))
+                .anySatisfy(volume -> assertThat(at(volume, "configMap", "name"))
+                        .isEqualTo("periscope-config"));
+    }
+
+    @Test
+    void shouldGrantOnlyReadAccessToPodsAndNodes() {
+        Map<String, Object> role = KUBERNETES.get("ClusterRole/periscope-read");
+        List<String> verbs = new ArrayList<>();
+        List<String> resources = new ArrayList<>();
+        for (Map<String, Object> rule : (List<Map<String, Object>>) at(role, "rules")) {
+            verbs.addAll((List<String>) at(rule, "verbs"));
+            resources.addAll((List<String>) at(rule, "resources"));
+        }
+        assertThat(verbs).containsOnly("get", "list", "watch");
+        assertThat(resources).contains("pods", "nodes");
+        Map<String, Object> binding = KUBERNETES.get("ClusterRoleBinding/periscope-read");
+        assertThat(at(binding, "roleRef", "name")).isEqualTo("periscope-read");
+        List<Map<String, Object>> subjects = (List<Map<String, Object>>) at(binding, "subjects");
+        assertThat(subjects.get(0)).containsEntry("kind", "ServiceAccount").containsEntry("name", "periscope")
+                .containsEntry("namespace", "periscope");
+        assertThat(KUBERNETES).containsKey("ServiceAccount/periscope");
+    }
+
+    @Test
+    void shouldApplyEveryManifestWithKustomize() throws IOException {
+        Map<String, Object> kustomization = new Yaml().load(
+                Files.readString(deploy.resolve("kubernetes/kustomization.yaml")));
+        try (Stream<Path> files = Files.list(deploy.resolve("kubernetes"))) {
+            List<String> manifests = files.map(f -> f.getFileName().toString())
+                    .filter(name -> name.endsWith(".yaml") && !name.equals("kustomization.yaml")).toList();
+            assertThat((List<String>) kustomization.get("resources")).containsExactlyInAnyOrderElementsOf(manifests);
+        }
+    }
+
+    @Test
+    void shouldSandboxTheSystemdUnitWithTheSameCapabilities() throws IOException {
+        Map<String, List<String>> unit = new HashMap<>();
+        for (String line : Files.readAllLines(deploy.resolve("systemd/periscope.service"))) {
+            int equals = line.indexOf('=');
+            if (!line.startsWith("#") && equals > 0) {
+                unit.computeIfAbsent(line.substring(0, equals), k -> new ArrayList<>()).add(line.substring(equals + 1));
+            }
+        }
+        assertThat(unit.get("CapabilityBoundingSet").get(0).split(" ")).contains("CAP_BPF", "CAP_PERFMON",
+                "CAP_NET_RAW", "CAP_NET_ADMIN", "CAP_SYS_PTRACE", "CAP_SYS_ADMIN");
+        assertThat(unit.get("ProtectSystem")).containsExactly("strict");
+        assertThat(unit.get("NoNewPrivileges")).containsExactly("yes");
+        assertThat(unit.get("LogsDirectory")).containsExactly("periscope");
+        assertThat(unit.get("RestartPreventExitStatus")).as("a bad config (exit 2) must not restart-loop")
+                .containsExactly("2");
+        assertThat(unit.get("ExecStart").get(0)).startsWith("/opt/periscope/bin/periscope-agent ");
+        assertThat(deploy.resolve("bin/periscope-agent")).isExecutable();
+    }
+
+    @Test
+    void shouldBuildASlimImageWithAJlinkedRuntime() throws IOException {
+        String dockerfile = Files.readString(deploy.resolve("docker/Dockerfile"));
+        assertThat(dockerfile).contains("AS build").contains("jlink ").contains("FROM debian:12-slim")
+                .contains("libbpf1").contains("libpcap0.8").contains("jdk.httpserver").contains("jdk.unsupported")
+                .contains("COPY deploy/bin/periscope-agent /opt/periscope/bin/periscope-agent");
+    }
+}

@@ -1,0 +1,9 @@
+package io.periscope.sender;
+
+/** What a full export queue gives up to stay bounded. */
+public enum DropPolicy {
+    /** Evict the oldest queued item to make room: the freshest data survives an outage. */
+    DROP_OLDEST,
+    /** Refuse the new item: what was queued first is sent first. */
+    DROP_NEWEST
+}

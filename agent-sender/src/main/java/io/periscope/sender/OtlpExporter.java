@@ -1,0 +1,349 @@
+package io.periscope.sender;
+
+import com.google.protobuf.Message;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.opentelemetry.proto.common.v1.InstrumentationScope;
+import io.opentelemetry.proto.logs.v1.LogRecord;
+import io.opentelemetry.proto.logs.v1.ResourceLogs;
+import io.opentelemetry.proto.logs.v1.ScopeLogs;
+import io.periscope.protocols.RequestLog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * periscope's telemetry exit: takes request logs, flows, log records and counters from the
+ * pipeline and ships them as OTLP traces, metrics and logs, to a collector over gRPC or to an
+ * OTLP JSON lines file.
+ *
+ * <p>Every {@code offer*} call returns at once: it copies into a bounded queue or drops and
+ * counts ({@link #counters(Signal)}); encoding and network I/O happen on the exporter's own
+ * threads (one per signal, plus the metrics timer).
+ */
+public final class OtlpExporter implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(OtlpExporter.class);
+
+    private final SenderConfig config;
+    private final ProcessResource agentResource;
+    private final Map<Signal, SignalCounters> counters = new EnumMap<>(Signal.class);
+    private final ExportTransport transport;
+    private final Delivery delivery;
+    private final SpanQueue spans;
+    private final ItemQueue<LogRecord> logs;
+    private final ItemQueue<ExportMetricsServiceRequest> metrics;
+    private final MetricsAggregator aggregator;
+    private final LogRecordMapper logMapper;
+    private final List<Thread> workers = new ArrayList<>();
+    private final Thread metricsTimer;
+    private final Object shutdownLock = new Object();
+    private volatile boolean shuttingDown;
+    private ShutdownReport report;
+    private volatile long invalidUtf8Fields;
+
+    private OtlpExporter(SenderConfig config, ProcessResource agentResource, ExportTransport transport) {
+        this.config = config;
+        this.agentResource = agentResource;
+        for (Signal s : Signal.values()) {
+            counters.put(s, new SignalCounters(s));
+        }
+        this.transport = transport;
+        this.delivery = new Delivery(transport, config, counters);
+        this.spans = new SpanQueue(config.queueCapacity(Signal.TRACES), config.dropPolicy(), config.maxBatchSize(),
+                counters.get(Signal.TRACES));
+        this.logs = new ItemQueue<>(config.queueCapacity(Signal.LOGS), config.dropPolicy(), config.maxBatchSize(),
+                counters.get(Signal.LOGS));
+        // A metrics "item" is a whole collection: batching them further only delays them.
+        this.metrics = new ItemQueue<>(config.queueCapacity(Signal.METRICS), config.dropPolicy(), 1,
+                counters.get(Signal.METRICS));
+        this.aggregator = new MetricsAggregator(config.maxSeriesPerMetric(), agentResource);
+        this.logMapper = new LogRecordMapper(config.syscallClockOffsetNanos(), config.packetClockOffsetNanos());
+        aggregator.registerSelfCounters(counters);
+        workers.add(new Thread(this::runSpans, "periscope-export-traces"));
+        workers.add(new Thread(this::runLogs, "periscope-export-logs"));
+        workers.add(new Thread(this::runMetrics, "periscope-export-metrics"));
+        metricsTimer = new Thread(this::runMetricsTimer, "periscope-metrics-timer");
+        for (Thread t : workers) {
+            t.setDaemon(true);
+            t.start();
+        }
+        metricsTimer.setDaemon(true);
+        metricsTimer.start();
+    }
+
+    /**
+     * Starts an exporter. With a gRPC destination the connection is made lazily and re-made after
+     * failures: a collector that is down at start is not an error, its data waits in the queues.
+     *
+     * @param agentResource the resource of the agent itself: its own metrics, and flows with no
+     *                      process of their own
+     */
+    public static OtlpExporter start(SenderConfig config, ProcessResource agentResource) {
+        ExportTransport transport = config.destination() == SenderConfig.Destination.GRPC
+                ? new GrpcTransport(config)
+                : new OtlpJsonFileTransport(config.filePath(), config.fileMaxBytes(), config.fileMaxBackups());
+        return new OtlpExporter(config, agentResource, transport);
+    }
+
+    // ---- the producer side: never blocks on I/O ----
+
+    /**
+     * Offers one request log: it becomes a span, feeds the RED metrics, and (when configured)
+     * an OTLP log record. The record is copied; the caller may reuse it at once.
+     *
+     * @return false when the span was dropped (queue full with drop-newest, or shut down)
+     */
+    public boolean offer(RequestLog record, ProcessResource resource) {
+        aggregator.recordRequest(record, resource);
+        if (config.requestLogsAsLogs()) {
+            logs.offer(logMapper.requestLog(record), resource, 1);
+        }
+        return spans.offer(record, resource);
+    }
+
+    /** Offers a finished (or periodically reported) flow: a flow log record plus flow metrics. */
+    public boolean offerFlow(FlowRecord flow, ProcessResource resource) {
+        ProcessResource r = resource == null ? agentResource : resource;
+        aggregator.recordFlow(flow, r);
+        return logs.offer(logMapper.flowLog(flow), r, 1);
+    }
+
+    /** Offers any other OTLP log record. */
+    public boolean offerLog(LogRecord record, ProcessResource resource) {
+        return logs.offer(record, resource == null ? agentResource : resource, 1);
+    }
+
+    /**
+     * Exports {@code value} as a monotonic counter of the agent's own (e.g. events read, ring
+     * buffer drops); read once per metrics interval on the metrics thread.
+     */
+    public void registerCounter(String name, String unit, String description, LongSupplier value) {
+        aggregator.registerCounter(name, unit, description, value);
+    }
+
+    /** Exports {@code value} as a gauge of the agent's own (e.g. flows tracked). */
+    public void registerGauge(String name, String unit, String description, LongSupplier value) {
+        aggregator.registerGauge(name, unit, description, value);
+    }
+
+    /** The live counters of {@code signal}. */
+    public SignalCounters counters(Signal signal) {
+        return counters.get(signal);
+    }
+
+    /** Series folded into the {@code other} bucket by the cardinality guard since start. */
+    public long cardinalityOverflows() {
+        return aggregator.overflows();
+    }
+
+    /** Text fields sent with replacement characters because they were not valid UTF-8. */
+    public long invalidUtf8Fields() {
+        return invalidUtf8Fields;
+    }
+
+    /** Sends what is queued without waiting for batches to fill (does not wait for delivery). */
+    public void flush() {
+        spans.flush();
+        logs.flush();
+        metrics.flush();
+    }
+
+    /** Collects metrics now and queues them (normally done every metrics interval). */
+    public void collectMetrics() {
+        for (ExportMetricsServiceRequest req : aggregator.collect(config.maxMessageBytes())) {
+            metrics.offer(req, agentResource, MetricsAggregator.pointCount(req));
+        }
+    }
+
+    // ---- the worker side ----
+
+    private void runSpans() {
+        int batch = config.maxBatchSize();
+        RequestLog[] spare = new RequestLog[batch];
+        for (int i = 0; i < batch; i++) {
+            spare[i] = new RequestLog();
+        }
+        ProcessResource[] resources = new ProcessResource[batch];
+        SplittableRandom random = new SplittableRandom(System.nanoTime() ^ Thread.currentThread().getId());
+        SpanEncoder encoder = new SpanEncoder(config.syscallClockOffsetNanos(), config.packetClockOffsetNanos(),
+                config.maxMessageBytes(), random.nextLong());
+        long maxDelayNanos = config.maxBatchDelay().toNanos();
+        SpanEncoder.RequestSink sink = (bytes, length, count) ->
+                delivery.send(Signal.TRACES, bytes, length, count, random);
+        while (true) {
+            int n = spans.takeBatch(spare, resources, maxDelayNanos);
+            if (n == 0) {
+                return;
+            }
+            try {
+                encoder.encode(spare, resources, n, sink);
+            } catch (RuntimeException e) {
+                // A bug of ours must not kill the export thread; the batch is counted as failed.
+                LOG.error("could not encode {} spans", n, e);
+                counters.get(Signal.TRACES).failed.addAndGet(n);
+                counters.get(Signal.TRACES).pending.addAndGet(-n);
+            }
+            invalidUtf8Fields = encoder.invalidUtf8Fields();
+            java.util.Arrays.fill(resources, 0, n, null);
+        }
+    }
+
+    private void runLogs() {
+        List<ItemQueue.Entry<LogRecord>> batch = new ArrayList<>();
+        SplittableRandom random = new SplittableRandom(System.nanoTime());
+        long maxDelayNanos = config.maxBatchDelay().toNanos();
+        while (true) {
+            batch.clear();
+            int n = logs.takeBatch(batch, maxDelayNanos);
+            if (n == 0) {
+                return;
+            }
+            sendLogs(batch, random);
+        }
+    }
+
+    private void sendLogs(List<ItemQueue.Entry<LogRecord>> batch, SplittableRandom random) {
+        Map<ProcessResource, List<LogRecord>> byResource = new IdentityHashMap<>();
+        for (ItemQueue.Entry<LogRecord> e : batch) {
+            byResource.computeIfAbsent(e.resource(), k -> new ArrayList<>()).add(e.item());
+        }
+        ExportLogsServiceRequest.Builder req = ExportLogsServiceRequest.newBuilder();
+        for (Map.Entry<ProcessResource, List<LogRecord>> e : byResource.entrySet()) {
+            req.addResourceLogs(ResourceLogs.newBuilder().setResource(e.getKey().toProto())
+                    .addScopeLogs(ScopeLogs.newBuilder().setScope(scope()).addAllLogRecords(e.getValue())));
+        }
+        ExportLogsServiceRequest built = req.build();
+        if (built.getSerializedSize() > config.maxMessageBytes() && batch.size() > 1) {
+            int half = batch.size() / 2;
+            sendLogs(new ArrayList<>(batch.subList(0, half)), random);
+            sendLogs(new ArrayList<>(batch.subList(half, batch.size())), random);
+            return;
+        }
+        sendMessage(Signal.LOGS, built, batch.size(), random);
+    }
+
+    private void runMetrics() {
+        List<ItemQueue.Entry<ExportMetricsServiceRequest>> batch = new ArrayList<>();
+        SplittableRandom random = new SplittableRandom(System.nanoTime());
+        while (true) {
+            batch.clear();
+            int n = metrics.takeBatch(batch, 0);
+            if (n == 0) {
+                return;
+            }
+            for (ItemQueue.Entry<ExportMetricsServiceRequest> e : batch) {
+                sendMessage(Signal.METRICS, e.item(), e.weight(), random);
+            }
+        }
+    }
+
+    private void sendMessage(Signal signal, Message message, int items, SplittableRandom random) {
+        byte[] bytes = message.toByteArray();
+        delivery.send(signal, bytes, bytes.length, items, random);
+    }
+
+    static InstrumentationScope scope() {
+        return InstrumentationScope.newBuilder().setName(SpanEncoder.SCOPE_NAME_VALUE).build();
+    }
+
+    private void runMetricsTimer() {
+        long intervalNanos = config.metricsInterval().toNanos();
+        while (!shuttingDown) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(intervalNanos);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!shuttingDown) {
+                collectMetrics();
+            }
+        }
+    }
+
+    // ---- shutdown ----
+
+    /**
+     * Stops accepting, exports what is queued (with a last metrics collection) and waits at most
+     * {@code deadline}; whatever is still queued or in flight then is abandoned and reported.
+     * Idempotent: later calls return the first report.
+     */
+    public ShutdownReport shutdown(Duration deadline) {
+        synchronized (shutdownLock) {
+            if (report != null) {
+                return report;
+            }
+            long deadlineNanos = System.nanoTime() + deadline.toNanos();
+            shuttingDown = true;
+            metricsTimer.interrupt();
+            joinQuietly(metricsTimer, deadlineNanos);
+            collectMetrics();
+            spans.close();
+            logs.close();
+            metrics.close();
+            boolean all = true;
+            for (Thread t : workers) {
+                all &= joinQuietly(t, deadlineNanos);
+            }
+            Map<Signal, Long> unflushed = new EnumMap<>(Signal.class);
+            if (!all) {
+                for (Signal s : Signal.values()) {
+                    unflushed.put(s, counters.get(s).pending());
+                }
+                delivery.abort();
+                // Queued items never reach a worker now: settle them as failed.
+                settleDiscarded(Signal.TRACES, spans.discard());
+                settleDiscarded(Signal.LOGS, logs.discard());
+                settleDiscarded(Signal.METRICS, metrics.discard());
+                for (Thread t : workers) {
+                    t.interrupt();
+                }
+                transport.close();
+                for (Thread t : workers) {
+                    joinQuietly(t, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+                }
+                LOG.warn("shutdown deadline of {} passed; not flushed: {}", deadline, unflushed);
+            } else {
+                transport.close();
+                for (Signal s : Signal.values()) {
+                    unflushed.put(s, 0L);
+                }
+            }
+            report = new ShutdownReport(all, Collections.unmodifiableMap(new LinkedHashMap<>(unflushed)));
+            return report;
+        }
+    }
+
+    private void settleDiscarded(Signal signal, long items) {
+        counters.get(signal).failed.addAndGet(items);
+        counters.get(signal).pending.addAndGet(-items);
+    }
+
+    private static boolean joinQuietly(Thread t, long deadlineNanos) {
+        try {
+            long waitNanos = deadlineNanos - System.nanoTime();
+            if (waitNanos > 0) {
+                TimeUnit.NANOSECONDS.timedJoin(t, waitNanos);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return !t.isAlive();
+    }
+
+    /** Shuts down with a 10 s deadline. */
+    @Override
+    public void close() {
+        shutdown(Duration.ofSeconds(10));
+    }
+}

@@ -1,0 +1,212 @@
+package io.periscope.sender.internal;
+
+import java.util.Arrays;
+
+/**
+ * A protobuf wire-format writer over one growable, reused byte array.
+ *
+ * <p>Nested messages are written in one pass: {@link #beginMessage(int)} reserves the widest
+ * length varint, {@link #endMessage(int)} writes the real length and slides the body left over the
+ * unused reserve. The slide costs one copy of the body, which is cheaper than the size pass
+ * {@code CodedOutputStream} needs, and the array is reused, so a steady stream of messages
+ * allocates nothing.
+ */
+public final class ProtoWriter {
+    private static final int WIRE_VARINT = 0;
+    private static final int WIRE_FIXED64 = 1;
+    private static final int WIRE_LEN = 2;
+    private static final int WIRE_FIXED32 = 5;
+    /** A 32-bit length needs at most 5 varint bytes. */
+    private static final int LENGTH_RESERVE_BYTES = 5;
+
+    private byte[] buf;
+    private int pos;
+
+    public ProtoWriter(int initialCapacityBytes) {
+        buf = new byte[Math.max(64, initialCapacityBytes)];
+    }
+
+    /** Forgets everything written; keeps the array. */
+    public void reset() {
+        pos = 0;
+    }
+
+    /** Rolls back to an earlier {@link #position()}. */
+    public void truncate(int position) {
+        pos = position;
+    }
+
+    public int position() {
+        return pos;
+    }
+
+    /** The backing array; bytes [0, position()) are the message. */
+    public byte[] array() {
+        return buf;
+    }
+
+    /** A copy of the bytes written (allocates: for tests and cold paths). */
+    public byte[] toByteArray() {
+        return Arrays.copyOf(buf, pos);
+    }
+
+    private void ensure(int more) {
+        if (pos + more > buf.length) {
+            buf = Arrays.copyOf(buf, Math.max(buf.length * 2, pos + more));
+        }
+    }
+
+    /** Writes a bare varint (no tag): for callers that compute message lengths themselves. */
+    public void rawVarint32(int value) {
+        ensure(5);
+        while ((value & ~0x7F) != 0) {
+            buf[pos++] = (byte) ((value & 0x7F) | 0x80);
+            value >>>= 7;
+        }
+        buf[pos++] = (byte) value;
+    }
+
+    /** Writes a bare 64-bit varint (no tag). */
+    public void rawVarint64(long value) {
+        ensure(10);
+        while ((value & ~0x7FL) != 0) {
+            buf[pos++] = (byte) ((value & 0x7F) | 0x80);
+            value >>>= 7;
+        }
+        buf[pos++] = (byte) value;
+    }
+
+    private void tag(int field, int wireType) {
+        rawVarint32((field << 3) | wireType);
+    }
+
+    /** Number of bytes {@code value} takes as a varint. */
+    public static int varint32Size(int value) {
+        if ((value & (~0 << 7)) == 0) {
+            return 1;
+        }
+        if ((value & (~0 << 14)) == 0) {
+            return 2;
+        }
+        if ((value & (~0 << 21)) == 0) {
+            return 3;
+        }
+        if ((value & (~0 << 28)) == 0) {
+            return 4;
+        }
+        return 5;
+    }
+
+    /** Number of bytes {@code value} takes as a 64-bit varint (negative values take ten). */
+    public static int varint64Size(long value) {
+        int n = 1;
+        while ((value & ~0x7FL) != 0) {
+            n++;
+            value >>>= 7;
+        }
+        return n;
+    }
+
+    /** Copies bytes as they are (no tag, no length). */
+    public void rawBytes(byte[] src, int offset, int length) {
+        ensure(length);
+        System.arraycopy(src, offset, buf, pos, length);
+        pos += length;
+    }
+
+    /** Writes an already-computed tag, then an ASCII string with its length. */
+    public void rawAscii(int tag, CharSequence text) {
+        int length = text.length();
+        ensure(10 + length);
+        rawVarint32(tag);
+        rawVarint32(length);
+        for (int i = 0; i < length; i++) {
+            buf[pos++] = (byte) text.charAt(i);
+        }
+    }
+
+    public void writeUInt64(int field, long value) {
+        ensure(15);
+        tag(field, WIRE_VARINT);
+        rawVarint64(value);
+    }
+
+    /** int64 and int32 share this encoding for non-negative values; negatives take ten bytes. */
+    public void writeInt64(int field, long value) {
+        writeUInt64(field, value);
+    }
+
+    public void writeEnum(int field, int value) {
+        writeUInt64(field, value);
+    }
+
+    public void writeBool(int field, boolean value) {
+        ensure(6);
+        tag(field, WIRE_VARINT);
+        buf[pos++] = (byte) (value ? 1 : 0);
+    }
+
+    public void writeFixed64(int field, long value) {
+        ensure(13);
+        tag(field, WIRE_FIXED64);
+        for (int i = 0; i < 8; i++) {
+            buf[pos++] = (byte) (value >>> (8 * i));
+        }
+    }
+
+    public void writeFixed32(int field, int value) {
+        ensure(9);
+        tag(field, WIRE_FIXED32);
+        for (int i = 0; i < 4; i++) {
+            buf[pos++] = (byte) (value >>> (8 * i));
+        }
+    }
+
+    public void writeDouble(int field, double value) {
+        writeFixed64(field, Double.doubleToRawLongBits(value));
+    }
+
+    /** A length-delimited field (bytes, string already UTF-8, or a pre-encoded message). */
+    public void writeBytes(int field, byte[] src, int offset, int length) {
+        ensure(10 + length);
+        tag(field, WIRE_LEN);
+        rawVarint32(length);
+        System.arraycopy(src, offset, buf, pos, length);
+        pos += length;
+    }
+
+    /** Writes an ASCII/Latin-1 string constant one byte per char (callers pass ASCII only). */
+    public void writeAscii(int field, CharSequence text) {
+        int length = text.length();
+        ensure(10 + length);
+        tag(field, WIRE_LEN);
+        rawVarint32(length);
+        for (int i = 0; i < length; i++) {
+            buf[pos++] = (byte) text.charAt(i);
+        }
+    }
+
+    /** Starts a nested message; returns the mark {@link #endMessage(int)} needs. */
+    public int beginMessage(int field) {
+        ensure(5 + LENGTH_RESERVE_BYTES);
+        tag(field, WIRE_LEN);
+        int mark = pos;
+        pos += LENGTH_RESERVE_BYTES;
+        return mark;
+    }
+
+    /** Closes the nested message begun at {@code mark}. */
+    public void endMessage(int mark) {
+        int bodyStart = mark + LENGTH_RESERVE_BYTES;
+        int length = pos - bodyStart;
+        int lengthBytes = varint32Size(length);
+        int shift = LENGTH_RESERVE_BYTES - lengthBytes;
+        if (shift > 0) {
+            System.arraycopy(buf, bodyStart, buf, bodyStart - shift, length);
+        }
+        int end = pos - shift;
+        pos = mark;
+        rawVarint32(length);
+        pos = end;
+    }
+}

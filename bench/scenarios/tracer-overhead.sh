@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Kernel-side cost of the socket tracer: nginx CPU per request with and without the tracer
+# attached, at a fixed request rate (h2load --rps), alternating phases in one run so both
+# numbers see the same machine noise. The tracer's BPF programs run inside nginx's syscalls,
+# so their cost shows up as nginx CPU; the agent's own CPU (the Java reader) is reported apart.
+#
+# usage: bench/scenarios/tracer-overhead.sh [rps_per_client=250] [clients=4] [seconds=15] [rounds=2]
+# needs: root, nginx-light, nghttp2-client (h2load), a built bench jar
+#        (mvn -q -pl bench -am package -DskipTests)
+set -euo pipefail
+
+RPS=${1:-250}
+CLIENTS=${2:-4}
+SECONDS_PER_PHASE=${3:-15}
+ROUNDS=${4:-2}
+PORT=18050
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+JAR="$ROOT/bench/target/benchmarks.jar"
+CLK_TCK=$(getconf CLK_TCK)
+
+[ "$(id -u)" = 0 ] || { echo "tracer-overhead: run as root (BPF)" >&2; exit 1; }
+[ -f "$JAR" ] || { echo "tracer-overhead: $JAR missing; mvn -q -pl bench -am package -DskipTests" >&2; exit 1; }
+command -v h2load >/dev/null || { echo "tracer-overhead: h2load missing; apt-get install nghttp2-client" >&2; exit 1; }
+grep -qs ' /sys/kernel/tracing tracefs ' /proc/mounts || mount -t tracefs tracefs /sys/kernel/tracing
+
+WORK=$(mktemp -d)
+NGINX_PID=""
+TRACER_PID=""
+cleanup() {
+    [ -n "$TRACER_PID" ] && kill "$TRACER_PID" 2>/dev/null || true
+    [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+mkdir -p "$WORK/tmp"
+cat > "$WORK/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/tmp/body; proxy_temp_path $WORK/tmp/proxy;
+  fastcgi_temp_path $WORK/tmp/fastcgi; uwsgi_temp_path $WORK/tmp/uwsgi; scgi_temp_path $WORK/tmp/scgi;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$PORT; location / { default_type text/plain; return 200 "hello periscope\n"; } }
+}
+CONF
+/usr/sbin/nginx -p "$WORK" -c "$WORK/nginx.conf" &
+NGINX_PID=$!
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
+
+# CPU ticks (utime+stime) of nginx master and workers.
+nginx_ticks() {
+    local total=0 p
+    for p in $NGINX_PID $(cat /proc/$NGINX_PID/task/*/children 2>/dev/null); do
+        [ -r /proc/$p/stat ] || continue
+        total=$((total + $(awk '{print $14 + $15}' /proc/$p/stat)))
+    done
+    echo $total
+}
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# Runs one load phase; prints "requests nginx_us_per_req agent_us_per_req".
+phase() {
+    local before after agent_before=0 agent_after=0 out done_reqs
+    before=$(nginx_ticks)
+    [ -n "$TRACER_PID" ] && agent_before=$(proc_ticks "$TRACER_PID")
+    out=$(h2load --h1 -c "$CLIENTS" --rps "$RPS" -D "$SECONDS_PER_PHASE" "http://127.0.0.1:$PORT/" 2>&1)
+    after=$(nginx_ticks)
+    [ -n "$TRACER_PID" ] && agent_after=$(proc_ticks "$TRACER_PID")
+    done_reqs=$(echo "$out" | awk '/^requests:/ {print $8}')
+    [ -n "$done_reqs" ] && [ "$done_reqs" -gt 0 ] || { echo "h2load failed: $out" >&2; exit 1; }
+    awk -v r="$done_reqs" -v n=$((after - before)) -v a=$((agent_after - agent_before)) -v hz="$CLK_TCK" \
+        'BEGIN { printf "%d %.2f %.2f\n", r, n * 1e6 / hz / r, a * 1e6 / hz / r }'
+}
+
+start_tracer() {
+    coproc TRACER { exec java -cp "$JAR" io.periscope.bench.ebpf.TracerRunner; }
+    TRACER_PID=$TRACER_PID
+    read -r line <&"${TRACER[0]}"
+    [ "$line" = ready ] || { echo "tracer did not start: $line" >&2; exit 1; }
+}
+stop_tracer() {
+    exec {TRACER[1]}>&-
+    read -r summary <&"${TRACER[0]}" || summary="(no summary)"
+    wait "$TRACER_PID" 2>/dev/null || true
+    TRACER_PID=""
+    echo "    tracer: $summary"
+}
+
+echo "tracer-overhead: nginx 1 worker, h2load --h1 -c $CLIENTS --rps $RPS, ${SECONDS_PER_PHASE}s per phase, $ROUNDS rounds"
+base_sum=0; traced_sum=0
+for round in $(seq "$ROUNDS"); do
+    read -r reqs base _ <<<"$(phase)"
+    echo "  round $round without tracer: $reqs requests, nginx $base us CPU/request"
+    start_tracer
+    read -r reqs traced agent <<<"$(phase)"
+    echo "  round $round with tracer:    $reqs requests, nginx $traced us CPU/request (agent reader $agent us/request)"
+    stop_tracer
+    base_sum=$(awk -v a="$base_sum" -v b="$base" 'BEGIN { print a + b }')
+    traced_sum=$(awk -v a="$traced_sum" -v b="$traced" 'BEGIN { print a + b }')
+done
+awk -v b="$base_sum" -v t="$traced_sum" -v n="$ROUNDS" 'BEGIN {
+    printf "result: nginx CPU/request without tracer %.2f us, with tracer %.2f us, delta %+.2f us\n", b / n, t / n, (t - b) / n }'
