@@ -1,26 +1,58 @@
 package io.periscope.core;
 
+import io.periscope.core.config.Compression;
+import io.periscope.core.config.ExportersConfig;
+import io.periscope.core.config.OtlpExporterConfig;
+import io.periscope.core.guard.GuardLevel;
+import io.periscope.core.pipeline.SyscallPipeline;
+import io.periscope.core.pipeline.SyscallSpans;
+import io.periscope.core.telemetry.MetricsRegistry;
 import io.periscope.ebpf.KernelFeatures;
+import io.periscope.ebpf.libbpf.BpfException;
+import io.periscope.ebpf.tracer.SocketTracer;
+import io.periscope.ebpf.tracer.SocketTracerConfig;
+import io.periscope.protocols.L7Protocol;
+import io.periscope.protocols.ProtocolConfig;
+import io.periscope.protocols.ProtocolEngine;
+import io.periscope.sender.OtlpExporter;
+import io.periscope.sender.ProcessResource;
+import io.periscope.sender.SenderConfig;
+import io.periscope.sender.ShutdownReport;
+import io.periscope.sender.Signal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntToLongFunction;
 
 /**
  * The running agent: starts the sources and pipelines the configuration asks for, then waits
- * for a stop request and takes everything down in reverse order.
+ * for a stop request and takes everything down in reverse order (sources first, then the
+ * pipelines drain, then the exporter flushes within a deadline), so what was in flight is
+ * exported or counted, never silently lost.
  */
 final class Agent {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+    private static final long DRAIN_MILLIS = 2_000;
+    private static final Duration FLUSH_DEADLINE = Duration.ofSeconds(5);
 
     private final AgentConfig config;
     /** Config watcher, self-metrics, health, metadata cache and resource guard, set up by Main. */
     private final AgentServices services;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
+    private volatile AgentConfig current;
+    private volatile GuardLevel guardLevel = GuardLevel.NORMAL;
 
     Agent(AgentServices services) {
         this.config = services.config();
         this.services = services;
+        this.current = config;
     }
 
     /** Asks {@link #runUntilStopped()} to return; safe from any thread, idempotent. */
@@ -34,16 +66,175 @@ final class Agent {
                 config.source() == null ? "built-in defaults" : config.source());
         KernelFeatures features = KernelFeatures.probe();
         LOG.info("kernel: {}", features.summary());
-        LOG.warn("not built yet: eBPF socket tracer, AF_PACKET capture, protocol parsing, "
-                + "OTLP export; the agent idles until stopped");
-        LOG.info("running; stop with Ctrl-C or SIGTERM");
+
+        String hostName = hostName();
+        OtlpExporter exporter;
         try {
-            stopRequested.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            exporter = OtlpExporter.start(senderConfig(config.exporters()), ProcessResource.builder("periscope")
+                    .hostName(hostName).pid((int) ProcessHandle.current().pid()).executableName("java").build());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            LOG.error("cannot start the exporter: {}", e.getMessage());
+            return Main.EXIT_USAGE;
         }
-        LOG.info("stopping");
-        LOG.info("stopped");
+        LOG.info("exporting to {}", describe(config.exporters()));
+
+        SocketTracer tracer = null;
+        SyscallPipeline syscalls = null;
+        try {
+            if (config.ebpf().enabled()) {
+                try {
+                    tracer = SocketTracer.open(tracerConfig(config));
+                } catch (BpfException | IllegalStateException | UnsatisfiedLinkError e) {
+                    LOG.error("cannot start the eBPF socket tracer: {}", e.getMessage());
+                    LOG.error("fix the cause above, or set ebpf.enabled=false to run without syscall spans");
+                    exporter.shutdown(FLUSH_DEADLINE);
+                    return Main.EXIT_FAILURE;
+                }
+                SyscallSpans spans = new SyscallSpans(exporter, services.metadata(), hostName, config.ebpf());
+                SyscallPipeline.Settings settings = new SyscallPipeline.Settings(config.pipeline().eventRingSize(),
+                        config.ebpf().payloadBytes(), config.pipeline().shards(), SyscallPipeline.POLL_BATCH,
+                        config.pipeline().waitStrategy().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                        TimeUnit.MILLISECONDS.toNanos(100));
+                ProtocolConfig protocols = protocolConfig(config, guardLevel);
+                syscalls = new SyscallPipeline(tracer, settings, () -> new ProtocolEngine(protocols),
+                        spans::newShardSink, spans::onExec, spans::onExit);
+                registerMetrics(services.metrics(), syscalls, spans);
+                syscalls.start();
+                SyscallPipeline pipeline = syscalls;
+                services.configWatcher().onChange(reloaded -> {
+                    current = reloaded;
+                    spans.filters(reloaded.ebpf());
+                    pipeline.reconfigure(protocolConfig(reloaded, guardLevel));
+                    LOG.info("applied reloaded config to the parse shards");
+                });
+                services.guard().onLevelChange(level -> {
+                    guardLevel = level;
+                    pipeline.reconfigure(protocolConfig(current, level));
+                });
+                LOG.info("eBPF socket tracer attached (payload {} bytes, {} parse shard(s))",
+                        config.ebpf().payloadBytes(), config.pipeline().shards());
+            } else {
+                LOG.info("eBPF disabled (ebpf.enabled=false): no syscall spans");
+            }
+            if (config.packet().enabled()) {
+                LOG.warn("packet capture is configured but not wired into the agent yet; no flows are exported");
+            }
+            services.health().markReady();
+            LOG.info("running; stop with Ctrl-C or SIGTERM");
+            try {
+                stopRequested.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            LOG.info("stopping");
+        } finally {
+            if (syscalls != null && !syscalls.stop(DRAIN_MILLIS)) {
+                LOG.warn("parse shards did not drain within {} ms", DRAIN_MILLIS);
+            }
+            if (tracer != null) {
+                tracer.close();
+            }
+        }
+        ShutdownReport report = exporter.shutdown(FLUSH_DEADLINE);
+        if (report.flushedAll()) {
+            LOG.info("stopped; everything queued was exported");
+        } else {
+            LOG.warn("stopped; not exported within {}: {} spans, {} metric batches, {} log records", FLUSH_DEADLINE,
+                    report.unflushed(Signal.TRACES), report.unflushed(Signal.METRICS), report.unflushed(Signal.LOGS));
+        }
         return Main.EXIT_OK;
+    }
+
+    private static void registerMetrics(MetricsRegistry metrics, SyscallPipeline pipeline, SyscallSpans spans) {
+        metrics.counter("periscope_ebpf_events_total", "Socket events read from the kernel ring",
+                pipeline::eventsIn);
+        metrics.counter("periscope_ebpf_lost_events_total",
+                "Socket events the kernel dropped because its ring was full", pipeline::lostInKernel);
+        metrics.counter("periscope_pipeline_dropped_total", SyscallPipeline.DROPPED_HELP,
+                pipeline::droppedRingFull, "stage", "parse_ring");
+        metrics.counter("periscope_pipeline_dropped_total", SyscallPipeline.DROPPED_HELP,
+                pipeline::pendingDroppedOnReconfigure, "stage", "reconfigure");
+        metrics.counter("periscope_ebpf_malformed_events_total", "Ring records shorter than their header",
+                pipeline::malformed);
+        for (L7Protocol protocol : ProtocolEngine.SUPPORTED) {
+            String name = AgentConfig.protocolKey(protocol);
+            metrics.counter("periscope_parse_errors_total", "Messages a parser could not read",
+                    () -> sum(pipeline, s -> pipeline.engine(s).counters().parseErrors(protocol)), "protocol", name);
+            metrics.counter("periscope_request_logs_total", "Request logs produced",
+                    () -> sum(pipeline, s -> pipeline.engine(s).counters().requestLogs(protocol)), "protocol", name);
+            metrics.counter("periscope_request_timeouts_total", "Requests that got no response in time",
+                    () -> sum(pipeline, s -> pipeline.engine(s).counters().timeouts(protocol)), "protocol", name);
+        }
+        spans.registerMetrics(metrics);
+    }
+
+    private static long sum(SyscallPipeline pipeline, IntToLongFunction perShard) {
+        long total = 0;
+        for (int s = 0; s < pipeline.shardCount(); s++) {
+            total += perShard.applyAsLong(s);
+        }
+        return total;
+    }
+
+    static SocketTracerConfig tracerConfig(AgentConfig config) {
+        return SocketTracerConfig.builder()
+                .payloadBytes(config.ebpf().payloadBytes())
+                .ringBytes(config.ebpf().ringBufferBytes())
+                // The agent's own exporter traffic must not become spans (it would feed itself).
+                .ignoreSelf(true)
+                .build();
+    }
+
+    static ProtocolConfig protocolConfig(AgentConfig config, GuardLevel level) {
+        ProtocolConfig.Builder b = ProtocolConfig.builder()
+                .obfuscate(config.obfuscation().sql() || config.obfuscation().redis())
+                .endpointSegments(config.endpointRule().keepSegments())
+                .endpointReplaceIds(config.endpointRule().replaceNumeric() || config.endpointRule().replaceUuid());
+        for (L7Protocol protocol : L7Protocol.values()) {
+            io.periscope.core.config.ProtocolConfig p = config.protocol(protocol);
+            if (p != null) {
+                b.enable(protocol, p.enabled())
+                        .shallow(protocol, p.shallow() || level.compareTo(GuardLevel.SHALLOW_PARSING) >= 0)
+                        .timeoutNanos(protocol, p.timeout().toNanos());
+            }
+        }
+        return b.build();
+    }
+
+    static SenderConfig senderConfig(ExportersConfig exporters) {
+        SenderConfig.Builder b = SenderConfig.builder();
+        OtlpExporterConfig otlp = exporters.otlp();
+        if (otlp.endpoint() != null && !otlp.endpoint().isBlank()) {
+            b.endpoint(otlp.endpoint()).exportTimeout(otlp.timeout())
+                    .gzip(otlp.compression() == Compression.GZIP);
+            if (otlp.tls().enabled()) {
+                b.tls(true);
+                if (otlp.tls().caFile() != null && !otlp.tls().caFile().isBlank()) {
+                    b.trustCertificates(Path.of(otlp.tls().caFile()));
+                }
+                if (otlp.tls().certFile() != null && !otlp.tls().certFile().isBlank()) {
+                    b.clientCertificate(Path.of(otlp.tls().certFile()), Path.of(otlp.tls().keyFile()));
+                }
+            }
+            otlp.headers().forEach(b::header);
+        } else {
+            b.file(Path.of(exporters.file().path()), exporters.file().maxBytes(), exporters.file().maxFiles());
+        }
+        return b.build();
+    }
+
+    private static String describe(ExportersConfig exporters) {
+        String endpoint = exporters.otlp().endpoint();
+        return endpoint != null && !endpoint.isBlank()
+                ? "OTLP/gRPC " + endpoint
+                : "OTLP JSON lines file " + exporters.file().path() + " (no exporters.otlp.endpoint configured)";
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
     }
 }

@@ -106,6 +106,11 @@ class MainTest {
             List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
                     Main.class.getName(), "run"));
             command.addAll(List.of(runArgs));
+            // Lifecycle only: no kernel sources (this is not a kernel test) and no writes outside a temp dir.
+            Path exportFile = Files.createTempFile("periscope-maintest", ".jsonl");
+            exportFile.toFile().deleteOnExit();
+            command.addAll(List.of("--set", "ebpf.enabled=false", "--set", "packet.enabled=false",
+                    "--set", "exporters.file.path=" + exportFile));
             process = new ProcessBuilder(command).redirectErrorStream(true).start();
             reader = new Thread(() -> {
                 try (BufferedReader in = new BufferedReader(

@@ -5,6 +5,7 @@ import io.periscope.ebpf.tracer.SocketEvent;
 import io.periscope.protocols.CaptureSource;
 import io.periscope.protocols.CapturedMessage;
 import io.periscope.protocols.Direction;
+import io.periscope.protocols.ProtocolConfig;
 import io.periscope.protocols.ProtocolEngine;
 import io.periscope.protocols.RequestLogSink;
 import io.periscope.protocols.Role;
@@ -21,13 +22,15 @@ import java.util.function.IntConsumer;
 final class ParseShard implements EventHandler<SyscallEventSlot> {
     private final int shardIndex;
     private final int shardCount;
-    private final ProtocolEngine engine;
     private final RequestLogSink sink;
     private final long tickIntervalNanos;
     private final IntConsumer onExec;
     private final IntConsumer onExit;
     private final CapturedMessage message = new CapturedMessage();
     private final AtomicLong eventsHandled = new AtomicLong();
+    private final AtomicLong pendingDroppedOnReconfigure = new AtomicLong();
+    private volatile ProtocolConfig nextConfig;
+    private volatile ProtocolEngine engine;
     private long lastTickNanos;
 
     ParseShard(int shardIndex, int shardCount, ProtocolEngine engine, RequestLogSink sink,
@@ -76,7 +79,25 @@ final class ParseShard implements EventHandler<SyscallEventSlot> {
         maybeTick(System.nanoTime());
     }
 
+    /**
+     * Asks the shard to parse with {@code config} from its next batch on. The engine is rebuilt on
+     * the shard's own thread; requests still awaiting their response are dropped and counted.
+     */
+    void reconfigure(ProtocolConfig config) {
+        nextConfig = config;
+    }
+
+    private void applyPendingConfig() {
+        ProtocolConfig config = nextConfig;
+        if (config != null) {
+            nextConfig = null;
+            pendingDroppedOnReconfigure.addAndGet(engine.pendingCount());
+            engine = new ProtocolEngine(config);
+        }
+    }
+
     private void maybeTick(long nowNanos) {
+        applyPendingConfig();
         if (nowNanos - lastTickNanos >= tickIntervalNanos) {
             lastTickNanos = nowNanos;
             engine.onTimerTick(nowNanos, sink);
@@ -133,5 +154,9 @@ final class ParseShard implements EventHandler<SyscallEventSlot> {
 
     long eventsHandled() {
         return eventsHandled.get();
+    }
+
+    long pendingDroppedOnReconfigure() {
+        return pendingDroppedOnReconfigure.get();
     }
 }

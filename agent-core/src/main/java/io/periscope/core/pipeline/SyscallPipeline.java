@@ -4,6 +4,7 @@ import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.LiteTimeoutBlockingWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.SleepingWaitStrategy;
 import com.lmax.disruptor.TimeoutException;
 import com.lmax.disruptor.WaitStrategy;
 import com.lmax.disruptor.YieldingWaitStrategy;
@@ -11,6 +12,7 @@ import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
 import io.periscope.ebpf.tracer.SocketEventHandler;
 import io.periscope.ebpf.tracer.SocketTracer;
+import io.periscope.protocols.ProtocolConfig;
 import io.periscope.protocols.ProtocolEngine;
 import io.periscope.protocols.RequestLogSink;
 import org.slf4j.Logger;
@@ -31,6 +33,12 @@ import java.util.function.Supplier;
 public final class SyscallPipeline implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SyscallPipeline.class);
     private static final int AWAIT_MILLIS = 100;
+    /** The help text of periscope_pipeline_dropped_total (one per metric name, whatever the stage). */
+    public static final String DROPPED_HELP = "Items dropped at a pipeline stage (parse_ring: every parse slot "
+            + "full; reconfigure: pending requests lost when parsing was reconfigured; export_queue: exporter "
+            + "queue full)";
+    /** Records taken from the kernel ring per poll before counters are published. */
+    public static final int POLL_BATCH = 256;
 
     private final SocketTracer tracer;
     private final Settings settings;
@@ -57,16 +65,17 @@ public final class SyscallPipeline implements AutoCloseable {
 
         /** 64K slots, 1 KiB payload, one shard per spare core, 100 ms ticks. */
         public static Settings defaults() {
-            return new Settings(1 << 16, 1024, 1, 256, "blocking", TimeUnit.MILLISECONDS.toNanos(100));
+            return new Settings(1 << 16, 1024, 1, POLL_BATCH, "blocking", TimeUnit.MILLISECONDS.toNanos(100));
         }
     }
 
     /**
-     * @param sink receives request logs from every shard's thread: must be thread-safe and must
-     *             not block (the OTLP sender's queues are)
+     * @param engines makes one protocol engine per shard
+     * @param sinks   makes one sink per shard, called on that shard's thread only; it must not
+     *                block (the OTLP sender's queues do not)
      */
     public SyscallPipeline(SocketTracer tracer, Settings settings, Supplier<ProtocolEngine> engines,
-            RequestLogSink sink, IntConsumer onExec, IntConsumer onExit) {
+            Supplier<RequestLogSink> sinks, IntConsumer onExec, IntConsumer onExit) {
         this.tracer = tracer;
         this.settings = settings;
         AtomicInteger threadNumber = new AtomicInteger();
@@ -79,7 +88,7 @@ public final class SyscallPipeline implements AutoCloseable {
                 ProducerType.SINGLE, waitStrategy(settings.waitStrategy()));
         shards = new ParseShard[settings.shards()];
         for (int i = 0; i < shards.length; i++) {
-            shards[i] = new ParseShard(i, shards.length, engines.get(), sink, settings.tickIntervalNanos(),
+            shards[i] = new ParseShard(i, shards.length, engines.get(), sinks.get(), settings.tickIntervalNanos(),
                     onExec, onExit);
         }
         disruptor.handleEventsWith(shards);
@@ -91,13 +100,15 @@ public final class SyscallPipeline implements AutoCloseable {
         switch (name) {
             case "blocking":
                 return new LiteTimeoutBlockingWaitStrategy(AWAIT_MILLIS, TimeUnit.MILLISECONDS);
+            case "sleeping":
+                return new SleepingWaitStrategy();
             case "yielding":
                 return new YieldingWaitStrategy();
             case "busy-spin":
                 return new BusySpinWaitStrategy();
             default:
                 throw new IllegalArgumentException("unknown pipeline wait strategy '" + name
-                        + "'; use blocking, yielding or busy-spin");
+                        + "'; use blocking, sleeping, yielding or busy-spin");
         }
     }
 
@@ -167,6 +178,22 @@ public final class SyscallPipeline implements AutoCloseable {
 
     public int shardCount() {
         return shards.length;
+    }
+
+    /** Every shard parses with {@code config} from its next batch (see {@link ParseShard#reconfigure}). */
+    public void reconfigure(ProtocolConfig config) {
+        for (ParseShard shard : shards) {
+            shard.reconfigure(config);
+        }
+    }
+
+    /** Requests awaiting a response that were dropped when the parse configuration changed. */
+    public long pendingDroppedOnReconfigure() {
+        long sum = 0;
+        for (ParseShard shard : shards) {
+            sum += shard.pendingDroppedOnReconfigure();
+        }
+        return sum;
     }
 
     /**

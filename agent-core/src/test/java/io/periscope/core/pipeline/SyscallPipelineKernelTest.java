@@ -33,7 +33,7 @@ class SyscallPipelineKernelTest {
                 SocketTracer tracer = SocketTracer.open(SocketTracerConfig.builder().ignoreSelf(true).build())) {
             SyscallPipeline pipeline = new SyscallPipeline(tracer, SyscallPipeline.Settings.defaults(),
                     () -> new ProtocolEngine(ProtocolConfig.defaults()),
-                    log -> logs.add(new RequestLog().copyFrom(log)), pid -> { }, pid -> { });
+                    () -> log -> logs.add(new RequestLog().copyFrom(log)), pid -> { }, pid -> { });
             pipeline.start();
             try {
                 long before = System.nanoTime();

@@ -1,0 +1,158 @@
+package io.periscope.core.pipeline;
+
+import io.periscope.core.config.PortFilter;
+import io.periscope.core.config.PortRange;
+import io.periscope.core.config.ProcessFilter;
+import io.periscope.core.metadata.ProcessInfo;
+import io.periscope.core.metadata.ProcessMetadataCache;
+import io.periscope.protocols.RequestLog;
+import io.periscope.protocols.RequestLogSink;
+import io.periscope.sender.OtlpExporter;
+import io.periscope.sender.ProcessResource;
+import org.agrona.collections.Int2ObjectHashMap;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Where one parse shard's request logs go: the port and process filters of the config, then the
+ * exporter with the resource of the process that made the request. Resources are cached per pid
+ * on the shard's own thread; exec/exit of any process bumps {@link Generation}, which empties the
+ * caches so a reused pid never inherits another program's name.
+ */
+final class SpanSink implements RequestLogSink {
+    /** Advanced on every exec/exit the tracer reports; read once per request log. */
+    static final class Generation {
+        private final AtomicLong value = new AtomicLong();
+
+        void advance() {
+            value.incrementAndGet();
+        }
+
+        long current() {
+            return value.get();
+        }
+    }
+
+    /** Counters shared by every shard's sink. */
+    static final class Counters {
+        final AtomicLong offered = new AtomicLong();
+        final AtomicLong droppedByExporter = new AtomicLong();
+        final AtomicLong filteredPort = new AtomicLong();
+        final AtomicLong filteredProcess = new AtomicLong();
+    }
+
+    /** A pid's resource and whether the process filter admits it. */
+    private record Entry(ProcessResource resource, boolean admitted) {
+    }
+
+    private static final int MAX_CACHED_PIDS = 4096;
+
+    private final OtlpExporter exporter;
+    private final ProcessMetadataCache metadata;
+    private final String hostName;
+    private final ProcessResource unknownProcess;
+    private final Generation generation;
+    private final Counters counters;
+    private final Int2ObjectHashMap<Entry> byPid = new Int2ObjectHashMap<>();
+    private volatile Filters filters;
+    private long seenGeneration;
+
+    /** The filters in force; replaced whole on config reload. */
+    record Filters(PortFilter ports, ProcessFilter processes) {
+    }
+
+    SpanSink(OtlpExporter exporter, ProcessMetadataCache metadata, String hostName, Filters filters,
+            Generation generation, Counters counters) {
+        this.exporter = exporter;
+        this.metadata = metadata;
+        this.hostName = hostName;
+        this.filters = filters;
+        this.generation = generation;
+        this.counters = counters;
+        this.unknownProcess = ProcessResource.builder("unknown_service").hostName(hostName).build();
+    }
+
+    void filters(Filters newFilters) {
+        filters = newFilters;
+        // The process verdicts were cached under the old filter.
+        seenGeneration = -1;
+    }
+
+    @Override
+    public void onRequestLog(RequestLog log) {
+        Filters f = filters;
+        if (!admitsPorts(f.ports(), log.localPort(), log.remotePort())) {
+            counters.filteredPort.incrementAndGet();
+            return;
+        }
+        Entry entry = entry(log, f.processes());
+        if (!entry.admitted()) {
+            counters.filteredProcess.incrementAndGet();
+            return;
+        }
+        counters.offered.incrementAndGet();
+        if (!exporter.offer(log, entry.resource())) {
+            counters.droppedByExporter.incrementAndGet();
+        }
+    }
+
+    private Entry entry(RequestLog log, ProcessFilter processFilter) {
+        int pid = log.pid();
+        long g = generation.current();
+        if (g != seenGeneration || byPid.size() >= MAX_CACHED_PIDS) {
+            byPid.clear();
+            seenGeneration = g;
+        }
+        Entry entry = byPid.get(pid);
+        if (entry == null) {
+            entry = resolve(pid, log, processFilter);
+            byPid.put(pid, entry);
+        }
+        return entry;
+    }
+
+    private Entry resolve(int pid, RequestLog log, ProcessFilter processFilter) {
+        ProcessInfo info = pid > 0 ? metadata.lookup(pid) : null;
+        if (info == null) {
+            if (pid <= 0 || log.comm().isEmpty()) {
+                return new Entry(unknownProcess, processFilter.allow().isEmpty());
+            }
+            // Short-lived clients (curl) are often gone from /proc by the time their response is
+            // parsed: the command name the kernel reported is then the best name there is.
+            String comm = log.comm().toString();
+            return new Entry(ProcessResource.builder(comm).hostName(hostName).pid(pid).executableName(comm).build(),
+                    processFilter.admits(comm));
+        }
+        ProcessResource.Builder resource = ProcessResource.builder(info.serviceName())
+                .hostName(hostName)
+                .pid(pid)
+                .executableName(info.executable() == null ? info.comm() : baseName(info.executable()));
+        if (info.container() != null) {
+            resource.containerId(info.container().id());
+        }
+        return new Entry(resource.build(), processFilter.admits(info.comm()));
+    }
+
+    private static String baseName(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash < 0 ? path : path.substring(slash + 1);
+    }
+
+    /** Denied if either port is denied; with an allow list, one of the ports must be on it. */
+    static boolean admitsPorts(PortFilter filter, int localPort, int remotePort) {
+        if (contains(filter.deny(), localPort) || contains(filter.deny(), remotePort)) {
+            return false;
+        }
+        return filter.allow().isEmpty() || contains(filter.allow(), localPort) || contains(filter.allow(), remotePort);
+    }
+
+    private static boolean contains(List<PortRange> ranges, int port) {
+        for (int i = 0; i < ranges.size(); i++) {
+            if (ranges.get(i).contains(port)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

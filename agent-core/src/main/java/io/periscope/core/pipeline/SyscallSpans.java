@@ -1,0 +1,68 @@
+package io.periscope.core.pipeline;
+
+import io.periscope.core.config.EbpfConfig;
+import io.periscope.core.metadata.ProcessMetadataCache;
+import io.periscope.core.telemetry.MetricsRegistry;
+import io.periscope.protocols.RequestLogSink;
+import io.periscope.sender.OtlpExporter;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The span side of the syscall pipeline: makes one {@link SpanSink} per parse shard, all sharing
+ * the exporter, the metadata cache, the counters and the exec/exit generation.
+ */
+public final class SyscallSpans {
+    private final OtlpExporter exporter;
+    private final ProcessMetadataCache metadata;
+    private final String hostName;
+    private final SpanSink.Generation generation = new SpanSink.Generation();
+    private final SpanSink.Counters counters = new SpanSink.Counters();
+    private final List<SpanSink> sinks = new CopyOnWriteArrayList<>();
+    private volatile SpanSink.Filters filters;
+
+    public SyscallSpans(OtlpExporter exporter, ProcessMetadataCache metadata, String hostName, EbpfConfig ebpf) {
+        this.exporter = exporter;
+        this.metadata = metadata;
+        this.hostName = hostName;
+        this.filters = new SpanSink.Filters(ebpf.ports(), ebpf.processes());
+    }
+
+    /** A sink for one shard (called once per shard at pipeline construction). */
+    public RequestLogSink newShardSink() {
+        SpanSink sink = new SpanSink(exporter, metadata, hostName, filters, generation, counters);
+        sinks.add(sink);
+        return sink;
+    }
+
+    /** Applies reloaded port/process filters to every shard. */
+    public void filters(EbpfConfig ebpf) {
+        filters = new SpanSink.Filters(ebpf.ports(), ebpf.processes());
+        for (SpanSink sink : sinks) {
+            sink.filters(filters);
+        }
+    }
+
+    /** A process ran execve: its metadata is stale. */
+    public void onExec(int pid) {
+        metadata.onExec(pid);
+        generation.advance();
+    }
+
+    /** A process exited: its pid may be reused. */
+    public void onExit(int pid) {
+        metadata.onExit(pid);
+        generation.advance();
+    }
+
+    public void registerMetrics(MetricsRegistry metrics) {
+        metrics.counter("periscope_spans_offered_total", "Request logs handed to the exporter", counters.offered::get);
+        metrics.counter("periscope_pipeline_dropped_total", SyscallPipeline.DROPPED_HELP,
+                counters.droppedByExporter::get, "stage", "export_queue");
+        metrics.counter("periscope_filtered_total", "Request logs left out by the config's filters",
+                counters.filteredPort::get, "filter", "port");
+        metrics.counter("periscope_filtered_total", "Request logs left out by the config's filters",
+                counters.filteredProcess::get, "filter", "process");
+    }
+}

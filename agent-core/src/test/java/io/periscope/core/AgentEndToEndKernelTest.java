@@ -1,0 +1,153 @@
+package io.periscope.core;
+
+import com.google.protobuf.util.JsonFormat;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.opentelemetry.proto.trace.v1.ScopeSpans;
+import io.opentelemetry.proto.trace.v1.Span;
+import io.periscope.core.testing.AgentProcess;
+import io.periscope.core.testing.Commands;
+import io.periscope.core.testing.Nginx;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The real agent process, real nginx and curl, spans read back from the OTLP JSON file exporter. */
+@Tag("kernel")
+class AgentEndToEndKernelTest {
+    private static final int NGINX_PORT = 18401;
+    private static final int DENIED_NGINX_PORT = 18402;
+    private static final int SELF_METRICS_PORT = 18410;
+
+    /** A span with the resource it was exported under. */
+    record ExportedSpan(Span span, List<KeyValue> resource) {
+        String attr(String key) {
+            return AgentEndToEndKernelTest.attr(span.getAttributesList(), key);
+        }
+
+        String resourceAttr(String key) {
+            return AgentEndToEndKernelTest.attr(resource, key);
+        }
+    }
+
+    @Test
+    void shouldExportServerAndClientSpansForCurlToNginxAndNothingForDeniedPorts(@TempDir Path dir)
+            throws Exception {
+        Path spansFile = dir.resolve("otlp.jsonl");
+        Path config = dir.resolve("agent.yaml");
+        Files.writeString(config, String.join("\n",
+                "exporters:",
+                "  file:",
+                "    path: " + spansFile,
+                "ebpf:",
+                "  ports:",
+                "    deny: [" + DENIED_NGINX_PORT + "]",
+                "packet:",
+                "  enabled: false",
+                "self_metrics:",
+                "  listen: 127.0.0.1:" + SELF_METRICS_PORT,
+                ""));
+        try (Nginx nginx = Nginx.start(dir.resolve("nginx"), NGINX_PORT);
+                Nginx denied = Nginx.start(dir.resolve("nginx-denied"), DENIED_NGINX_PORT);
+                AgentProcess agent = AgentProcess.start(config)) {
+            agent.awaitRunning();
+            long before = System.currentTimeMillis() * 1_000_000L;
+            Commands.run("curl", "-sS", "-o", "/dev/null", "http://127.0.0.1:" + NGINX_PORT + "/users/42");
+            Commands.run("curl", "-sS", "-o", "/dev/null", "http://127.0.0.1:" + denied.port() + "/secret");
+            long after = System.currentTimeMillis() * 1_000_000L;
+
+            // The file exporter batches by age: wait for the spans to reach the file.
+            ExportedSpan server = await(spansFile, s -> s.span().getKind() == Span.SpanKind.SPAN_KIND_SERVER
+                    && "/users/42".equals(s.attr("url.path")), agent);
+            assertThat(server.attr("http.request.method")).isEqualTo("GET");
+            assertThat(server.attr("http.response.status_code")).isEqualTo("200");
+            assertThat(server.attr("server.port")).isEqualTo(Integer.toString(NGINX_PORT));
+            assertThat(server.span().getStartTimeUnixNano()).isBetween(before, after);
+            assertThat(server.span().getEndTimeUnixNano()).isBetween(server.span().getStartTimeUnixNano(), after);
+            assertThat(server.resourceAttr("process.pid")).isEqualTo(Long.toString(nginx.workerPid()));
+            assertThat(server.resourceAttr("service.name")).isEqualTo("nginx");
+
+            ExportedSpan client = await(spansFile, s -> s.span().getKind() == Span.SpanKind.SPAN_KIND_CLIENT
+                    && "/users/42".equals(s.attr("url.path")), agent);
+            assertThat(client.resourceAttr("process.executable.name")).isEqualTo("curl");
+            assertThat(client.span().getEndTimeUnixNano() - client.span().getStartTimeUnixNano())
+                    .isGreaterThanOrEqualTo(server.span().getEndTimeUnixNano() - server.span().getStartTimeUnixNano());
+
+            assertThat(agent.terminate()).as(agent.log()).isZero();
+            assertThat(readSpans(spansFile)).as("nothing for the denied port")
+                    .noneMatch(s -> "/secret".equals(s.attr("url.path")));
+            assertThat(agent.log()).contains("stopped; everything queued was exported");
+        }
+    }
+
+    private static ExportedSpan await(Path file, Predicate<ExportedSpan> match, AgentProcess agent)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        List<ExportedSpan> spans = List.of();
+        while (System.nanoTime() < deadline) {
+            spans = readSpans(file);
+            for (ExportedSpan s : spans) {
+                if (match.test(s)) {
+                    return s;
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no matching span in " + file + " within 20 s; spans: " + spans.size()
+                + "\nagent log:\n" + agent.log());
+    }
+
+    static List<ExportedSpan> readSpans(Path file) throws IOException {
+        List<ExportedSpan> spans = new ArrayList<>();
+        if (!Files.exists(file)) {
+            return spans;
+        }
+        for (String line : Files.readAllLines(file)) {
+            if (line.isBlank() || !line.contains("resourceSpans")) {
+                continue;
+            }
+            ExportTraceServiceRequest.Builder request = ExportTraceServiceRequest.newBuilder();
+            JsonFormat.parser().ignoringUnknownFields().merge(line, request);
+            for (ResourceSpans rs : request.getResourceSpansList()) {
+                for (ScopeSpans ss : rs.getScopeSpansList()) {
+                    for (Span span : ss.getSpansList()) {
+                        spans.add(new ExportedSpan(span, rs.getResource().getAttributesList()));
+                    }
+                }
+            }
+        }
+        return spans;
+    }
+
+    static String attr(List<KeyValue> attributes, String key) {
+        for (KeyValue kv : attributes) {
+            if (kv.getKey().equals(key)) {
+                var v = kv.getValue();
+                switch (v.getValueCase()) {
+                    case STRING_VALUE:
+                        return v.getStringValue();
+                    case INT_VALUE:
+                        return Long.toString(v.getIntValue());
+                    case BOOL_VALUE:
+                        return Boolean.toString(v.getBoolValue());
+                    case DOUBLE_VALUE:
+                        return Double.toString(v.getDoubleValue());
+                    default:
+                        return v.toString();
+                }
+            }
+        }
+        return null;
+    }
+}
