@@ -123,7 +123,6 @@ public final class FlowTable implements AutoCloseable {
     private final EndpointMetrics endpoints;
     private final long metricsIntervalNanos;
     private final FlowLog log = new FlowLog();
-    private final FlowKey scratchKey = new FlowKey();
 
     private long currentTick = Long.MIN_VALUE;
     private long metricsIntervalStart = Long.MIN_VALUE;
@@ -169,7 +168,7 @@ public final class FlowTable implements AutoCloseable {
                     + config.loadFactor() + " needs more than 2 GiB; use several tables (shard by flow hash)");
         }
         this.slots = (int) slotCount;
-        this.memory = BufferUtil.allocateDirectAligned(slots * ENTRY_BYTES, 64);
+        this.memory = ByteBuffer.allocateDirect(slots * ENTRY_BYTES);
         this.table = new UnsafeBuffer(memory);
         this.evictWhenFull = config.fullPolicy() == FlowTableConfig.FullPolicy.EVICT;
         this.establishedTimeoutNanos = config.establishedTimeoutNanos();
