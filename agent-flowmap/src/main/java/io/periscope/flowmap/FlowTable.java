@@ -518,7 +518,7 @@ public final class FlowTable implements AutoCloseable {
             }
             dflags = sequence(t, dl, di, dflags, ts, seq, payload, fin, endpoint);
         }
-        if (window == 0 && !rst && !syn) {
+        if (window == 0 && !rst) {
             int zw = t.getShort(di + D_ZERO_WIN) & 0xFFFF;
             if (zw < MAX_SHORT_COUNT) {
                 t.putShort(di + D_ZERO_WIN, (short) (zw + 1));
