@@ -264,6 +264,10 @@ public final class PacketRing implements AutoCloseable {
         kernelFreezes.addAndGet(stats.getInt(8) & 0xFFFF_FFFFL);
     }
 
+    int fd() {
+        return fd;
+    }
+
     /** The interface. */
     public CaptureInterface captureInterface() {
         return iface;
