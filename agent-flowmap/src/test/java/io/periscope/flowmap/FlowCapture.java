@@ -59,6 +59,16 @@ final class FlowCapture {
         }
     }
 
+    /** Counters for failure messages. */
+    String describe() {
+        io.periscope.ebpf.packet.PacketRing r = capture.rings().get(0);
+        return "ring packets=" + r.packets() + " kernelPackets=" + r.kernelPackets() + " kernelDrops=" + r.kernelDrops()
+                + " freezes=" + r.kernelFreezes() + " losing=" + r.blocksLosing() + " copy=" + r.blocksCopy()
+                + " blocks=" + r.blocks() + " decoded=" + decoder.count(PacketDecoder.OK) + " truncated="
+                + decoder.count(PacketDecoder.TRUNCATED) + " notIp=" + decoder.count(PacketDecoder.NOT_IP)
+                + " malformed=" + decoder.count(PacketDecoder.MALFORMED) + " flows=" + table.flowsCreated();
+    }
+
     /** Waits until the ring is polled, then lets the kernel settle a moment. */
     void awaitReady() throws InterruptedException {
         while (!ready) {
