@@ -29,6 +29,9 @@ class LiveCaptureTest {
     private static final int IPERF_UDP_PORT = 18122;
     private static final int FILE_BYTES = 300_000;
     private static final int SHORT_CONNECTIONS = 40;
+    private static final int FLOOD_PORT = 18130;
+    private static final int FLOOD_FLOWS = 3000;
+    private static final int FLOOD_CAPACITY = 256;
 
     private static Netns netns;
     private static Process nginx;
@@ -190,6 +193,41 @@ class LiveCaptureTest {
      * again, so then the excess is bounded by one maximum (GSO) segment per retransmission.
      */
     private static FlowCapture current;
+
+    @Test
+    void shouldDropOrEvictAFloodOfDistinctFlowsBeyondCapacity() throws Exception {
+        for (FlowTableConfig.FullPolicy policy : FlowTableConfig.FullPolicy.values()) {
+            FlowCapture capture = new FlowCapture(Netns.CAPTURE_IFACE, "udp port " + FLOOD_PORT,
+                    FlowTableConfig.builder().maxFlows(FLOOD_CAPACITY).fullPolicy(policy).build());
+            capture.awaitReady();
+            long memory = capture.table.memoryBytes();
+            // Every redirect opens a new UDP socket: a new source port, so a new flow.
+            Netns.inNs(Netns.NS_CLIENT, "bash", "-c", "for i in $(seq " + FLOOD_FLOWS + "); do echo -n x > /dev/udp/"
+                    + Netns.SERVER_IP + "/" + FLOOD_PORT + "; done");
+            Thread.sleep(200);
+            int sizeBeforeStop = capture.table.size();
+            long created = capture.table.flowsCreated();
+            List<FlowTableTest.Snapshot> records = capture.stop();
+            assertThat(capture.capture.kernelDrops()).isZero();
+            assertThat(sizeBeforeStop).as("live flows never exceed the capacity").isEqualTo(FLOOD_CAPACITY);
+            assertThat(capture.table.memoryBytes()).as("table memory is fixed").isEqualTo(memory);
+            long distinct = capture.decoder.count(PacketDecoder.OK);
+            assertThat(distinct).as("flood packets captured").isGreaterThan(FLOOD_FLOWS * 9L / 10);
+            if (policy == FlowTableConfig.FullPolicy.DROP_NEW) {
+                assertThat(capture.table.flowsDropped()).as("new flows dropped")
+                        .isGreaterThanOrEqualTo(FLOOD_FLOWS / 2);
+                assertThat(capture.table.packetsDropped()).isEqualTo(capture.table.flowsDropped());
+                assertThat(capture.table.flowsEvicted()).isZero();
+                assertThat(created).isEqualTo(FLOOD_CAPACITY);
+            } else {
+                assertThat(capture.table.flowsDropped()).isZero();
+                assertThat(capture.table.flowsEvicted()).as("flows evicted").isGreaterThanOrEqualTo(FLOOD_FLOWS / 2);
+                assertThat(records.stream().filter(r -> r.closeType() == CloseType.EVICTED).count())
+                        .isEqualTo(capture.table.flowsEvicted());
+                assertThat(created - capture.table.flowsEvicted()).isEqualTo(FLOOD_CAPACITY);
+            }
+        }
+    }
 
     private static void assertStreamBytes(FlowTableTest.Snapshot flow, int dir, long senderBytes, String what0) {
         String what = what0 + " " + flow + " " + current.describe();
