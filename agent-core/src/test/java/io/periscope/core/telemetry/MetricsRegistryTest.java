@@ -73,6 +73,22 @@ class MetricsRegistryTest {
     }
 
     @Test
+    void shouldPublishSingleWriterCountsToReaders() throws InterruptedException {
+        Counter counter = registry.counter("periscope_single_writer_total", "x");
+        Thread writer = new Thread(() -> {
+            for (int i = 0; i < 100_000; i++) {
+                counter.incrementOrdered();
+            }
+            counter.addOrdered(5);
+            counter.addOrdered(-3);
+        });
+        writer.start();
+        writer.join();
+        assertThat(counter.get()).isEqualTo(100_005L);
+        assertThat(registry.scrape()).contains("periscope_single_writer_total 100005\n");
+    }
+
+    @Test
     void shouldCountFromManyThreadsWithoutLoss() throws InterruptedException {
         Counter counter = registry.counter("periscope_concurrent_total", "x");
         int threads = 4;
