@@ -45,7 +45,8 @@ class MetricsRegistryTest {
     void shouldReadSuppliedValuesAtScrapeTime() {
         AtomicLong depth = new AtomicLong();
         registry.gauge("periscope_queue_depth", "Slots in use", () -> depth.get(), "queue", "export");
-        registry.counter("periscope_kernel_lost_total", "Events the kernel dropped", () -> 7L);
+        AtomicLong lost = new AtomicLong(7);
+        registry.counter("periscope_kernel_lost_total", "Events the kernel dropped", lost::get);
         registry.gauge("periscope_ratio", "A fraction", () -> 0.25);
         depth.set(42);
         assertThat(registry.scrape()).contains("periscope_queue_depth{queue=\"export\"} 42\n")
