@@ -81,7 +81,7 @@ final class ConfigBinder {
             }
         }
         Map<String, NodeTuple> present = new LinkedHashMap<>();
-        for (NodeTuple tuple : mapping.getValue()) {
+        for (NodeTuple tuple : withMerges(mapping, path)) {
             String key = keyText(tuple.getKeyNode(), path);
             if (!byKey.containsKey(key)) {
                 throw error(tuple.getKeyNode(), join(path, key),
@@ -218,7 +218,7 @@ final class ConfigBinder {
         // and replaces the base wholesale.
         Map<String, Object> values = new LinkedHashMap<>(ofRecords ? base : Map.of());
         List<String> seen = new ArrayList<>();
-        for (NodeTuple tuple : ((MappingNode) node).getValue()) {
+        for (NodeTuple tuple : withMerges((MappingNode) node, path)) {
             String key = keyText(tuple.getKeyNode(), path);
             if (seen.contains(key)) {
                 throw error(tuple.getKeyNode(), join(path, key), "duplicate key");
@@ -233,6 +233,54 @@ final class ConfigBinder {
                     join(path, key), null));
         }
         return values;
+    }
+
+    /**
+     * The tuples of {@code mapping} with YAML merge keys ({@code <<: *defaults}) expanded: merged
+     * keys come first and a key written explicitly replaces the merged one.
+     */
+    private List<NodeTuple> withMerges(MappingNode mapping, String path) throws ConfigException {
+        List<NodeTuple> merged = new ArrayList<>();
+        List<NodeTuple> explicit = new ArrayList<>();
+        for (NodeTuple tuple : mapping.getValue()) {
+            if (!tuple.getKeyNode().getTag().equals(Tag.MERGE)) {
+                explicit.add(tuple);
+                continue;
+            }
+            Node source = tuple.getValueNode();
+            List<Node> sources = source instanceof SequenceNode ? ((SequenceNode) source).getValue() : List.of(source);
+            for (Node one : sources) {
+                if (!(one instanceof MappingNode)) {
+                    throw error(one, path, "a merge key (<<) takes a mapping or a list of mappings");
+                }
+                merged.addAll(withMerges((MappingNode) one, path));
+            }
+        }
+        if (merged.isEmpty()) {
+            return explicit;
+        }
+        List<NodeTuple> result = new ArrayList<>();
+        for (NodeTuple candidate : merged) {
+            String key = candidate.getKeyNode() instanceof ScalarNode ? ((ScalarNode) candidate.getKeyNode()).getValue()
+                    : null;
+            boolean overridden = false;
+            for (NodeTuple tuple : explicit) {
+                if (tuple.getKeyNode() instanceof ScalarNode
+                        && ((ScalarNode) tuple.getKeyNode()).getValue().equals(key)) {
+                    overridden = true;
+                }
+            }
+            for (NodeTuple earlier : result) {
+                if (((ScalarNode) earlier.getKeyNode()).getValue().equals(key)) {
+                    overridden = true;
+                }
+            }
+            if (!overridden && key != null) {
+                result.add(candidate);
+            }
+        }
+        result.addAll(explicit);
+        return result;
     }
 
     private boolean bindBoolean(Node node, String path) throws ConfigException {

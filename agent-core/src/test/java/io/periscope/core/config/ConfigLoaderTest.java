@@ -140,6 +140,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldExpandAnchorsAndMergeKeys() throws ConfigException {
+        AgentConfig config = parse(String.join("\n",
+                "protocols:",
+                "  http1: &quiet {shallow: true, timeout: 5s}",
+                "  redis: {<<: *quiet}",
+                "  mysql: {<<: *quiet, timeout: 9s}",
+                ""));
+        assertThat(config.protocol(L7Protocol.REDIS).shallow()).isTrue();
+        assertThat(config.protocol(L7Protocol.REDIS).timeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.protocol(L7Protocol.REDIS).ports()).containsExactly(PortRange.of(6379));
+        assertThat(config.protocol(L7Protocol.MYSQL).shallow()).isTrue();
+        assertThat(config.protocol(L7Protocol.MYSQL).timeout()).isEqualTo(Duration.ofSeconds(9));
+        assertThat(errorOf("protocols:\n  redis: {<<: 5}\n")).startsWith("agent.yaml:2: protocols.redis: a merge key");
+    }
+
+    @Test
     void shouldRejectDuplicateKeys() {
         assertThat(errorOf("logging:\n  level: info\n  level: debug\n"))
                 .startsWith("agent.yaml:3: logging.level: duplicate key");
