@@ -5,6 +5,7 @@
 # so their cost shows up as nginx CPU; the agent's own CPU (the Java reader) is reported apart.
 #
 # usage: bench/scenarios/tracer-overhead.sh [rps_per_client=250] [clients=4] [seconds=15] [rounds=2]
+#        TRACER_OPTS="-Dpayload=0 | -Dtarget=1 | -Dwakeup=0" attributes the cost (see TracerRunner)
 # needs: root, nginx-light, nghttp2-client (h2load), a built bench jar
 #        (mvn -q -pl bench -am package -DskipTests)
 set -euo pipefail
@@ -79,7 +80,8 @@ phase() {
 }
 
 start_tracer() {
-    coproc TRACER { exec java -cp "$JAR" io.periscope.bench.ebpf.TracerRunner; }
+    # shellcheck disable=SC2086
+    coproc TRACER { exec java ${TRACER_OPTS:-} -cp "$JAR" io.periscope.bench.ebpf.TracerRunner; }
     TRACER_PID=$TRACER_PID
     read -r line <&"${TRACER[0]}"
     [ "$line" = ready ] || { echo "tracer did not start: $line" >&2; exit 1; }

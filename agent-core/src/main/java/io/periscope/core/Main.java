@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The periscope command line: {@code run}, {@code check}, {@code version}, {@code config-get}.
@@ -41,7 +40,7 @@ public final class Main {
             "                        start the agent (needs root or the BPF capabilities);",
             "                        --dry-run validates and prints the effective config",
             "  config-get KEY [--config FILE] [--set key.path=value]...",
-            "                        print one effective config value (e.g. limits.max_memory_mb)",
+            "                        print one effective value or section (e.g. limits.max_memory_mb)",
             "  check                 print what this kernel and process can do",
             "  version               print the version");
 
@@ -218,12 +217,12 @@ public final class Main {
             err.println("periscope: " + e.getMessage());
             return EXIT_USAGE;
         }
-        Map<String, Object> leaves = ConfigPrinter.flatten(config);
-        if (!leaves.containsKey(key)) {
+        String value = ConfigPrinter.valueAt(config, key);
+        if (value == null) {
             err.println("periscope config-get: no key '" + key + "'");
             return EXIT_USAGE;
         }
-        out.println(leaves.get(key));
+        out.println(value);
         return EXIT_OK;
     }
 }

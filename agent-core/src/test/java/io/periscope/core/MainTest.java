@@ -93,6 +93,10 @@ class MainTest {
         assertThat(execute("config-get", "limits.max_memory_mb", "--set", "limits.max_memory_mb=2048")).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("2048\n");
         assertThat(execute("config-get", "limits.max_memory")).isEqualTo(2);
+        out.reset();
+        assertThat(execute("config-get", "exporters.file", "--set", "exporters.file.max_files=3")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(String.join("\n",
+                "path: /var/log/periscope/otlp.jsonl", "max_bytes: 104857600", "max_files: 3", "always: false", ""));
     }
 
     /** A real agent process with its output collected, for the lifecycle tests. */

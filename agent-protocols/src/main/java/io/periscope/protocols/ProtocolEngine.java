@@ -2,6 +2,8 @@ package io.periscope.protocols;
 
 import io.periscope.protocols.dns.DnsParser;
 import io.periscope.protocols.http1.Http1Parser;
+import io.periscope.protocols.http2.Http2Parser;
+import io.periscope.protocols.mysql.MysqlParser;
 import io.periscope.protocols.pgsql.PostgresParser;
 import io.periscope.protocols.redis.RedisParser;
 import org.agrona.DirectBuffer;
@@ -24,7 +26,8 @@ import java.util.List;
 public final class ProtocolEngine {
     /** The protocols this engine can parse (GRPC is reported for HTTP/2 with a gRPC content type). */
     public static final List<L7Protocol> SUPPORTED = List.of(
-            L7Protocol.HTTP1, L7Protocol.REDIS, L7Protocol.DNS, L7Protocol.POSTGRESQL);
+            L7Protocol.HTTP1, L7Protocol.HTTP2, L7Protocol.REDIS, L7Protocol.DNS, L7Protocol.POSTGRESQL,
+            L7Protocol.MYSQL);
 
     private static final int UDP = 17;
 
@@ -45,7 +48,8 @@ public final class ProtocolEngine {
         this.config = config;
         endpointRule = new EndpointRule(config.endpointSegments(), config.endpointReplaceIds());
         endpointCache = new EndpointProtocolCache(config.endpointCacheEntries(), config.endpointCacheTtlNanos());
-        ProtocolParser[] all = {new Http1Parser(), new RedisParser(), new PostgresParser(), new DnsParser()};
+        ProtocolParser[] all = {new Http2Parser(), new Http1Parser(), new RedisParser(), new PostgresParser(),
+            new MysqlParser(), new DnsParser()};
         int n = 0;
         for (ProtocolParser p : all) {
             if (config.enabled(p.protocol())) {
@@ -248,6 +252,8 @@ public final class ProtocolEngine {
                 return L7Protocol.MYSQL;
             case 5432:
                 return L7Protocol.POSTGRESQL;
+            case 50051:
+                return L7Protocol.HTTP2;
             default:
                 return null;
         }

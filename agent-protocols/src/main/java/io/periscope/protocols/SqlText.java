@@ -55,6 +55,13 @@ public final class SqlText {
     public static void write(DirectBuffer buf, int offset, int length, TextField out, boolean obfuscate) {
         out.clear();
         int end = offset + length;
+        while (offset < end) {
+            byte b = buf.getByte(offset);
+            if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
+                break;
+            }
+            offset++;
+        }
         while (end > offset) {
             byte b = buf.getByte(end - 1);
             if (b != 0 && b != ' ' && b != '\n' && b != '\r' && b != '\t' && b != ';') {

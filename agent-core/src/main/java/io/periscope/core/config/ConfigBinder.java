@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -33,18 +34,23 @@ import java.util.regex.Pattern;
  */
 final class ConfigBinder {
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
+    /** {@code ${env:NAME}} or {@code ${env:NAME:-fallback}}, as the OpenTelemetry Collector writes it. */
+    private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
     private static final long MILLIS_PER_SECOND = 1000;
 
     private final String sourceName;
     private final Map<Node, String> origins;
+    private final Function<String, String> environment;
 
     /**
      * @param sourceName the file name used in messages
      * @param origins nodes that came from {@code --set} options, with the option text to name
+     * @param environment resolves {@code ${env:NAME}} references (null: not set)
      */
-    ConfigBinder(String sourceName, Map<Node, String> origins) {
+    ConfigBinder(String sourceName, Map<Node, String> origins, Function<String, String> environment) {
         this.sourceName = sourceName;
         this.origins = origins;
+        this.environment = environment;
     }
 
     /** The YAML key of a record component: its name in snake_case. */
@@ -81,7 +87,7 @@ final class ConfigBinder {
             }
         }
         Map<String, NodeTuple> present = new LinkedHashMap<>();
-        for (NodeTuple tuple : mapping.getValue()) {
+        for (NodeTuple tuple : withMerges(mapping, path)) {
             String key = keyText(tuple.getKeyNode(), path);
             if (!byKey.containsKey(key)) {
                 throw error(tuple.getKeyNode(), join(path, key),
@@ -218,7 +224,7 @@ final class ConfigBinder {
         // and replaces the base wholesale.
         Map<String, Object> values = new LinkedHashMap<>(ofRecords ? base : Map.of());
         List<String> seen = new ArrayList<>();
-        for (NodeTuple tuple : ((MappingNode) node).getValue()) {
+        for (NodeTuple tuple : withMerges((MappingNode) node, path)) {
             String key = keyText(tuple.getKeyNode(), path);
             if (seen.contains(key)) {
                 throw error(tuple.getKeyNode(), join(path, key), "duplicate key");
@@ -233,6 +239,54 @@ final class ConfigBinder {
                     join(path, key), null));
         }
         return values;
+    }
+
+    /**
+     * The tuples of {@code mapping} with YAML merge keys ({@code <<: *defaults}) expanded: merged
+     * keys come first and a key written explicitly replaces the merged one.
+     */
+    private List<NodeTuple> withMerges(MappingNode mapping, String path) throws ConfigException {
+        List<NodeTuple> merged = new ArrayList<>();
+        List<NodeTuple> explicit = new ArrayList<>();
+        for (NodeTuple tuple : mapping.getValue()) {
+            if (!tuple.getKeyNode().getTag().equals(Tag.MERGE)) {
+                explicit.add(tuple);
+                continue;
+            }
+            Node source = tuple.getValueNode();
+            List<Node> sources = source instanceof SequenceNode ? ((SequenceNode) source).getValue() : List.of(source);
+            for (Node one : sources) {
+                if (!(one instanceof MappingNode)) {
+                    throw error(one, path, "a merge key (<<) takes a mapping or a list of mappings");
+                }
+                merged.addAll(withMerges((MappingNode) one, path));
+            }
+        }
+        if (merged.isEmpty()) {
+            return explicit;
+        }
+        List<NodeTuple> result = new ArrayList<>();
+        for (NodeTuple candidate : merged) {
+            String key = candidate.getKeyNode() instanceof ScalarNode ? ((ScalarNode) candidate.getKeyNode()).getValue()
+                    : null;
+            boolean overridden = false;
+            for (NodeTuple tuple : explicit) {
+                if (tuple.getKeyNode() instanceof ScalarNode
+                        && ((ScalarNode) tuple.getKeyNode()).getValue().equals(key)) {
+                    overridden = true;
+                }
+            }
+            for (NodeTuple earlier : result) {
+                if (((ScalarNode) earlier.getKeyNode()).getValue().equals(key)) {
+                    overridden = true;
+                }
+            }
+            if (!overridden && key != null) {
+                result.add(candidate);
+            }
+        }
+        result.addAll(explicit);
+        return result;
     }
 
     private boolean bindBoolean(Node node, String path) throws ConfigException {
@@ -336,7 +390,25 @@ final class ConfigBinder {
         if (!(node instanceof ScalarNode)) {
             throw error(node, path, "expected " + expected + ", got " + kind(node));
         }
-        return ((ScalarNode) node).getValue();
+        String text = ((ScalarNode) node).getValue();
+        if (text.indexOf("${") < 0) {
+            return text;
+        }
+        Matcher reference = ENV_REFERENCE.matcher(text);
+        StringBuilder expanded = new StringBuilder();
+        while (reference.find()) {
+            String value = environment.apply(reference.group(1));
+            if (value == null) {
+                value = reference.group(2);
+            }
+            if (value == null) {
+                throw error(node, path, "environment variable " + reference.group(1) + " is not set (write ${env:"
+                        + reference.group(1) + ":-fallback} for a default)");
+            }
+            reference.appendReplacement(expanded, Matcher.quoteReplacement(value));
+        }
+        reference.appendTail(expanded);
+        return expanded.toString();
     }
 
     private static boolean isNull(Node node) {

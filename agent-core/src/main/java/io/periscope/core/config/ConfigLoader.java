@@ -25,10 +25,13 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Reads the YAML file, applies {@code --set key.path=value} overrides and binds the result onto
- * {@link AgentConfig#defaults()}. A file may hold any subset of the keys.
+ * {@link AgentConfig#defaults()}. A file may hold any subset of the keys. Values may refer to the
+ * environment with {@code ${env:NAME}} or {@code ${env:NAME:-fallback}} (secrets such as OTLP auth
+ * headers belong in the environment, not in a ConfigMap).
  */
 public final class ConfigLoader {
     private static final int MAX_ALIASES = 10;
@@ -63,6 +66,12 @@ public final class ConfigLoader {
     /** Binds YAML {@code text} (null: none) named {@code sourceName} in messages; {@code source} is recorded. */
     public static AgentConfig parse(String text, String sourceName, List<String> overrides, Path source)
             throws ConfigException {
+        return parse(text, sourceName, overrides, source, System::getenv);
+    }
+
+    /** As {@link #parse(String, String, List, Path)}, resolving {@code ${env:NAME}} with {@code environment}. */
+    public static AgentConfig parse(String text, String sourceName, List<String> overrides, Path source,
+                                    Function<String, String> environment) throws ConfigException {
         Yaml yaml = newYaml();
         Node root;
         try (Reader reader = new StringReader(text == null ? "" : text)) {
@@ -84,7 +93,7 @@ public final class ConfigLoader {
         for (String override : overrides) {
             applyOverride((MappingNode) root, override, yaml, origins);
         }
-        ConfigBinder binder = new ConfigBinder(sourceName, origins);
+        ConfigBinder binder = new ConfigBinder(sourceName, origins, environment);
         return binder.bindRecord(root, AgentConfig.class, AgentConfig.defaults(), "").withSource(source);
     }
 

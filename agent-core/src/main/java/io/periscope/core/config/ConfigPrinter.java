@@ -31,6 +31,27 @@ public final class ConfigPrinter {
         return new Yaml(options).dump(toTree(config));
     }
 
+    /**
+     * The value at {@code keyPath} ({@code limits.max_memory_mb}, or a section such as
+     * {@code exporters.otlp}): a scalar as text, a section or list as YAML; null when no such key.
+     */
+    public static String valueAt(AgentConfig config, String keyPath) {
+        Object node = toTree(config);
+        for (String key : keyPath.split("\\.", -1)) {
+            if (!(node instanceof Map) || !((Map<?, ?>) node).containsKey(key)) {
+                return null;
+            }
+            node = ((Map<?, ?>) node).get(key);
+        }
+        if (node instanceof Map || node instanceof List) {
+            DumperOptions options = new DumperOptions();
+            options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+            options.setIndent(INDENT);
+            return new Yaml(options).dump(node).stripTrailing();
+        }
+        return String.valueOf(node);
+    }
+
     /** Every leaf key path (e.g. {@code exporters.otlp.endpoint}) with its YAML-shaped value. */
     public static Map<String, Object> flatten(AgentConfig config) {
         Map<String, Object> leaves = new LinkedHashMap<>();

@@ -2,7 +2,12 @@ package io.periscope.core.telemetry;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A monotonically increasing count; lock-free to update from any thread. */
+/**
+ * A monotonically increasing count. {@link #increment()} and {@link #add(long)} are atomic from any
+ * thread; a counter with one writer (one pipeline shard) should use the {@code Ordered} forms, a
+ * plain store with release semantics instead of a locked read-modify-write, as Agrona's
+ * {@code AtomicCounter.incrementOrdered()} does.
+ */
 public final class Counter {
     private final AtomicLong value = new AtomicLong();
 
@@ -18,6 +23,18 @@ public final class Counter {
     public void add(long delta) {
         if (delta > 0) {
             value.addAndGet(delta);
+        }
+    }
+
+    /** Adds one; only for a counter with a single writer thread. */
+    public void incrementOrdered() {
+        value.lazySet(value.get() + 1);
+    }
+
+    /** Adds {@code delta}; only for a counter with a single writer thread. */
+    public void addOrdered(long delta) {
+        if (delta > 0) {
+            value.lazySet(value.get() + delta);
         }
     }
 

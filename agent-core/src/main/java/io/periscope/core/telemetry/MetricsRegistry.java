@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.DoubleSupplier;
-import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 
 /**
@@ -45,10 +44,22 @@ public final class MetricsRegistry {
         return (Counter) register(name, help, Type.COUNTER, labels, new Counter(), Counter.class);
     }
 
-    /** A counter whose value is read from {@code source} at scrape time (e.g. a kernel drop count). */
-    public synchronized void counter(String name, String help, LongSupplier source, String... labels) {
+    /**
+     * A counter whose value is read from {@code source} at scrape time (a kernel drop count, CPU
+     * seconds); the source must never go down.
+     */
+    public synchronized void counter(String name, String help, DoubleSupplier source, String... labels) {
         requireTotal(name);
-        register(name, help, Type.COUNTER, labels, source, LongSupplier.class);
+        register(name, help, Type.COUNTER, labels, new SuppliedCounter(source), SuppliedCounter.class);
+    }
+
+    /** Tells a supplied counter from a supplied gauge when the same name is registered twice. */
+    private static final class SuppliedCounter {
+        final DoubleSupplier source;
+
+        SuppliedCounter(DoubleSupplier source) {
+            this.source = source;
+        }
     }
 
     /** A settable gauge. */
@@ -168,8 +179,8 @@ public final class MetricsRegistry {
         if (metric instanceof Gauge) {
             return ((Gauge) metric).get();
         }
-        if (metric instanceof LongSupplier) {
-            return ((LongSupplier) metric).getAsLong();
+        if (metric instanceof SuppliedCounter) {
+            return ((SuppliedCounter) metric).source.getAsDouble();
         }
         return ((DoubleSupplier) metric).getAsDouble();
     }

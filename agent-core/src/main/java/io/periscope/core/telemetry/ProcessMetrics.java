@@ -7,7 +7,7 @@ public final class ProcessMetrics {
 
     /** Adds {@code periscope_process_*}, {@code periscope_jvm_*} and {@code periscope_build_info}. */
     public static void register(MetricsRegistry registry, ProcessStats stats, String version) {
-        registry.gauge("periscope_process_cpu_seconds", "User plus system CPU time of the agent, seconds",
+        registry.counter("periscope_process_cpu_seconds_total", "User plus system CPU time of the agent, seconds",
                 stats::cpuSeconds);
         registry.gauge("periscope_process_resident_memory_bytes", "Resident set size of the agent, bytes",
                 () -> stats.rssBytes());

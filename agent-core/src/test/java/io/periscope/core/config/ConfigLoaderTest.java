@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ConfigLoaderTest {
     private static AgentConfig parse(String yaml, String... overrides) throws ConfigException {
@@ -137,6 +138,42 @@ class ConfigLoaderTest {
                 .startsWith("agent.yaml:3: exporters.otlp.endpoint: expected host:port");
         assertThat(errorOf("ebpf:\n  processes:\n    allow: [a-very-long-process-name]\n"))
                 .startsWith("agent.yaml:3: ebpf.processes.allow: 'a-very-long-process-name' cannot match");
+    }
+
+    @Test
+    void shouldExpandAnchorsAndMergeKeys() throws ConfigException {
+        AgentConfig config = parse(String.join("\n",
+                "protocols:",
+                "  http1: &quiet {shallow: true, timeout: 5s}",
+                "  redis: {<<: *quiet}",
+                "  mysql: {<<: *quiet, timeout: 9s}",
+                ""));
+        assertThat(config.protocol(L7Protocol.REDIS).shallow()).isTrue();
+        assertThat(config.protocol(L7Protocol.REDIS).timeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.protocol(L7Protocol.REDIS).ports()).containsExactly(PortRange.of(6379));
+        assertThat(config.protocol(L7Protocol.MYSQL).shallow()).isTrue();
+        assertThat(config.protocol(L7Protocol.MYSQL).timeout()).isEqualTo(Duration.ofSeconds(9));
+        assertThat(errorOf("protocols:\n  redis: {<<: 5}\n")).startsWith("agent.yaml:2: protocols.redis: a merge key");
+    }
+
+    @Test
+    void shouldExpandEnvironmentReferences() throws ConfigException {
+        Map<String, String> environment = Map.of("OTLP_TOKEN", "Bearer s3cr3t", "COLLECTOR", "otel.example");
+        AgentConfig config = ConfigLoader.parse(String.join("\n",
+                "exporters:",
+                "  otlp:",
+                "    endpoint: ${env:COLLECTOR}:4317",
+                "    headers: {authorization: '${env:OTLP_TOKEN}'}",
+                "ebpf: {payload_bytes: '${env:PAYLOAD_BYTES:-2048}'}",
+                ""), "agent.yaml", List.of(), null, environment::get);
+        assertThat(config.exporters().otlp().endpoint()).isEqualTo("otel.example:4317");
+        assertThat(config.exporters().otlp().headers()).containsEntry("authorization", "Bearer s3cr3t");
+        assertThat(config.ebpf().payloadBytes()).isEqualTo(2048);
+
+        assertThatThrownBy(() -> ConfigLoader.parse("exporters: {otlp: {endpoint: '${env:NOPE}'}}\n", "agent.yaml",
+                List.of(), null, environment::get))
+                .hasMessage("agent.yaml:1: exporters.otlp.endpoint: environment variable NOPE is not set "
+                        + "(write ${env:NOPE:-fallback} for a default)");
     }
 
     @Test

@@ -11,6 +11,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -46,6 +50,30 @@ class DeployedConfigTest {
         assertThat(missing).as("keys of the config model absent from deploy/agent.yaml").isEmpty();
         assertThat(ConfigPrinter.flatten(AgentConfig.defaults())).containsKeys("exporters.otlp.endpoint",
                 "exporters.file.path", "limits.max_memory_mb", "protocols.http1.shallow", "self_metrics.listen");
+    }
+
+    @Test
+    void shouldMarkExactlyTheRestartOnlyKeys() throws IOException {
+        // Walk the file by indentation (two spaces per level) and collect keys whose comment says [restart].
+        Set<String> marked = new TreeSet<>();
+        List<String> path = new ArrayList<>();
+        Pattern keyLine = Pattern.compile("^( *)([a-z0-9_]+):.*");
+        for (String line : Files.readAllLines(deployedConfig())) {
+            Matcher matcher = keyLine.matcher(line);
+            if (!matcher.matches()) {
+                continue;
+            }
+            int depth = matcher.group(1).length() / 2;
+            while (path.size() > depth) {
+                path.remove(path.size() - 1);
+            }
+            path.add(matcher.group(2));
+            int comment = line.indexOf(" #");
+            if (comment > 0 && line.substring(comment).contains("[restart]")) {
+                marked.add(String.join(".", path));
+            }
+        }
+        assertThat(marked).isEqualTo(new TreeSet<>(ConfigWatcher.RESTART_ONLY_KEYS));
     }
 
     private static boolean present(Object document, String path) {

@@ -2,9 +2,11 @@ package io.periscope.core.deploy;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -151,6 +153,45 @@ class DeployFilesTest {
                 .containsExactly("2");
         assertThat(unit.get("ExecStart").get(0)).startsWith("/opt/periscope/bin/periscope-agent ");
         assertThat(deploy.resolve("bin/periscope-agent")).isExecutable();
+    }
+
+    /** Runs deploy/bin/periscope-agent with a stand-in java that answers config-get and echoes the rest. */
+    private static String startScript(Path dir, String budget, String javaOpts, String... args)
+            throws IOException, InterruptedException {
+        Path fakeJava = dir.resolve("java");
+        Files.writeString(fakeJava, String.join("\n",
+                "#!/bin/sh",
+                "for a in \"$@\"; do",
+                "  if [ \"$a\" = config-get ]; then",
+                "    [ \"$BUDGET\" = bad ] && { echo 'agent.yaml:1: bad' >&2; exit 2; }",
+                "    echo \"$BUDGET\"; exit 0",
+                "  fi",
+                "done",
+                "echo \"$@\"", ""));
+        assertThat(fakeJava.toFile().setExecutable(true)).isTrue();
+        List<String> command = new ArrayList<>(List.of(deploy.resolve("bin/periscope-agent").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("JAVA", fakeJava.toString());
+        builder.environment().put("PERISCOPE_HOME", "/opt/periscope");
+        builder.environment().put("BUDGET", budget);
+        builder.environment().put("PERISCOPE_JAVA_OPTS", javaOpts);
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(process.waitFor()).as(output).isZero();
+        return output;
+    }
+
+    @Test
+    void shouldSizeTheJvmFromTheMemoryBudget(@TempDir Path dir) throws IOException, InterruptedException {
+        assertThat(startScript(dir, "1024", "", "--config", "/etc/periscope/agent.yaml"))
+                .startsWith("--add-opens java.base/java.nio=ALL-UNNAMED")
+                .contains(" -Xmx512m -XX:MaxDirectMemorySize=256m ")
+                .endsWith("-jar /opt/periscope/periscope-agent.jar run --config /etc/periscope/agent.yaml");
+        assertThat(startScript(dir, "1024", "-Xmx2g", "--dry-run")).as("an explicit -Xmx wins")
+                .contains(" -Xmx2g ").doesNotContain("-Xmx512m").doesNotContain("MaxDirectMemorySize");
+        assertThat(startScript(dir, "bad", "", "--config", "x.yaml")).as("a rejected config is the agent's to report")
+                .doesNotContain("-Xmx").endsWith("run --config x.yaml");
     }
 
     @Test

@@ -45,7 +45,8 @@ class MetricsRegistryTest {
     void shouldReadSuppliedValuesAtScrapeTime() {
         AtomicLong depth = new AtomicLong();
         registry.gauge("periscope_queue_depth", "Slots in use", () -> depth.get(), "queue", "export");
-        registry.counter("periscope_kernel_lost_total", "Events the kernel dropped", () -> 7L);
+        AtomicLong lost = new AtomicLong(7);
+        registry.counter("periscope_kernel_lost_total", "Events the kernel dropped", lost::get);
         registry.gauge("periscope_ratio", "A fraction", () -> 0.25);
         depth.set(42);
         assertThat(registry.scrape()).contains("periscope_queue_depth{queue=\"export\"} 42\n")
@@ -70,6 +71,22 @@ class MetricsRegistryTest {
         registry.counter("periscope_clash_total", "x");
         assertThatThrownBy(() -> registry.gauge("periscope_clash_total", "x"))
                 .hasMessageContaining("already a counter");
+    }
+
+    @Test
+    void shouldPublishSingleWriterCountsToReaders() throws InterruptedException {
+        Counter counter = registry.counter("periscope_single_writer_total", "x");
+        Thread writer = new Thread(() -> {
+            for (int i = 0; i < 100_000; i++) {
+                counter.incrementOrdered();
+            }
+            counter.addOrdered(5);
+            counter.addOrdered(-3);
+        });
+        writer.start();
+        writer.join();
+        assertThat(counter.get()).isEqualTo(100_005L);
+        assertThat(registry.scrape()).contains("periscope_single_writer_total 100005\n");
     }
 
     @Test

@@ -37,7 +37,7 @@ class SelfMetricsServerTest {
                     .contains("periscope_spans_exported_total 5\n")
                     .contains("periscope_build_info{version=\"test\"} 1\n")
                     .containsPattern("periscope_process_resident_memory_bytes [1-9][0-9]*\n")
-                    .containsPattern("periscope_process_cpu_seconds [0-9.]+\n");
+                    .containsPattern("periscope_process_cpu_seconds_total [0-9.]+\n");
 
             assertThat(get(server, "/healthz").statusCode()).isEqualTo(200);
             HttpResponse<String> starting = get(server, "/readyz");

@@ -10,7 +10,9 @@ import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,6 +26,10 @@ public final class BpfObject implements AutoCloseable {
     private static final int VERIFIER_LOG_BYTES = 1 << 20;
     private static final int VERIFIER_LOG_TAIL_LINES = 25;
     private static final int BTF_KIND_DATASEC = 15;
+    private static final int BTF_KIND_STRUCT = 4;
+    private static final int BTF_MEMBER_BYTES = 12;
+    private static final int BTF_KIND_FLAG_SHIFT = 31;
+    private static final int BTF_MEMBER_BIT_OFFSET_MASK = 0xffffff;
     private static final int BTF_TYPE_BYTES = 12;
     private static final int BTF_VAR_SECINFO_BYTES = 12;
     private static final int BTF_VLEN_MASK = 0xffff;
@@ -135,6 +141,35 @@ public final class BpfObject implements AutoCloseable {
             }
         }
         throw new IllegalArgumentException("no global variable " + variable + " in " + name);
+    }
+
+    /**
+     * Byte offsets of the members of {@code struct structName} as compiled into this object (from
+     * its BTF), in declaration order, with the struct's size under the key {@code "sizeof"}: lets
+     * Java flyweights be checked against the C layout they mirror.
+     */
+    public Map<String, Integer> structLayout(String structName) {
+        ensureOpen();
+        Pointer btf = LibBpf.bpfObjectBtf(obj);
+        int id = btf == null ? -1 : LibBpf.btfFindByNameKind(btf, structName, BTF_KIND_STRUCT);
+        if (id <= 0) {
+            throw new IllegalArgumentException("no struct " + structName + " in the BTF of " + name);
+        }
+        Pointer type = LibBpf.btfTypeById(btf, id);
+        int info = type.getInt(4);
+        int vlen = info & BTF_VLEN_MASK;
+        boolean bitfieldEncoding = (info >>> BTF_KIND_FLAG_SHIFT) != 0;
+        Map<String, Integer> layout = new LinkedHashMap<>();
+        for (int i = 0; i < vlen; i++) {
+            long at = BTF_TYPE_BYTES + (long) i * BTF_MEMBER_BYTES;
+            int bits = type.getInt(at + 8);
+            if (bitfieldEncoding) {
+                bits &= BTF_MEMBER_BIT_OFFSET_MASK;
+            }
+            layout.put(LibBpf.btfNameByOffset(btf, type.getInt(at)), bits / Byte.SIZE);
+        }
+        layout.put("sizeof", type.getInt(8));
+        return layout;
     }
 
     /** Sets a 32-bit variable before load. */

@@ -73,14 +73,21 @@ public final class MappedRingBuffer implements AutoCloseable {
         return new MappedRingBuffer(mapFd, capacity);
     }
 
-    /** The reader over this mapping. */
+    /** The reader over this mapping; it reads unmapped memory if used after {@link #close()}. */
     public RingBufferReader reader() {
         return reader;
     }
 
-    /** Shorthand for {@code reader().poll(handler, limit)}. */
+    /** Shorthand for {@code reader().poll(handler, limit)}; throws once closed (the memory is gone). */
     public int poll(RecordHandler handler, int limit) {
+        ensureMapped();
         return reader.poll(handler, limit);
+    }
+
+    private void ensureMapped() {
+        if (producerArea == null) {
+            throw new IllegalStateException("ring buffer is closed (unmapped)");
+        }
     }
 
     /**
@@ -90,6 +97,7 @@ public final class MappedRingBuffer implements AutoCloseable {
      * @return true if data may be available
      */
     public boolean await(int timeoutMillis) {
+        ensureMapped();
         if (reader.pendingBytes() > 0) {
             return true;
         }

@@ -51,7 +51,20 @@ class BpfObjectKernelTest {
     }
 
     @Test
-    void shouldDetachOnCloseSoNoMoreEventsArrive() {
+    void shouldRefuseToPollAClosedRingInsteadOfReadingUnmappedMemory() {
+        try (BpfObject obj = BpfObject.open("feature_probe", BpfObjects.load("feature_probe"))) {
+            obj.load();
+            BpfMap ring = obj.map("probe_events");
+            MappedRingBuffer mapped = MappedRingBuffer.map(ring.fd(), ring.maxEntries());
+            mapped.close();
+            mapped.close();
+            assertThatThrownBy(() -> mapped.poll((b, o, l) -> { }, 1)).hasMessageContaining("closed");
+            assertThatThrownBy(() -> mapped.await(1)).hasMessageContaining("closed");
+        }
+    }
+
+    @Test
+    void shouldTolerateDoubleCloseAndRefuseUseAfterClose() {
         int self = (int) ProcessHandle.current().pid();
         BpfObject obj = BpfObject.open("feature_probe", BpfObjects.load("feature_probe"));
         obj.setInt("target_tgid", self);

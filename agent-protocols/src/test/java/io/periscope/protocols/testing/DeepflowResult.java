@@ -19,9 +19,9 @@ import java.util.regex.Pattern;
  */
 public final class DeepflowResult {
     private static final Pattern DEBUG_FIELD = Pattern.compile(
-            "(\\w+): (?:\"((?:[^\"\\\\]|\\\\.)*)\"|Some\\(\"?((?:[^\")\\\\]|\\\\.)*)\"?\\)|(-?[A-Za-z0-9_.]+))");
+            "(\\w+): (?:\"((?:[^\"\\\\]++|\\\\.)*+)\"|Some\\(\"?((?:[^\")\\\\]|\\\\.)*)\"?\\)|(-?[A-Za-z0-9_.]+))");
     private static final Pattern JSON_FIELD = Pattern.compile(
-            "\"(\\w+)\":(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(-?[A-Za-z0-9_.]+))");
+            "\"(\\w+)\":(?:\"((?:[^\"\\\\]++|\\\\.)*+)\"|(-?[A-Za-z0-9_.]+))");
 
     private DeepflowResult() {
     }

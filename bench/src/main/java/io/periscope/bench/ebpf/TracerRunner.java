@@ -9,7 +9,7 @@ import io.periscope.ebpf.tracer.SocketTracerConfig;
 /**
  * Runs the socket tracer with a do-nothing consumer until killed or stdin closes, for
  * bench/scenarios/tracer-overhead.sh. Prints "ready" once attached, and totals at exit.
- * usage: TracerRunner [port]  (port: in-kernel port filter; none: all sockets)
+ * usage: TracerRunner [port]  (port: in-kernel port filter; none: all sockets); see main for -D knobs
  */
 public final class TracerRunner {
     private static final int POLL_LIMIT = 4096;
@@ -23,6 +23,11 @@ public final class TracerRunner {
         if (args.length > 0) {
             config.ports(Integer.parseInt(args[0]));
         }
+        // Knobs for attributing overhead: -Dpayload=0 (no payload copy), -Dtarget=<pid> (programs
+        // attached but every call bails out at the pid check), -Dwakeup=<bytes>.
+        config.payloadBytes(Integer.getInteger("payload", SocketTracerConfig.DEFAULT_PAYLOAD_BYTES));
+        config.targetPid(Integer.getInteger("target", 0));
+        config.wakeupBytes(Integer.getInteger("wakeup", SocketTracerConfig.DEFAULT_WAKEUP_BYTES));
         long[] totals = new long[2];
         try (SocketTracer tracer = SocketTracer.open(config.build())) {
             Thread stopper = new Thread(() -> {

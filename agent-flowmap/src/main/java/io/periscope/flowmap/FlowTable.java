@@ -1,0 +1,1106 @@
+package io.periscope.flowmap;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The off-heap flow table: open addressing with linear probing over one direct-memory block of
+ * fixed-size entries ({@value #ENTRY_BYTES} bytes, key included), read and written in place through
+ * Agrona's {@link UnsafeBuffer}. Capacity is fixed at construction and the table never grows: when
+ * {@code maxFlows} flows are live, a new flow is dropped and counted, or (by config) the flow whose
+ * timer comes soonest is evicted and exported. Deletion shifts later entries back (no tombstones),
+ * so probe chains stay short for the table's whole life.
+ *
+ * <p>Keys are normalised 5-tuples (+ interface and VLAN), so both directions of a connection share
+ * one entry; counters are kept per direction (client to server, server to client) with TCP
+ * analysis: state, handshake RTT, data RTT from seq/ack, retransmissions, out-of-order segments,
+ * zero windows, close type. Timeouts run on a hashed timer wheel: an entry sits in one slot,
+ * rescheduled lazily when visited (a packet only relinks it when its deadline gets earlier), so
+ * neither packets nor ticks scan the table.
+ *
+ * <p>Single writer: every method must be called from one thread. Records go to a
+ * {@link FlowLogHandler} (final and periodic delta records) and an {@link EndpointMetricsHandler}
+ * (per-interval aggregates per local endpoint) on that thread, without allocation.
+ * The update API takes keys, not packets ({@link #update(FlowKey, long, int, int, int, int, int, int)},
+ * {@link #account}), so socket-level flows built from eBPF events can use the same table.
+ */
+public final class FlowTable implements AutoCloseable {
+    /** Bytes of one entry, key included. */
+    public static final int ENTRY_BYTES = 256;
+
+    // Key: 48 bytes.
+    private static final int A_HIGH = 0;
+    private static final int A_LOW = 8;
+    private static final int B_HIGH = 16;
+    private static final int B_LOW = 24;
+    private static final int PORTS = 32;
+    private static final int META = 36;
+    private static final int IFINDEX = 40;
+    private static final int HASH = 44;
+    // Flow state: 72 bytes.
+    private static final int FLOW_START = 48;
+    private static final int INTERVAL_START = 56;
+    private static final int TIMER_DEADLINE = 64;
+    private static final int TIMER_NEXT = 72;
+    private static final int TIMER_PREV = 76;
+    private static final int STATE = 80;
+    private static final int CLOSE_TYPE = 81;
+    private static final int FLOW_FLAGS = 82;
+    private static final int SERVER_RTT_MICROS = 84;
+    private static final int CLIENT_RTT_MICROS = 88;
+    private static final int DATA_RTT_COUNT = 92;
+    private static final int DATA_RTT_SUM_MICROS = 96;
+    private static final int DATA_RTT_MAX_MICROS = 104;
+    private static final int ENDPOINT_SLOT = 108;
+    private static final int ENDPOINT_EPOCH = 112;
+    private static final int TIMER_SLOT = 116;
+    // Per direction longs (2 x 32 bytes) then ints (2 x 36 bytes); direction 0 is client to server.
+    private static final int DIR_LONGS = 120;
+    private static final int DIR_LONGS_BYTES = 32;
+    private static final int D_BYTES = 0;
+    private static final int D_PAYLOAD = 8;
+    private static final int D_LAST_TS = 16;
+    private static final int D_SAMPLE_TS = 24;
+    private static final int DIR_INTS = 184;
+    private static final int DIR_INTS_BYTES = 36;
+    private static final int D_FIRST_OFFSET_MICROS = 0;
+    private static final int D_PACKETS = 4;
+    private static final int D_RETRANS = 8;
+    private static final int D_ZERO_WIN = 12;
+    private static final int D_OOO = 14;
+    private static final int D_TCP_FLAGS = 16;
+    private static final int D_FLAGS = 17;
+    private static final int D_NEXT_SEQ = 20;
+    private static final int D_HOLE_START = 24;
+    private static final int D_HOLE_END = 28;
+    private static final int D_SAMPLE_SEQ_END = 32;
+
+    private static final int META_OCCUPIED = 1 << 31;
+    private static final int META_IPV6 = 1 << 30;
+
+    private static final int FF_CLIENT_IS_A = 1;
+    private static final int FF_CLIENT_SYN_FIRST = 2;
+    private static final int FF_SYNACK_MEASURED = 4;
+    private static final int FF_HANDSHAKE_DONE = 8;
+    private static final int FF_FIN_CLIENT = 16;
+    private static final int FF_FIN_SERVER = 32;
+
+    private static final int DF_SEEN = 1;
+    private static final int DF_SEQ_INIT = 2;
+    private static final int DF_SAMPLE = 4;
+    private static final int DF_HOLE = 8;
+
+    private static final int NIL = -1;
+    private static final int MAX_SHORT_COUNT = 0xFFFF;
+    private static final int PROTO_TCP = 6;
+    private static final int FIN = DecodedPacket.FIN;
+    private static final int SYN = DecodedPacket.SYN;
+    private static final int RST = DecodedPacket.RST;
+    private static final int ACK = DecodedPacket.ACK;
+    private static final long NANOS_PER_MICRO = 1_000;
+
+    private final FlowTableConfig config;
+    private final FlowLogHandler logHandler;
+    private final EndpointMetricsHandler metricsHandler;
+    private final ByteBuffer memory;
+    private final UnsafeBuffer table;
+    private final int slots;
+    private final int maxFlows;
+    private final boolean evictWhenFull;
+    private final long establishedTimeoutNanos;
+    private final long openingTimeoutNanos;
+    private final long closingTimeoutNanos;
+    private final long closedTimeoutNanos;
+    private final long resetTimeoutNanos;
+    private final long otherTimeoutNanos;
+    private final long reportIntervalNanos;
+    private final long tickNanos;
+    private final int[] wheelHeads;
+    private final int wheelMask;
+    private final EndpointMetrics endpoints;
+    private final long metricsIntervalNanos;
+    private final FlowLog log = new FlowLog();
+
+    private long currentTick = Long.MIN_VALUE;
+    private long metricsIntervalStart = Long.MIN_VALUE;
+    private int detachedHead = NIL;
+    private int size;
+    private boolean closed;
+
+    // The normalised key of the current operation (single writer: fields, not objects).
+    private long keyAHigh;
+    private long keyALow;
+    private long keyBHigh;
+    private long keyBLow;
+    private int keyPorts;
+    private int keyMeta;
+    private int keyIfindex;
+    private int keyHash;
+    private boolean keyFromA;
+    private int keySrcPort;
+    private int keyDstPort;
+
+    private long flowsCreated;
+    private long flowsDropped;
+    private long packetsDropped;
+    private long flowsEvicted;
+    private long finalRecords;
+    private long periodicRecords;
+
+    /**
+     * Allocates the table's memory ({@link #memoryBytes()}), fixed for its life.
+     *
+     * @param config capacity, timeouts, intervals
+     * @param logHandler receives flow log records
+     * @param metricsHandler receives endpoint metrics, or null to not aggregate them
+     */
+    public FlowTable(FlowTableConfig config, FlowLogHandler logHandler, EndpointMetricsHandler metricsHandler) {
+        this.config = config;
+        this.logHandler = logHandler;
+        this.metricsHandler = metricsHandler;
+        this.maxFlows = config.maxFlows();
+        long slotCount = Math.max(maxFlows + 1L, (long) Math.ceil(maxFlows / config.loadFactor()));
+        if (slotCount * ENTRY_BYTES > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("flow table config: maxFlows " + maxFlows + " at load factor "
+                    + config.loadFactor() + " needs more than 2 GiB; use several tables (shard by flow hash)");
+        }
+        this.slots = (int) slotCount;
+        this.memory = ByteBuffer.allocateDirect(slots * ENTRY_BYTES);
+        this.table = new UnsafeBuffer(memory);
+        this.evictWhenFull = config.fullPolicy() == FlowTableConfig.FullPolicy.EVICT;
+        this.establishedTimeoutNanos = config.establishedTimeoutNanos();
+        this.openingTimeoutNanos = config.openingTimeoutNanos();
+        this.closingTimeoutNanos = config.closingTimeoutNanos();
+        this.closedTimeoutNanos = config.closedTimeoutNanos();
+        this.resetTimeoutNanos = config.resetTimeoutNanos();
+        this.otherTimeoutNanos = config.otherTimeoutNanos();
+        this.reportIntervalNanos = config.reportIntervalNanos();
+        this.tickNanos = config.timerTickNanos();
+        this.wheelHeads = new int[config.timerWheelSlots()];
+        Arrays.fill(wheelHeads, NIL);
+        this.wheelMask = wheelHeads.length - 1;
+        this.endpoints = metricsHandler == null ? null : new EndpointMetrics(config.maxEndpoints());
+        this.metricsIntervalNanos = config.metricsIntervalNanos();
+    }
+
+    /** The configuration. */
+    public FlowTableConfig config() {
+        return config;
+    }
+
+    // ---------------------------------------------------------------- update API
+
+    /**
+     * Accounts one decoded packet.
+     *
+     * @param packet a packet decoded with {@link PacketDecoder#OK}
+     * @param ifindex capture interface (part of the key; 0 to merge interfaces)
+     * @param timestampNanos packet time
+     * @return false when the packet's flow could not be tracked (table full; counted)
+     */
+    public boolean onPacket(DecodedPacket packet, int ifindex, long timestampNanos) {
+        normalise(packet.ipVersion, packet.srcHigh, packet.srcLow, packet.srcPort, packet.dstHigh, packet.dstLow,
+                packet.dstPort, packet.protocol, ifindex, packet.vlanId);
+        return record(timestampNanos, packet.ipBytes, packet.payloadBytes, 1, packet.protocol == PROTO_TCP,
+                packet.tcpFlags, packet.seq, packet.ack, packet.window);
+    }
+
+    /**
+     * Accounts one segment or datagram of a flow given by key (source to destination). TCP
+     * fields are analysed when the key's protocol is TCP.
+     *
+     * @return false when the flow could not be tracked (table full; counted)
+     */
+    public boolean update(FlowKey key, long timestampNanos, int ipBytes, int payloadBytes, int tcpFlags, int seq,
+                          int ack, int window) {
+        normaliseKey(key);
+        return record(timestampNanos, ipBytes, payloadBytes, 1, key.protocol == PROTO_TCP, tcpFlags, seq, ack, window);
+    }
+
+    /**
+     * Accounts bytes and packets to a flow without TCP analysis (socket-level flows from eBPF,
+     * where a read or write is not a segment).
+     *
+     * @return false when the flow could not be tracked (table full; counted)
+     */
+    public boolean account(FlowKey key, long timestampNanos, long ipBytes, long payloadBytes, int packets) {
+        normaliseKey(key);
+        return record(timestampNanos, ipBytes, payloadBytes, packets, false, 0, 0, 0, 1);
+    }
+
+    private void normaliseKey(FlowKey k) {
+        normalise(k.ipVersion, k.srcHigh, k.srcLow, k.srcPort, k.dstHigh, k.dstLow, k.dstPort, k.protocol, k.ifindex,
+                k.vlanId);
+    }
+
+    private void normalise(int ipVersion, long srcHigh, long srcLow, int srcPort, long dstHigh, long dstLow,
+                           int dstPort, int protocol, int ifindex, int vlanId) {
+        int cmp = Long.compareUnsigned(srcHigh, dstHigh);
+        if (cmp == 0) {
+            cmp = Long.compareUnsigned(srcLow, dstLow);
+            if (cmp == 0) {
+                cmp = Integer.compare(srcPort, dstPort);
+            }
+        }
+        boolean srcIsA = cmp <= 0;
+        if (srcIsA) {
+            keyAHigh = srcHigh;
+            keyALow = srcLow;
+            keyBHigh = dstHigh;
+            keyBLow = dstLow;
+            keyPorts = (srcPort << 16) | dstPort;
+        } else {
+            keyAHigh = dstHigh;
+            keyALow = dstLow;
+            keyBHigh = srcHigh;
+            keyBLow = srcLow;
+            keyPorts = (dstPort << 16) | srcPort;
+        }
+        keyFromA = srcIsA;
+        keySrcPort = srcPort;
+        keyDstPort = dstPort;
+        keyMeta = META_OCCUPIED | (ipVersion == 6 ? META_IPV6 : 0) | ((protocol & 0xFF) << 16) | (vlanId & 0xFFF);
+        keyIfindex = ifindex;
+        long h = keyAHigh * 0x9E3779B97F4A7C15L;
+        h = (h ^ keyALow) * 0xC2B2AE3D27D4EB4FL;
+        h = (h ^ keyBHigh) * 0x9E3779B97F4A7C15L;
+        h = (h ^ keyBLow) * 0xC2B2AE3D27D4EB4FL;
+        h = (h ^ (((long) keyPorts << 32) | (keyMeta ^ ifindex))) * 0x9E3779B97F4A7C15L;
+        h ^= h >>> 31;
+        h *= 0xBF58476D1CE4E5B9L;
+        h ^= h >>> 29;
+        keyHash = (int) h;
+    }
+
+    private int home(int hash) {
+        return (int) (((hash & 0xFFFF_FFFFL) * slots) >>> 32);
+    }
+
+    private int nextSlot(int i) {
+        int n = i + 1;
+        return n == slots ? 0 : n;
+    }
+
+    /** Slot of the current key, or {@code -(insertion slot) - 1}. */
+    private int find() {
+        UnsafeBuffer t = table;
+        int i = home(keyHash);
+        while (true) {
+            int base = i * ENTRY_BYTES;
+            int meta = t.getInt(base + META);
+            if (meta == 0) {
+                return -i - 1;
+            }
+            if (meta == keyMeta && t.getInt(base + HASH) == keyHash && t.getInt(base + PORTS) == keyPorts
+                    && t.getLong(base + A_LOW) == keyALow && t.getLong(base + B_LOW) == keyBLow
+                    && t.getLong(base + A_HIGH) == keyAHigh && t.getLong(base + B_HIGH) == keyBHigh
+                    && t.getInt(base + IFINDEX) == keyIfindex) {
+                return i;
+            }
+            i = nextSlot(i);
+        }
+    }
+
+    private boolean record(long ts, long ipBytes, long payloadBytes, int packets, boolean tcp, int flags, int seq,
+                           int ack, int window) {
+        if (closed) {
+            throw new IllegalStateException("flow table is closed");
+        }
+        if (currentTick == Long.MIN_VALUE) {
+            currentTick = ts / tickNanos - 1;
+        }
+        if (endpoints != null && metricsIntervalStart == Long.MIN_VALUE) {
+            metricsIntervalStart = ts - Math.floorMod(ts, metricsIntervalNanos);
+        }
+        int idx = find();
+        if (idx < 0) {
+            idx = insert(-idx - 1, ts, tcp, flags);
+            if (idx < 0) {
+                packetsDropped++;
+                return false;
+            }
+        } else if (tcp && (flags & (SYN | ACK)) == SYN) {
+            idx = maybeReuse(idx, ts, flags);
+        }
+        UnsafeBuffer t = table;
+        int base = idx * ENTRY_BYTES;
+        int flowFlags = t.getByte(base + FLOW_FLAGS);
+        int dir = keyFromA == ((flowFlags & FF_CLIENT_IS_A) != 0) ? 0 : 1;
+        int dl = base + DIR_LONGS + dir * DIR_LONGS_BYTES;
+        int di = base + DIR_INTS + dir * DIR_INTS_BYTES;
+        int dflags = t.getByte(di + D_FLAGS);
+        if ((dflags & DF_SEEN) == 0) {
+            long offsetMicros = (ts - t.getLong(base + FLOW_START)) / NANOS_PER_MICRO;
+            t.putInt(di + D_FIRST_OFFSET_MICROS, (int) Math.max(0, Math.min(Integer.MAX_VALUE, offsetMicros)));
+            dflags |= DF_SEEN;
+            t.putByte(di + D_FLAGS, (byte) dflags);
+        }
+        t.putLong(dl + D_BYTES, t.getLong(dl + D_BYTES) + ipBytes);
+        t.putLong(dl + D_PAYLOAD, t.getLong(dl + D_PAYLOAD) + payloadBytes);
+        t.putInt(di + D_PACKETS, t.getInt(di + D_PACKETS) + packets);
+        if (ts > t.getLong(dl + D_LAST_TS)) {
+            t.putLong(dl + D_LAST_TS, ts);
+        }
+        int endpoint = endpointSlot(base);
+        if (endpoint >= 0) {
+            endpoints.packet(endpoint, dir == 0, ipBytes);
+        }
+        if (tcp) {
+            tcp(base, dir, dl, di, ts, (int) payloadBytes, flags, seq, ack, window, endpoint);
+        }
+        long deadline = deadline(base, ts);
+        if (deadline < t.getLong(base + TIMER_DEADLINE)) {
+            unlinkTimer(idx);
+            schedule(idx, deadline);
+        }
+        return true;
+    }
+
+    private int insert(int slot, long ts, boolean tcp, int flags) {
+        if (size >= maxFlows) {
+            if (!evictWhenFull || size == 0) {
+                flowsDropped++;
+                return -1;
+            }
+            int victim = earliestTimer();
+            if (victim == NIL) {
+                flowsDropped++;
+                return -1;
+            }
+            exportAndRemove(victim, lastPacket(victim * ENTRY_BYTES), CloseType.EVICTED);
+            flowsEvicted++;
+            int found = find();
+            slot = -found - 1;
+        }
+        UnsafeBuffer t = table;
+        int base = slot * ENTRY_BYTES;
+        t.putLong(base + A_HIGH, keyAHigh);
+        t.putLong(base + A_LOW, keyALow);
+        t.putLong(base + B_HIGH, keyBHigh);
+        t.putLong(base + B_LOW, keyBLow);
+        t.putInt(base + PORTS, keyPorts);
+        t.putInt(base + META, keyMeta);
+        t.putInt(base + IFINDEX, keyIfindex);
+        t.putInt(base + HASH, keyHash);
+        size++;
+        flowsCreated++;
+        initFlow(slot, ts, tcp, flags);
+        return slot;
+    }
+
+    /** Initialises the state of a new flow (key already written; value bytes are zero). */
+    private void initFlow(int idx, long ts, boolean tcp, int flags) {
+        UnsafeBuffer t = table;
+        int base = idx * ENTRY_BYTES;
+        boolean srcIsClient;
+        int state;
+        int flowFlags = 0;
+        if (tcp && (flags & SYN) != 0) {
+            srcIsClient = (flags & ACK) == 0;
+            state = TcpState.OPENING.ordinal();
+            if (srcIsClient) {
+                flowFlags |= FF_CLIENT_SYN_FIRST;
+            }
+        } else {
+            srcIsClient = guessSrcIsClient(keySrcPort, keyDstPort);
+            if (!tcp) {
+                state = TcpState.NONE.ordinal();
+            } else if ((flags & RST) != 0) {
+                state = TcpState.RESET.ordinal();
+            } else if ((flags & FIN) != 0) {
+                state = TcpState.CLOSING.ordinal();
+            } else {
+                state = TcpState.ESTABLISHED.ordinal();
+            }
+        }
+        if (srcIsClient == keyFromA) {
+            flowFlags |= FF_CLIENT_IS_A;
+        }
+        t.putLong(base + FLOW_START, ts);
+        t.putLong(base + INTERVAL_START, ts);
+        t.putByte(base + STATE, (byte) state);
+        t.putByte(base + CLOSE_TYPE, (byte) CloseType.STILL_OPEN.ordinal());
+        t.putByte(base + FLOW_FLAGS, (byte) flowFlags);
+        t.putInt(base + SERVER_RTT_MICROS, -1);
+        t.putInt(base + CLIENT_RTT_MICROS, -1);
+        t.putInt(base + ENDPOINT_EPOCH, 0);
+        t.putInt(base + TIMER_NEXT, NIL);
+        t.putInt(base + TIMER_PREV, NIL);
+        t.putLong(base + TIMER_DEADLINE, Long.MAX_VALUE);
+        t.putInt(base + TIMER_SLOT, NIL);
+        int endpoint = endpointSlot(base);
+        if (endpoint >= 0) {
+            endpoints.newFlow(endpoint);
+        }
+    }
+
+    /**
+     * Which side is the client when no SYN tells: the side with the ephemeral port against a
+     * well-known/registered one, else the first sender.
+     */
+    private static boolean guessSrcIsClient(int srcPort, int dstPort) {
+        boolean srcEphemeral = srcPort >= 32768;
+        boolean dstEphemeral = dstPort >= 32768;
+        if (srcEphemeral != dstEphemeral) {
+            return srcEphemeral;
+        }
+        if ((srcPort < 1024) != (dstPort < 1024)) {
+            return dstPort < 1024;
+        }
+        return true;
+    }
+
+    /** A new SYN on a closed or reset flow: the 5-tuple is reused; export the old flow, start a new one. */
+    private int maybeReuse(int idx, long ts, int flags) {
+        UnsafeBuffer t = table;
+        int base = idx * ENTRY_BYTES;
+        int state = t.getByte(base + STATE);
+        boolean closedState = state == TcpState.CLOSED.ordinal() || state == TcpState.RESET.ordinal();
+        if (!closedState && state != TcpState.CLOSING.ordinal()) {
+            return idx;
+        }
+        CloseType closeType = state == TcpState.CLOSED.ordinal() ? CloseType.FIN
+                : state == TcpState.RESET.ordinal() ? CloseType.of(t.getByte(base + CLOSE_TYPE)) : CloseType.PORT_REUSE;
+        exportFinal(idx, lastPacket(base), closeType);
+        unlinkTimer(idx);
+        table.setMemory(base + FLOW_START, ENTRY_BYTES - FLOW_START, (byte) 0);
+        flowsCreated++;
+        initFlow(idx, ts, true, flags);
+        return idx;
+    }
+
+    private void tcp(int base, int dir, int dl, int di, long ts, int payload, int flags, int seq, int ack, int window,
+                     int endpoint) {
+        UnsafeBuffer t = table;
+        int state = t.getByte(base + STATE);
+        int flowFlags = t.getByte(base + FLOW_FLAGS);
+        int dflags = t.getByte(di + D_FLAGS);
+        int seen = t.getByte(di + D_TCP_FLAGS) & 0xFF;
+        t.putByte(di + D_TCP_FLAGS, (byte) (seen | flags));
+        int odi = base + DIR_INTS + (1 - dir) * DIR_INTS_BYTES;
+        int odl = base + DIR_LONGS + (1 - dir) * DIR_LONGS_BYTES;
+        boolean syn = (flags & SYN) != 0;
+        boolean rst = (flags & RST) != 0;
+        boolean fin = (flags & FIN) != 0;
+        boolean ackFlag = (flags & ACK) != 0;
+
+        if (syn) {
+            if ((seen & SYN) != 0) {
+                retransmission(di, endpoint);
+            } else if (ackFlag && dir == 1 && state == TcpState.OPENING.ordinal()
+                    && (flowFlags & FF_CLIENT_SYN_FIRST) != 0) {
+                long micros = (ts - t.getLong(base + FLOW_START)) / NANOS_PER_MICRO;
+                t.putInt(base + SERVER_RTT_MICROS, (int) Math.min(Integer.MAX_VALUE, micros));
+                flowFlags |= FF_SYNACK_MEASURED;
+                rttSample(endpoint, micros);
+            }
+            if ((dflags & DF_SEQ_INIT) == 0) {
+                t.putInt(di + D_NEXT_SEQ, seq + 1 + payload);
+                dflags |= DF_SEQ_INIT;
+            }
+        } else {
+            if (ackFlag && state == TcpState.OPENING.ordinal() && dir == 0
+                    && (t.getByte(odi + D_TCP_FLAGS) & SYN) != 0) {
+                if ((flowFlags & FF_SYNACK_MEASURED) != 0) {
+                    long sinceSyn = (ts - t.getLong(base + FLOW_START)) / NANOS_PER_MICRO;
+                    long micros = sinceSyn - t.getInt(base + SERVER_RTT_MICROS);
+                    t.putInt(base + CLIENT_RTT_MICROS, (int) Math.max(0, Math.min(Integer.MAX_VALUE, micros)));
+                    rttSample(endpoint, micros);
+                }
+                flowFlags |= FF_HANDSHAKE_DONE;
+                state = TcpState.ESTABLISHED.ordinal();
+            } else if (state == TcpState.OPENING.ordinal() && dir == 1 && payload > 0
+                    && (t.getByte(di + D_TCP_FLAGS) & SYN) != 0) {
+                state = TcpState.ESTABLISHED.ordinal();
+            }
+            dflags = sequence(t, dl, di, dflags, ts, seq, payload, fin, endpoint);
+        }
+        if (window == 0 && !rst) {
+            int zw = t.getShort(di + D_ZERO_WIN) & 0xFFFF;
+            if (zw < MAX_SHORT_COUNT) {
+                t.putShort(di + D_ZERO_WIN, (short) (zw + 1));
+            }
+        }
+        if (ackFlag) {
+            int odflags = t.getByte(odi + D_FLAGS);
+            if ((odflags & DF_SAMPLE) != 0 && ack - t.getInt(odi + D_SAMPLE_SEQ_END) >= 0) {
+                long micros = (ts - t.getLong(odl + D_SAMPLE_TS)) / NANOS_PER_MICRO;
+                if (micros >= 0) {
+                    int count = t.getInt(base + DATA_RTT_COUNT);
+                    t.putInt(base + DATA_RTT_COUNT, count + 1);
+                    t.putLong(base + DATA_RTT_SUM_MICROS, t.getLong(base + DATA_RTT_SUM_MICROS) + micros);
+                    if (micros > t.getInt(base + DATA_RTT_MAX_MICROS)) {
+                        t.putInt(base + DATA_RTT_MAX_MICROS, (int) Math.min(Integer.MAX_VALUE, micros));
+                    }
+                    rttSample(endpoint, micros);
+                }
+                t.putByte(odi + D_FLAGS, (byte) (odflags & ~DF_SAMPLE));
+            }
+        }
+        if (rst) {
+            if (state != TcpState.RESET.ordinal()) {
+                state = TcpState.RESET.ordinal();
+                t.putByte(base + CLOSE_TYPE,
+                        (byte) (dir == 0 ? CloseType.RST_BY_CLIENT : CloseType.RST_BY_SERVER).ordinal());
+            }
+        } else if (fin && state != TcpState.RESET.ordinal()) {
+            flowFlags |= dir == 0 ? FF_FIN_CLIENT : FF_FIN_SERVER;
+            state = (flowFlags & (FF_FIN_CLIENT | FF_FIN_SERVER)) == (FF_FIN_CLIENT | FF_FIN_SERVER)
+                    ? TcpState.CLOSED.ordinal() : TcpState.CLOSING.ordinal();
+        }
+        t.putByte(di + D_FLAGS, (byte) dflags);
+        t.putByte(base + FLOW_FLAGS, (byte) flowFlags);
+        t.putByte(base + STATE, (byte) state);
+    }
+
+    /**
+     * Sequence analysis of a non-SYN segment: in order, a gap (opens a hole), a segment filling the
+     * hole (out of order), or data at or below what was already sent (retransmission).
+     */
+    private int sequence(UnsafeBuffer t, int dl, int di, int dflags, long ts, int seq, int payload, boolean fin,
+                         int endpoint) {
+        int segmentLength = payload + (fin ? 1 : 0);
+        if ((dflags & DF_SEQ_INIT) == 0) {
+            t.putInt(di + D_NEXT_SEQ, seq + segmentLength);
+            dflags |= DF_SEQ_INIT;
+            if (payload > 0) {
+                dflags = startSample(t, dl, di, dflags, ts, seq + payload);
+            }
+            return dflags;
+        }
+        int next = t.getInt(di + D_NEXT_SEQ);
+        int diff = seq - next;
+        if (payload > 0) {
+            if (diff == 0) {
+                t.putInt(di + D_NEXT_SEQ, seq + segmentLength);
+                dflags = startSample(t, dl, di, dflags, ts, seq + payload);
+            } else if (diff > 0) {
+                t.putInt(di + D_HOLE_START, next);
+                t.putInt(di + D_HOLE_END, seq);
+                dflags |= DF_HOLE;
+                t.putInt(di + D_NEXT_SEQ, seq + segmentLength);
+            } else if ((dflags & DF_HOLE) != 0 && seq - t.getInt(di + D_HOLE_START) >= 0
+                    && seq - t.getInt(di + D_HOLE_END) < 0) {
+                int ooo = t.getShort(di + D_OOO) & 0xFFFF;
+                if (ooo < MAX_SHORT_COUNT) {
+                    t.putShort(di + D_OOO, (short) (ooo + 1));
+                }
+                if (seq == t.getInt(di + D_HOLE_START)) {
+                    int newStart = seq + payload;
+                    t.putInt(di + D_HOLE_START, newStart);
+                    if (newStart - t.getInt(di + D_HOLE_END) >= 0) {
+                        dflags &= ~DF_HOLE;
+                    }
+                }
+            } else {
+                retransmission(di, endpoint);
+                if ((dflags & DF_SAMPLE) != 0 && seq - t.getInt(di + D_SAMPLE_SEQ_END) < 0) {
+                    // Karn: an ACK could answer either copy, so the sample is ambiguous.
+                    dflags &= ~DF_SAMPLE;
+                }
+                int end = seq + segmentLength;
+                if (end - next > 0) {
+                    t.putInt(di + D_NEXT_SEQ, end);
+                }
+            }
+        } else if (fin && diff >= 0) {
+            t.putInt(di + D_NEXT_SEQ, seq + 1);
+        }
+        return dflags;
+    }
+
+    private int startSample(UnsafeBuffer t, int dl, int di, int dflags, long ts, int seqEnd) {
+        if ((dflags & DF_SAMPLE) == 0) {
+            t.putInt(di + D_SAMPLE_SEQ_END, seqEnd);
+            t.putLong(dl + D_SAMPLE_TS, ts);
+            return dflags | DF_SAMPLE;
+        }
+        return dflags;
+    }
+
+    private void retransmission(int di, int endpoint) {
+        table.putInt(di + D_RETRANS, table.getInt(di + D_RETRANS) + 1);
+        if (endpoint >= 0) {
+            endpoints.retransmission(endpoint);
+        }
+    }
+
+    private void rttSample(int endpoint, long micros) {
+        if (endpoint >= 0 && micros >= 0) {
+            endpoints.rtt(endpoint, micros);
+        }
+    }
+
+    private int endpointSlot(int base) {
+        EndpointMetrics e = endpoints;
+        if (e == null) {
+            return -1;
+        }
+        UnsafeBuffer t = table;
+        if (t.getInt(base + ENDPOINT_EPOCH) == e.epoch()) {
+            return t.getInt(base + ENDPOINT_SLOT);
+        }
+        boolean clientIsA = (t.getByte(base + FLOW_FLAGS) & FF_CLIENT_IS_A) != 0;
+        int meta = t.getInt(base + META);
+        int ports = t.getInt(base + PORTS);
+        int slot = clientIsA
+                ? e.slot((meta & META_IPV6) != 0 ? 6 : 4, t.getLong(base + B_HIGH), t.getLong(base + B_LOW),
+                        ports & 0xFFFF, (meta >>> 16) & 0xFF)
+                : e.slot((meta & META_IPV6) != 0 ? 6 : 4, t.getLong(base + A_HIGH), t.getLong(base + A_LOW),
+                        ports >>> 16, (meta >>> 16) & 0xFF);
+        t.putInt(base + ENDPOINT_SLOT, slot);
+        t.putInt(base + ENDPOINT_EPOCH, e.epoch());
+        return slot;
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    private long lastPacket(int base) {
+        return Math.max(table.getLong(base + DIR_LONGS + D_LAST_TS),
+                table.getLong(base + DIR_LONGS + DIR_LONGS_BYTES + D_LAST_TS));
+    }
+
+    private long timeout(int state) {
+        if (state == TcpState.ESTABLISHED.ordinal()) {
+            return establishedTimeoutNanos;
+        } else if (state == TcpState.NONE.ordinal()) {
+            return otherTimeoutNanos;
+        } else if (state == TcpState.OPENING.ordinal()) {
+            return openingTimeoutNanos;
+        } else if (state == TcpState.CLOSING.ordinal()) {
+            return closingTimeoutNanos;
+        } else if (state == TcpState.CLOSED.ordinal()) {
+            return closedTimeoutNanos;
+        }
+        return resetTimeoutNanos;
+    }
+
+    private long idleDeadline(int base, long lastPacket) {
+        return lastPacket + timeout(table.getByte(base + STATE));
+    }
+
+    private long deadline(int base, long lastPacket) {
+        return Math.min(idleDeadline(base, lastPacket), table.getLong(base + INTERVAL_START) + reportIntervalNanos);
+    }
+
+    private void schedule(int idx, long deadlineNanos) {
+        UnsafeBuffer t = table;
+        int base = idx * ENTRY_BYTES;
+        long visitTick = Math.floorDiv(deadlineNanos, tickNanos) + 1;
+        if (visitTick <= currentTick) {
+            visitTick = currentTick + 1;
+        }
+        int slot = (int) (visitTick & wheelMask);
+        int head = wheelHeads[slot];
+        t.putLong(base + TIMER_DEADLINE, deadlineNanos);
+        t.putInt(base + TIMER_SLOT, slot);
+        t.putInt(base + TIMER_PREV, NIL);
+        t.putInt(base + TIMER_NEXT, head);
+        if (head != NIL) {
+            t.putInt(head * ENTRY_BYTES + TIMER_PREV, idx);
+        }
+        wheelHeads[slot] = idx;
+    }
+
+    private void unlinkTimer(int idx) {
+        UnsafeBuffer t = table;
+        int base = idx * ENTRY_BYTES;
+        int slot = t.getInt(base + TIMER_SLOT);
+        if (slot == NIL) {
+            return;
+        }
+        int prev = t.getInt(base + TIMER_PREV);
+        int next = t.getInt(base + TIMER_NEXT);
+        if (prev != NIL) {
+            t.putInt(prev * ENTRY_BYTES + TIMER_NEXT, next);
+        } else if (wheelHeads[slot] == idx) {
+            wheelHeads[slot] = next;
+        } else if (detachedHead == idx) {
+            detachedHead = next;
+        }
+        if (next != NIL) {
+            t.putInt(next * ENTRY_BYTES + TIMER_PREV, prev);
+        }
+        t.putInt(base + TIMER_SLOT, NIL);
+        t.putInt(base + TIMER_PREV, NIL);
+        t.putInt(base + TIMER_NEXT, NIL);
+        t.putLong(base + TIMER_DEADLINE, Long.MAX_VALUE);
+    }
+
+    /** The entry whose timer fires soonest (eviction victim), or NIL. */
+    private int earliestTimer() {
+        for (int i = 1; i <= wheelHeads.length; i++) {
+            int head = wheelHeads[(int) ((currentTick + i) & wheelMask)];
+            if (head != NIL) {
+                return head;
+            }
+        }
+        return NIL;
+    }
+
+    /**
+     * Advances time: expires idle flows (final records), emits periodic records of long flows, and
+     * the endpoint metrics of finished intervals. Call it regularly (e.g. every 100 ms) from the
+     * writer thread, with the clock of the packet timestamps.
+     *
+     * @return flow records emitted
+     */
+    public int tick(long nowNanos) {
+        int emitted = 0;
+        if (currentTick == Long.MIN_VALUE) {
+            currentTick = nowNanos / tickNanos - 1;
+        }
+        long target = Math.floorDiv(nowNanos, tickNanos);
+        long from = Math.max(currentTick + 1, target - wheelHeads.length + 1);
+        for (long tick = from; tick <= target; tick++) {
+            currentTick = tick;
+            emitted += processSlot((int) (tick & wheelMask), nowNanos);
+        }
+        if (target > currentTick) {
+            currentTick = target;
+        }
+        if (endpoints != null) {
+            if (metricsIntervalStart == Long.MIN_VALUE) {
+                metricsIntervalStart = nowNanos - Math.floorMod(nowNanos, metricsIntervalNanos);
+            }
+            if (nowNanos - metricsIntervalStart >= metricsIntervalNanos) {
+                long end = nowNanos - Math.floorMod(nowNanos, metricsIntervalNanos);
+                endpoints.flush(metricsIntervalStart, end, metricsHandler);
+                metricsIntervalStart = end;
+            }
+        }
+        return emitted;
+    }
+
+    private int processSlot(int slot, long now) {
+        int emitted = 0;
+        UnsafeBuffer t = table;
+        detachedHead = wheelHeads[slot];
+        wheelHeads[slot] = NIL;
+        while (detachedHead != NIL) {
+            int idx = detachedHead;
+            int base = idx * ENTRY_BYTES;
+            detachedHead = t.getInt(base + TIMER_NEXT);
+            if (detachedHead != NIL) {
+                t.putInt(detachedHead * ENTRY_BYTES + TIMER_PREV, NIL);
+            }
+            t.putInt(base + TIMER_SLOT, NIL);
+            t.putInt(base + TIMER_NEXT, NIL);
+            t.putLong(base + TIMER_DEADLINE, Long.MAX_VALUE);
+            long last = lastPacket(base);
+            long idle = idleDeadline(base, last);
+            if (now >= idle) {
+                int state = t.getByte(base + STATE);
+                CloseType type;
+                if (state == TcpState.CLOSED.ordinal()) {
+                    type = CloseType.FIN;
+                } else if (state == TcpState.RESET.ordinal()) {
+                    type = CloseType.of(t.getByte(base + CLOSE_TYPE));
+                } else {
+                    if (state == TcpState.OPENING.ordinal()) {
+                        t.putByte(base + STATE, (byte) TcpState.HALF_OPEN.ordinal());
+                    }
+                    type = CloseType.TIMEOUT;
+                }
+                exportAndRemove(idx, last, type);
+                emitted++;
+            } else {
+                if (now - t.getLong(base + INTERVAL_START) >= reportIntervalNanos) {
+                    exportPeriodic(idx, now);
+                    emitted++;
+                }
+                schedule(idx, deadline(base, last));
+            }
+        }
+        return emitted;
+    }
+
+    // ---------------------------------------------------------------- export and removal
+
+    private void exportAndRemove(int idx, long endNanos, CloseType type) {
+        exportFinal(idx, endNanos, type);
+        removeAt(idx);
+    }
+
+    private void exportFinal(int idx, long endNanos, CloseType type) {
+        fill(idx, endNanos, true, type);
+        finalRecords++;
+        int endpoint = endpointSlot(idx * ENTRY_BYTES);
+        if (endpoint >= 0) {
+            endpoints.closedFlow(endpoint);
+        }
+        logHandler.onFlowLog(log);
+    }
+
+    private void exportPeriodic(int idx, long now) {
+        fill(idx, now, false, CloseType.STILL_OPEN);
+        periodicRecords++;
+        logHandler.onFlowLog(log);
+        UnsafeBuffer t = table;
+        int base = idx * ENTRY_BYTES;
+        t.putLong(base + INTERVAL_START, now);
+        t.putInt(base + DATA_RTT_COUNT, 0);
+        t.putLong(base + DATA_RTT_SUM_MICROS, 0);
+        t.putInt(base + DATA_RTT_MAX_MICROS, 0);
+        for (int d = 0; d < 2; d++) {
+            int dl = base + DIR_LONGS + d * DIR_LONGS_BYTES;
+            int di = base + DIR_INTS + d * DIR_INTS_BYTES;
+            t.putLong(dl + D_BYTES, 0);
+            t.putLong(dl + D_PAYLOAD, 0);
+            t.putInt(di + D_PACKETS, 0);
+            t.putInt(di + D_RETRANS, 0);
+            t.putShort(di + D_ZERO_WIN, (short) 0);
+            t.putShort(di + D_OOO, (short) 0);
+        }
+    }
+
+    private void fill(int idx, long endNanos, boolean finalRecord, CloseType type) {
+        UnsafeBuffer t = table;
+        int base = idx * ENTRY_BYTES;
+        FlowLog r = log;
+        boolean clientIsA = (t.getByte(base + FLOW_FLAGS) & FF_CLIENT_IS_A) != 0;
+        int meta = t.getInt(base + META);
+        int ports = t.getInt(base + PORTS);
+        r.finalRecord = finalRecord;
+        r.ipVersion = (meta & META_IPV6) != 0 ? 6 : 4;
+        long aHigh = t.getLong(base + A_HIGH);
+        long aLow = t.getLong(base + A_LOW);
+        long bHigh = t.getLong(base + B_HIGH);
+        long bLow = t.getLong(base + B_LOW);
+        r.clientAddressHigh = clientIsA ? aHigh : bHigh;
+        r.clientAddressLow = clientIsA ? aLow : bLow;
+        r.serverAddressHigh = clientIsA ? bHigh : aHigh;
+        r.serverAddressLow = clientIsA ? bLow : aLow;
+        r.clientPort = clientIsA ? ports >>> 16 : ports & 0xFFFF;
+        r.serverPort = clientIsA ? ports & 0xFFFF : ports >>> 16;
+        r.protocol = (meta >>> 16) & 0xFF;
+        r.vlanId = meta & 0xFFF;
+        r.ifindex = t.getInt(base + IFINDEX);
+        long start = t.getLong(base + FLOW_START);
+        r.flowStartNanos = start;
+        r.flowId = (start * 0x9E3779B97F4A7C15L) ^ t.getInt(base + HASH);
+        r.intervalStartNanos = t.getLong(base + INTERVAL_START);
+        r.intervalEndNanos = endNanos;
+        r.tcpState = TcpState.of(t.getByte(base + STATE));
+        r.closeType = type;
+        int serverRtt = t.getInt(base + SERVER_RTT_MICROS);
+        int clientRtt = t.getInt(base + CLIENT_RTT_MICROS);
+        r.serverHandshakeRttNanos = serverRtt < 0 ? FlowLog.NO_RTT : serverRtt * NANOS_PER_MICRO;
+        r.clientHandshakeRttNanos = clientRtt < 0 ? FlowLog.NO_RTT : clientRtt * NANOS_PER_MICRO;
+        r.dataRttCount = t.getInt(base + DATA_RTT_COUNT);
+        r.dataRttSumNanos = t.getLong(base + DATA_RTT_SUM_MICROS) * NANOS_PER_MICRO;
+        r.dataRttMaxNanos = t.getInt(base + DATA_RTT_MAX_MICROS) * NANOS_PER_MICRO;
+        for (int d = 0; d < 2; d++) {
+            int dl = base + DIR_LONGS + d * DIR_LONGS_BYTES;
+            int di = base + DIR_INTS + d * DIR_INTS_BYTES;
+            boolean seen = (t.getByte(di + D_FLAGS) & DF_SEEN) != 0;
+            r.firstNanos[d] = seen ? start + t.getInt(di + D_FIRST_OFFSET_MICROS) * NANOS_PER_MICRO : 0;
+            r.lastNanos[d] = t.getLong(dl + D_LAST_TS);
+            r.bytes[d] = t.getLong(dl + D_BYTES);
+            r.payloadBytes[d] = t.getLong(dl + D_PAYLOAD);
+            r.packets[d] = t.getInt(di + D_PACKETS) & 0xFFFF_FFFFL;
+            r.tcpFlags[d] = t.getByte(di + D_TCP_FLAGS) & 0xFF;
+            r.retransmissions[d] = t.getInt(di + D_RETRANS) & 0xFFFF_FFFFL;
+            r.outOfOrder[d] = t.getShort(di + D_OOO) & 0xFFFF;
+            r.zeroWindow[d] = t.getShort(di + D_ZERO_WIN) & 0xFFFF;
+        }
+    }
+
+    /** Removes the entry and shifts later entries of its probe chain back (no tombstones). */
+    private void removeAt(int idx) {
+        unlinkTimer(idx);
+        UnsafeBuffer t = table;
+        size--;
+        int hole = idx;
+        int j = idx;
+        while (true) {
+            j = nextSlot(j);
+            int jb = j * ENTRY_BYTES;
+            if (t.getInt(jb + META) == 0) {
+                break;
+            }
+            int home = home(t.getInt(jb + HASH));
+            boolean stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+            if (!stays) {
+                move(j, hole);
+                hole = j;
+            }
+        }
+        t.setMemory(hole * ENTRY_BYTES, ENTRY_BYTES, (byte) 0);
+    }
+
+    private void move(int from, int to) {
+        UnsafeBuffer t = table;
+        int toBase = to * ENTRY_BYTES;
+        t.putBytes(toBase, t, from * ENTRY_BYTES, ENTRY_BYTES);
+        int slot = t.getInt(toBase + TIMER_SLOT);
+        if (slot != NIL) {
+            int prev = t.getInt(toBase + TIMER_PREV);
+            int next = t.getInt(toBase + TIMER_NEXT);
+            if (prev != NIL) {
+                t.putInt(prev * ENTRY_BYTES + TIMER_NEXT, to);
+            } else if (wheelHeads[slot] == from) {
+                wheelHeads[slot] = to;
+            } else if (detachedHead == from) {
+                detachedHead = to;
+            }
+            if (next != NIL) {
+                t.putInt(next * ENTRY_BYTES + TIMER_PREV, to);
+            }
+        } else if (detachedHead == from) {
+            detachedHead = to;
+        }
+    }
+
+    /**
+     * Exports every flow as a final record ({@link CloseType#FLUSHED}, or its close type when
+     * already closed by FIN/RST) and empties the table; endpoint metrics of the current interval
+     * are emitted too. For shutdown and the end of a capture file.
+     */
+    public void flush(long nowNanos) {
+        UnsafeBuffer t = table;
+        for (int i = 0; i < slots; i++) {
+            int base = i * ENTRY_BYTES;
+            if (t.getInt(base + META) != 0) {
+                int state = t.getByte(base + STATE);
+                CloseType type = state == TcpState.CLOSED.ordinal() ? CloseType.FIN
+                        : state == TcpState.RESET.ordinal() ? CloseType.of(t.getByte(base + CLOSE_TYPE))
+                        : CloseType.FLUSHED;
+                exportFinal(i, lastPacket(base), type);
+            }
+        }
+        t.setMemory(0, slots * ENTRY_BYTES, (byte) 0);
+        Arrays.fill(wheelHeads, NIL);
+        size = 0;
+        if (endpoints != null && metricsIntervalStart != Long.MIN_VALUE) {
+            endpoints.flush(metricsIntervalStart, nowNanos, metricsHandler);
+            metricsIntervalStart = Long.MIN_VALUE;
+        }
+    }
+
+    /**
+     * Copies the current state of a flow into {@code into} without exporting it (diagnostics and
+     * tests; counters are those of the current interval).
+     *
+     * @return false when the flow is not in the table
+     */
+    public boolean peek(FlowKey key, FlowLog into) {
+        normaliseKey(key);
+        int idx = find();
+        if (idx < 0) {
+            return false;
+        }
+        FlowLog saved = log;
+        fill(idx, lastPacket(idx * ENTRY_BYTES), false, CloseType.STILL_OPEN);
+        copy(saved, into);
+        return true;
+    }
+
+    private static void copy(FlowLog from, FlowLog to) {
+        if (from == to) {
+            return;
+        }
+        to.flowId = from.flowId;
+        to.finalRecord = from.finalRecord;
+        to.ipVersion = from.ipVersion;
+        to.clientAddressHigh = from.clientAddressHigh;
+        to.clientAddressLow = from.clientAddressLow;
+        to.serverAddressHigh = from.serverAddressHigh;
+        to.serverAddressLow = from.serverAddressLow;
+        to.clientPort = from.clientPort;
+        to.serverPort = from.serverPort;
+        to.protocol = from.protocol;
+        to.ifindex = from.ifindex;
+        to.vlanId = from.vlanId;
+        to.flowStartNanos = from.flowStartNanos;
+        to.intervalStartNanos = from.intervalStartNanos;
+        to.intervalEndNanos = from.intervalEndNanos;
+        to.tcpState = from.tcpState;
+        to.closeType = from.closeType;
+        to.serverHandshakeRttNanos = from.serverHandshakeRttNanos;
+        to.clientHandshakeRttNanos = from.clientHandshakeRttNanos;
+        to.dataRttCount = from.dataRttCount;
+        to.dataRttSumNanos = from.dataRttSumNanos;
+        to.dataRttMaxNanos = from.dataRttMaxNanos;
+        for (int d = 0; d < 2; d++) {
+            to.firstNanos[d] = from.firstNanos[d];
+            to.lastNanos[d] = from.lastNanos[d];
+            to.bytes[d] = from.bytes[d];
+            to.payloadBytes[d] = from.payloadBytes[d];
+            to.packets[d] = from.packets[d];
+            to.tcpFlags[d] = from.tcpFlags[d];
+            to.retransmissions[d] = from.retransmissions[d];
+            to.outOfOrder[d] = from.outOfOrder[d];
+            to.zeroWindow[d] = from.zeroWindow[d];
+        }
+    }
+
+    /** Frees the table's memory; the table cannot be used afterwards. Does not export. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            BufferUtil.free(memory);
+        }
+    }
+
+    // ---------------------------------------------------------------- counters
+
+    /** Live flows. */
+    public int size() {
+        return size;
+    }
+
+    /** Maximum live flows. */
+    public int maxFlows() {
+        return maxFlows;
+    }
+
+    /** Slots of the open-addressing table ({@code >= maxFlows / loadFactor}). */
+    public int slotCount() {
+        return slots;
+    }
+
+    /** Off-heap bytes held by the table (slots x {@value #ENTRY_BYTES}). */
+    public long memoryBytes() {
+        return (long) slots * ENTRY_BYTES;
+    }
+
+    /** Flows created since construction. */
+    public long flowsCreated() {
+        return flowsCreated;
+    }
+
+    /** New flows not tracked because the table was full (DROP_NEW policy, or nothing to evict). */
+    public long flowsDropped() {
+        return flowsDropped;
+    }
+
+    /** Packets not accounted because their flow could not be tracked. */
+    public long packetsDropped() {
+        return packetsDropped;
+    }
+
+    /** Flows evicted to make room (EVICT policy). */
+    public long flowsEvicted() {
+        return flowsEvicted;
+    }
+
+    /** Final flow records emitted. */
+    public long finalRecords() {
+        return finalRecords;
+    }
+
+    /** Periodic (delta) flow records emitted. */
+    public long periodicRecords() {
+        return periodicRecords;
+    }
+
+    /** Endpoints not aggregated because the metrics table was full in their interval. */
+    public long endpointsDropped() {
+        return endpoints == null ? 0 : endpoints.dropped();
+    }
+}
