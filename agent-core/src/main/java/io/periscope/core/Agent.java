@@ -2,15 +2,21 @@ package io.periscope.core;
 
 import io.periscope.core.config.Compression;
 import io.periscope.core.config.ExportersConfig;
+import io.periscope.core.config.FlowMapConfig;
 import io.periscope.core.config.OtlpExporterConfig;
+import io.periscope.core.config.PacketConfig;
 import io.periscope.core.guard.GuardLevel;
+import io.periscope.core.pipeline.PacketPipeline;
 import io.periscope.core.pipeline.SyscallPipeline;
 import io.periscope.core.pipeline.SyscallSpans;
 import io.periscope.core.telemetry.MetricsRegistry;
 import io.periscope.ebpf.KernelFeatures;
 import io.periscope.ebpf.libbpf.BpfException;
+import io.periscope.ebpf.packet.CaptureInterface;
+import io.periscope.ebpf.packet.PacketRingConfig;
 import io.periscope.ebpf.tracer.SocketTracer;
 import io.periscope.ebpf.tracer.SocketTracerConfig;
+import io.periscope.flowmap.FlowTableConfig;
 import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.ProtocolConfig;
 import io.periscope.protocols.ProtocolEngine;
@@ -27,6 +33,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntToLongFunction;
@@ -41,6 +48,9 @@ final class Agent {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
     private static final long DRAIN_MILLIS = 2_000;
     private static final Duration FLUSH_DEADLINE = Duration.ofSeconds(5);
+    private static final int PACKET_SNAP_HEADERS_BYTES = 256;
+    private static final int PACKET_SNAP_WITH_PAYLOAD_BYTES = 65_535;
+    private static final int MIN_FLOWS_PER_TABLE = 1024;
 
     private final AgentConfig config;
     /** Config watcher, self-metrics, health, metadata cache and resource guard, set up by Main. */
@@ -80,6 +90,7 @@ final class Agent {
 
         SocketTracer tracer = null;
         SyscallPipeline syscalls = null;
+        PacketPipeline packets = null;
         try {
             if (config.ebpf().enabled()) {
                 try {
@@ -87,8 +98,7 @@ final class Agent {
                 } catch (BpfException | IllegalStateException | UnsatisfiedLinkError e) {
                     LOG.error("cannot start the eBPF socket tracer: {}", e.getMessage());
                     LOG.error("fix the cause above, or set ebpf.enabled=false to run without syscall spans");
-                    exporter.shutdown(FLUSH_DEADLINE);
-                    return Main.EXIT_FAILURE;
+                    return exitAfterFailedStart(exporter);
                 }
                 SyscallSpans spans = new SyscallSpans(exporter, services.metadata(), hostName, config.ebpf());
                 SyscallPipeline.Settings settings = new SyscallPipeline.Settings(config.pipeline().eventRingSize(),
@@ -117,7 +127,19 @@ final class Agent {
                 LOG.info("eBPF disabled (ebpf.enabled=false): no syscall spans");
             }
             if (config.packet().enabled()) {
-                LOG.warn("packet capture is configured but not wired into the agent yet; no flows are exported");
+                try {
+                    packets = packetPipeline(config, exporter);
+                } catch (IllegalStateException | IllegalArgumentException | UnsatisfiedLinkError e) {
+                    LOG.error("cannot start packet capture: {}", e.getMessage());
+                    LOG.error("fix the cause above, or set packet.enabled=false to run without flows");
+                    return exitAfterFailedStart(exporter);
+                }
+                registerPacketMetrics(services.metrics(), packets);
+                packets.start();
+                LOG.info("packet capture on {} ring(s): flows exported every {}", packets.readerCount(),
+                        config.flowMap().exportInterval());
+            } else {
+                LOG.info("packet capture disabled (packet.enabled=false): no flows");
             }
             services.health().markReady();
             LOG.info("running; stop with Ctrl-C or SIGTERM");
@@ -128,6 +150,9 @@ final class Agent {
             }
             LOG.info("stopping");
         } finally {
+            if (packets != null) {
+                packets.close();
+            }
             if (syscalls != null && !syscalls.stop(DRAIN_MILLIS)) {
                 LOG.warn("parse shards did not drain within {} ms", DRAIN_MILLIS);
             }
@@ -143,6 +168,53 @@ final class Agent {
                     report.unflushed(Signal.TRACES), report.unflushed(Signal.METRICS), report.unflushed(Signal.LOGS));
         }
         return Main.EXIT_OK;
+    }
+
+    private static int exitAfterFailedStart(OtlpExporter exporter) {
+        exporter.shutdown(FLUSH_DEADLINE);
+        return Main.EXIT_FAILURE;
+    }
+
+    static PacketPipeline packetPipeline(AgentConfig config, OtlpExporter exporter) {
+        PacketConfig packet = config.packet();
+        List<CaptureInterface> interfaces = CaptureInterface.select(packet.interfaces(), packet.includeLoopback());
+        PacketRingConfig ring = PacketRingConfig.builder()
+                .blockBytes(packet.blockBytes())
+                .blockCount(packet.blockCount())
+                .filter(packet.filter())
+                // Flows need the headers only; L7 parsing of packet streams would need the payload.
+                .snapLengthBytes(packet.l7Parsing() ? PACKET_SNAP_WITH_PAYLOAD_BYTES : PACKET_SNAP_HEADERS_BYTES)
+                .build();
+        FlowMapConfig flows = config.flowMap();
+        int tables = Math.max(1, interfaces.size() * packet.fanoutReaders());
+        FlowTableConfig table = FlowTableConfig.builder()
+                .maxFlows(Math.max(MIN_FLOWS_PER_TABLE, flows.capacity() / tables))
+                .fullPolicy(flows.evictWhenFull()
+                        ? FlowTableConfig.FullPolicy.EVICT : FlowTableConfig.FullPolicy.DROP_NEW)
+                .openingTimeout(flows.timeouts().opening().toNanos(), TimeUnit.NANOSECONDS)
+                .establishedTimeout(flows.timeouts().established().toNanos(), TimeUnit.NANOSECONDS)
+                .closingTimeout(flows.timeouts().closing().toNanos(), TimeUnit.NANOSECONDS)
+                .closedTimeout(flows.timeouts().closed().toNanos(), TimeUnit.NANOSECONDS)
+                .otherTimeout(flows.timeouts().udp().toNanos(), TimeUnit.NANOSECONDS)
+                .reportInterval(flows.exportInterval().toNanos(), TimeUnit.NANOSECONDS)
+                .build();
+        return new PacketPipeline(interfaces, packet.fanoutReaders(), ring, table, exporter);
+    }
+
+    private static void registerPacketMetrics(MetricsRegistry metrics, PacketPipeline packets) {
+        metrics.counter("periscope_packets_total", "Packets read from the AF_PACKET rings", packets::packets);
+        metrics.counter("periscope_packet_kernel_drops_total", "Packets the kernel dropped because a ring was full",
+                packets::kernelDrops);
+        metrics.counter("periscope_packets_not_tracked_total",
+                "Packets not accounted to a flow (not IP, malformed, or no room for a new flow)",
+                packets::packetsNotTracked);
+        metrics.counter("periscope_flows_dropped_total", "New flows not tracked because the flow map was full",
+                packets::flowsDropped);
+        metrics.counter("periscope_flows_evicted_total", "Flows evicted early to make room in the flow map",
+                packets::flowsEvicted);
+        metrics.gauge("periscope_flows_active", "Flows in the flow maps", () -> packets.activeFlows());
+        metrics.counter("periscope_pipeline_dropped_total", SyscallPipeline.DROPPED_HELP, packets::flowLogsDropped,
+                "stage", "flow_export_queue");
     }
 
     private static void registerMetrics(MetricsRegistry metrics, SyscallPipeline pipeline, SyscallSpans spans) {

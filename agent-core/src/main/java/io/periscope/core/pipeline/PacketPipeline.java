@@ -1,0 +1,188 @@
+package io.periscope.core.pipeline;
+
+import io.periscope.ebpf.packet.CaptureInterface;
+import io.periscope.ebpf.packet.PacketHandler;
+import io.periscope.ebpf.packet.PacketRing;
+import io.periscope.ebpf.packet.PacketRingConfig;
+import io.periscope.flowmap.DecodedPacket;
+import io.periscope.flowmap.FlowTable;
+import io.periscope.flowmap.FlowTableConfig;
+import io.periscope.flowmap.PacketDecoder;
+import io.periscope.sender.OtlpExporter;
+import org.agrona.DirectBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Packets to flows: one reader thread per (interface, fanout reader), each with its own
+ * {@link PacketRing} and its own {@link FlowTable} (PACKET_FANOUT_HASH is symmetric, so both
+ * directions of a flow meet the same table: one writer per table, no locks). Flow logs go to the
+ * exporter as OTLP log records plus flow metrics.
+ */
+public final class PacketPipeline implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PacketPipeline.class);
+    private static final int POLL_BATCH = 512;
+    private static final int AWAIT_MILLIS = 100;
+    private static final long TICK_INTERVAL_NANOS = 100_000_000L;
+    private static final long STATS_INTERVAL_NANOS = 1_000_000_000L;
+    private static final int FANOUT_GROUP_BASE = 0x5e00;
+
+    private final List<Reader> readers = new ArrayList<>();
+    private final AtomicLong flowLogsDropped = new AtomicLong();
+    private volatile boolean running;
+
+    /** One ring, its decoder and its flow table, all on one thread. */
+    private final class Reader implements PacketHandler, Runnable {
+        private final PacketRing ring;
+        private final FlowTable table;
+        private final PacketDecoder decoder = new PacketDecoder();
+        private final DecodedPacket packet = new DecodedPacket();
+        private final boolean ethernet;
+        private final Thread thread;
+        private final AtomicLong packets = new AtomicLong();
+        private final AtomicLong notTracked = new AtomicLong();
+
+        Reader(PacketRing ring, FlowTableConfig tableConfig, OtlpExporter exporter, String name) {
+            this.ring = ring;
+            FlowLogRecord view = new FlowLogRecord();
+            this.table = new FlowTable(tableConfig, log -> {
+                if (!exporter.offerFlow(view.wrap(log), null)) {
+                    flowLogsDropped.incrementAndGet();
+                }
+            }, record -> { });
+            this.ethernet = ring.linkType() == CaptureInterface.DLT_EN10MB;
+            this.thread = new Thread(this, name);
+            this.thread.setDaemon(true);
+        }
+
+        @Override
+        public void onPacket(DirectBuffer buffer, int offset, int capturedLength, int wireLength, long timestampNanos,
+                int ifindex, int direction) {
+            int result = ethernet
+                    ? decoder.decodeEthernet(buffer, offset, capturedLength, packet)
+                    : decoder.decodeIp(buffer, offset, capturedLength, packet);
+            if (result != PacketDecoder.OK || !table.onPacket(packet, ifindex, timestampNanos)) {
+                notTracked.lazySet(notTracked.get() + 1);
+            }
+        }
+
+        @Override
+        public void run() {
+            long lastTick = 0;
+            long lastStats = 0;
+            try {
+                while (running) {
+                    int n = ring.poll(this, POLL_BATCH);
+                    if (n > 0) {
+                        packets.lazySet(packets.get() + n);
+                    }
+                    long now = System.nanoTime();
+                    if (now - lastTick >= TICK_INTERVAL_NANOS) {
+                        lastTick = now;
+                        // Packet timestamps are wall-clock ns (CLOCK_REALTIME): tick on the same clock.
+                        table.tick(System.currentTimeMillis() * 1_000_000L);
+                    }
+                    if (now - lastStats >= STATS_INTERVAL_NANOS) {
+                        lastStats = now;
+                        ring.updateKernelStatistics();
+                    }
+                    if (n == 0) {
+                        ring.awaitPackets(AWAIT_MILLIS);
+                    }
+                }
+                // Flows still open at shutdown are reported with what they have so far.
+                table.flush(System.currentTimeMillis() * 1_000_000L);
+            } catch (RuntimeException e) {
+                LOG.error("packet reader {} stopped: {}", thread.getName(), e.toString(), e);
+            }
+        }
+    }
+
+    /**
+     * Opens a ring per interface and reader; on any failure closes what it opened and throws.
+     *
+     * @throws IllegalStateException naming the interface and the failed step
+     * @throws IllegalArgumentException when the filter does not compile
+     */
+    public PacketPipeline(List<CaptureInterface> interfaces, int fanoutReaders, PacketRingConfig ringConfig,
+            FlowTableConfig tableConfig, OtlpExporter exporter) {
+        if (interfaces.isEmpty()) {
+            throw new IllegalStateException("no interface to capture on matches packet.interfaces; "
+                    + "list them with `ip link` (loopback needs packet.include_loopback: true)");
+        }
+        try {
+            for (CaptureInterface iface : interfaces) {
+                for (int r = 0; r < fanoutReaders; r++) {
+                    PacketRingConfig config = fanoutReaders > 1
+                            ? ringConfig.withFanoutGroup(FANOUT_GROUP_BASE + iface.ifindex()) : ringConfig;
+                    PacketRing ring = PacketRing.open(iface, config);
+                    readers.add(new Reader(ring, tableConfig, exporter, "periscope-packets-" + iface.name() + "-" + r));
+                }
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    public void start() {
+        running = true;
+        for (Reader reader : readers) {
+            reader.thread.start();
+        }
+    }
+
+    /** Stops the readers (each flushes its open flows to the exporter) and closes the rings. */
+    @Override
+    public void close() {
+        running = false;
+        for (Reader reader : readers) {
+            try {
+                if (reader.thread.isAlive()) {
+                    reader.thread.join(2_000);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            reader.ring.close();
+            reader.table.close();
+        }
+    }
+
+    public long packets() {
+        return readers.stream().mapToLong(r -> r.packets.get()).sum();
+    }
+
+    /** Packets not accounted to a flow: not IP, malformed, or the table was full. */
+    public long packetsNotTracked() {
+        return readers.stream().mapToLong(r -> r.notTracked.get()).sum();
+    }
+
+    public long kernelDrops() {
+        return readers.stream().mapToLong(r -> r.ring.kernelDrops()).sum();
+    }
+
+    public long flowsDropped() {
+        return readers.stream().mapToLong(r -> r.table.flowsDropped()).sum();
+    }
+
+    public long flowsEvicted() {
+        return readers.stream().mapToLong(r -> r.table.flowsEvicted()).sum();
+    }
+
+    public long activeFlows() {
+        return readers.stream().mapToLong(r -> r.table.size()).sum();
+    }
+
+    public long flowLogsDropped() {
+        return flowLogsDropped.get();
+    }
+
+    public int readerCount() {
+        return readers.size();
+    }
+}
