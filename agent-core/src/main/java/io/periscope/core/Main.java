@@ -92,8 +92,7 @@ public final class Main {
     }
 
     /** Parses the config options; returns null (after printing why) on a usage error. */
-    private static ConfigOptions parseOptions(String command, List<String> options, boolean allowDryRun,
-                                              PrintStream err) {
+    private static ConfigOptions parseOptions(String command, List<String> options, PrintStream err) {
         ConfigOptions parsed = new ConfigOptions();
         for (int i = 0; i < options.size(); i++) {
             String option = options.get(i);
@@ -105,7 +104,7 @@ public final class Main {
                 parsed.overrides.add(options.get(++i));
             } else if (option.startsWith("--set=")) {
                 parsed.overrides.add(option.substring("--set=".length()));
-            } else if (allowDryRun && option.equals("--dry-run")) {
+            } else if (option.equals("--dry-run")) {
                 parsed.dryRun = true;
             } else if (!option.startsWith("-")) {
                 parsed.positional.add(option);
@@ -119,7 +118,7 @@ public final class Main {
     }
 
     private static int run(List<String> options, PrintStream out, PrintStream err) {
-        ConfigOptions parsed = parseOptions("run", options, true, err);
+        ConfigOptions parsed = parseOptions("run", options, err);
         if (parsed == null) {
             return EXIT_USAGE;
         }
@@ -201,7 +200,7 @@ public final class Main {
 
     private static int configGet(List<String> options, PrintStream out, PrintStream err) {
         // --dry-run is accepted (and means nothing here) so the launcher can pass run's options as they are.
-        ConfigOptions parsed = parseOptions("config-get", options, true, err);
+        ConfigOptions parsed = parseOptions("config-get", options, err);
         if (parsed == null) {
             return EXIT_USAGE;
         }

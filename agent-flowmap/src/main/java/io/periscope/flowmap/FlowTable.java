@@ -268,10 +268,13 @@ public final class FlowTable implements AutoCloseable {
         h = (h ^ keyALow) * 0xC2B2AE3D27D4EB4FL;
         h = (h ^ keyBHigh) * 0x9E3779B97F4A7C15L;
         h = (h ^ keyBLow) * 0xC2B2AE3D27D4EB4FL;
-        h = (h ^ (((long) keyPorts << 32) | (keyMeta ^ ifindex))) * 0x9E3779B97F4A7C15L;
-        h ^= h >>> 31;
-        h *= 0xBF58476D1CE4E5B9L;
-        h ^= h >>> 29;
+        // Mask the int half: keyMeta has its top bit set and would sign-extend over the ports.
+        h = (h ^ (((long) keyPorts << 32) | ((keyMeta ^ ifindex) & 0xFFFF_FFFFL))) * 0x9E3779B97F4A7C15L;
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        h *= 0xC4CEB9FE1A85EC53L;
+        h ^= h >>> 33;
         keyHash = (int) h;
     }
 
@@ -1045,6 +1048,19 @@ public final class FlowTable implements AutoCloseable {
             closed = true;
             BufferUtil.free(memory);
         }
+    }
+
+    /** Largest distance of an entry from its home slot (a full scan: for tests and diagnostics). */
+    int maxProbeDistance() {
+        int max = 0;
+        for (int i = 0; i < slots; i++) {
+            int base = i * ENTRY_BYTES;
+            if (table.getInt(base + META) != 0) {
+                int home = home(table.getInt(base + HASH));
+                max = Math.max(max, i >= home ? i - home : i + slots - home);
+            }
+        }
+        return max;
     }
 
     // ---------------------------------------------------------------- counters

@@ -315,6 +315,20 @@ class FlowTableTest {
     }
 
     @Test
+    void shouldSpreadFlowsThatDifferOnlyInPortsOrInterface() {
+        table(FlowTableConfig.builder().maxFlows(40_000));
+        FlowKey k = new FlowKey();
+        for (int i = 0; i < 30_000; i++) {
+            k.ipv4(TestPackets.ipv4("10.0.0.1"), 1024 + (i % 15_000), TestPackets.ipv4("10.0.0.2"), 443, 6)
+                    .location(i / 15_000, 0);
+            assertThat(table.update(k, T0 + i, 40, 0, ACK, 1, 1, 100)).isTrue();
+        }
+        assertThat(table.size()).isEqualTo(30_000);
+        // A hash that ignored ports would put all 30000 in one probe chain.
+        assertThat(table.maxProbeDistance()).isLessThan(500);
+    }
+
+    @Test
     void shouldAggregateEndpointMetricsPerInterval() {
         table(FlowTableConfig.builder());
         handshake();

@@ -112,6 +112,29 @@ class ProcessMetadataCacheTest {
     }
 
     @Test
+    void shouldDescribeARealChildProcessAndForgetItAfterExit() throws Exception {
+        ProcessBuilder builder = new ProcessBuilder("sleep", "30");
+        builder.environment().put("OTEL_SERVICE_NAME", "demo-sleeper");
+        Process child = builder.start();
+        try {
+            ProcessMetadataCache cache = new ProcessMetadataCache(Path.of("/proc"), 16, Map.of(), registry);
+            ProcessInfo info = cache.lookup((int) child.pid());
+            assertThat(info.comm()).isEqualTo("sleep");
+            assertThat(info.commandLine()).isEqualTo("sleep 30");
+            assertThat(info.executable()).endsWith("/sleep");
+            assertThat(info.serviceName()).isEqualTo("demo-sleeper");
+
+            child.destroy();
+            child.waitFor();
+            assertThat(cache.lookup((int) child.pid())).as("cached until the exit notification").isEqualTo(info);
+            cache.onExit((int) child.pid());
+            assertThat(cache.lookup((int) child.pid())).isNull();
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    @Test
     void shouldDescribeThisJvmFromTheRealProcfs() {
         ProcessMetadataCache cache = new ProcessMetadataCache(Path.of("/proc"), 16, Map.of(), registry);
         int pid = (int) ProcessHandle.current().pid();
