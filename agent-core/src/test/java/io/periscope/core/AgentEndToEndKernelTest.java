@@ -1,8 +1,12 @@
 package io.periscope.core;
 
 import com.google.protobuf.util.JsonFormat;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.logs.v1.LogRecord;
+import io.opentelemetry.proto.logs.v1.ResourceLogs;
+import io.opentelemetry.proto.logs.v1.ScopeLogs;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
@@ -54,7 +58,11 @@ class AgentEndToEndKernelTest {
                 "  ports:",
                 "    deny: [" + DENIED_NGINX_PORT + "]",
                 "packet:",
-                "  enabled: false",
+                "  interfaces: [lo]",
+                "  include_loopback: true",
+                "  filter: tcp port " + NGINX_PORT,
+                "  block_bytes: 262144",
+                "  block_count: 4",
                 "self_metrics:",
                 "  listen: 127.0.0.1:" + SELF_METRICS_PORT,
                 ""));
@@ -84,6 +92,20 @@ class AgentEndToEndKernelTest {
             assertThat(client.span().getEndTimeUnixNano() - client.span().getStartTimeUnixNano())
                     .isGreaterThanOrEqualTo(server.span().getEndTimeUnixNano() - server.span().getStartTimeUnixNano());
 
+            // The connection's flow, closed by FIN, reaches the file as an OTLP log record.
+            List<KeyValue> flow = awaitFlow(spansFile, NGINX_PORT, agent);
+            assertThat(attr(flow, "network.transport")).isEqualTo("tcp");
+            assertThat(attr(flow, "periscope.flow.close_type")).isEqualTo("fin");
+            // IP bytes include headers and the handshake: they must cover the payload the spans counted.
+            assertThat(Long.parseLong(attr(flow, "periscope.flow.bytes.client_to_server")))
+                    .isGreaterThan(Long.parseLong(server.attr("periscope.request.bytes")));
+            assertThat(Long.parseLong(attr(flow, "periscope.flow.bytes.server_to_client")))
+                    .isGreaterThan(Long.parseLong(server.attr("periscope.response.bytes")));
+            assertThat(Long.parseLong(attr(flow, "periscope.flow.packets.client_to_server")))
+                    .isGreaterThanOrEqualTo(3);
+            assertThat(Long.parseLong(attr(flow, "periscope.flow.packets.server_to_client")))
+                    .isGreaterThanOrEqualTo(2);
+
             assertThat(agent.terminate()).as(agent.log()).isZero();
             assertThat(readSpans(spansFile)).as("nothing for the denied port")
                     .noneMatch(s -> "/secret".equals(s.attr("url.path")));
@@ -106,6 +128,37 @@ class AgentEndToEndKernelTest {
         }
         throw new AssertionError("no matching span in " + file + " within 20 s; spans: " + spans.size()
                 + "\nagent log:\n" + agent.log());
+    }
+
+    /** The attributes of the first flow log record whose server port is {@code serverPort}. */
+    private static List<KeyValue> awaitFlow(Path file, int serverPort, AgentProcess agent)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(file)) {
+                for (String line : Files.readAllLines(file)) {
+                    if (!line.contains("resourceLogs")) {
+                        continue;
+                    }
+                    ExportLogsServiceRequest.Builder request = ExportLogsServiceRequest.newBuilder();
+                    JsonFormat.parser().ignoringUnknownFields().merge(line, request);
+                    for (ResourceLogs rl : request.getResourceLogsList()) {
+                        for (ScopeLogs sl : rl.getScopeLogsList()) {
+                            for (LogRecord record : sl.getLogRecordsList()) {
+                                if ("periscope.flow".equals(attr(record.getAttributesList(), "event.name"))
+                                        && Integer.toString(serverPort)
+                                        .equals(attr(record.getAttributesList(), "server.port"))) {
+                                    return record.getAttributesList();
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no flow log for server port " + serverPort + " within 30 s\nagent log:\n"
+                + agent.log());
     }
 
     static List<ExportedSpan> readSpans(Path file) throws IOException {
