@@ -294,7 +294,7 @@ public final class ProtocolEngine {
             used = parser.parse(conn, request, buf, off, len);
         } catch (RuntimeException e) {
             // a parser bug must not take the agent down: count it and resynchronise
-            counters.parseError(conn.protocol);
+            counters.parserException(conn.protocol);
             parser.reset(state, request);
             used = len;
         }

@@ -347,24 +347,38 @@ final class MetricsAggregator {
     /** Builds cumulative OTLP metrics of everything, one request per resource (split if needed). */
     List<ExportMetricsServiceRequest> collect(int maxMessageBytes) {
         long now = System.currentTimeMillis() * 1_000_000L;
-        Map<ProcessResource, List<Metric>> byResource = new LinkedHashMap<>();
+        // Copy the counts under the lock (microseconds), build the protobuf outside it, so the
+        // pipeline threads recording requests are not held up by a collection.
+        Map<ProcessResource, List<DurationSeries>> redCopy = new LinkedHashMap<>();
+        Map<ProcessResource, List<FlowSeries>> flowCopy = new LinkedHashMap<>();
         synchronized (this) {
             for (Map.Entry<ProcessResource, Map<SeriesKey, DurationSeries>> e : red.entrySet()) {
-                Map<Kind, Metric.Builder> metrics = new EnumMap<>(Kind.class);
-                for (DurationSeries s : e.getValue().values()) {
-                    Metric.Builder m = metrics.computeIfAbsent(s.kind, k -> Metric.newBuilder()
-                            .setName(k.metricName).setDescription(k.description).setUnit("s")
-                            .setHistogram(Histogram.newBuilder().setAggregationTemporality(
-                                    AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE)));
-                    m.getHistogramBuilder().addDataPoints(s.point(startEpochNanos, now));
-                }
-                List<Metric> list = byResource.computeIfAbsent(e.getKey(), k -> new ArrayList<>());
-                metrics.values().forEach(b -> list.add(b.build()));
+                List<DurationSeries> list = new ArrayList<>(e.getValue().size());
+                e.getValue().values().forEach(s -> list.add(s.copy()));
+                redCopy.put(e.getKey(), list);
             }
             for (Map.Entry<ProcessResource, Map<SeriesKey, FlowSeries>> e : flows.entrySet()) {
-                List<Metric> list = byResource.computeIfAbsent(e.getKey(), k -> new ArrayList<>());
-                FlowSeries.addMetrics(e.getValue().values(), list, startEpochNanos, now);
+                List<FlowSeries> list = new ArrayList<>(e.getValue().size());
+                e.getValue().values().forEach(s -> list.add(s.copy()));
+                flowCopy.put(e.getKey(), list);
             }
+        }
+        Map<ProcessResource, List<Metric>> byResource = new LinkedHashMap<>();
+        for (Map.Entry<ProcessResource, List<DurationSeries>> e : redCopy.entrySet()) {
+            Map<Kind, Metric.Builder> metrics = new EnumMap<>(Kind.class);
+            for (DurationSeries s : e.getValue()) {
+                Metric.Builder m = metrics.computeIfAbsent(s.kind, k -> Metric.newBuilder()
+                        .setName(k.metricName).setDescription(k.description).setUnit("s")
+                        .setHistogram(Histogram.newBuilder().setAggregationTemporality(
+                                AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE)));
+                m.getHistogramBuilder().addDataPoints(s.point(startEpochNanos, now));
+            }
+            List<Metric> list = byResource.computeIfAbsent(e.getKey(), k -> new ArrayList<>());
+            metrics.values().forEach(b -> list.add(b.build()));
+        }
+        for (Map.Entry<ProcessResource, List<FlowSeries>> e : flowCopy.entrySet()) {
+            List<Metric> list = byResource.computeIfAbsent(e.getKey(), k -> new ArrayList<>());
+            FlowSeries.addMetrics(e.getValue(), list, startEpochNanos, now);
         }
         List<Metric> self = byResource.computeIfAbsent(agentResource, k -> new ArrayList<>());
         Map<String, Metric.Builder> selfByName = new LinkedHashMap<>();
@@ -447,6 +461,16 @@ final class MetricsAggregator {
             this.buckets = new long[bounds.length + 1];
         }
 
+        DurationSeries copy() {
+            DurationSeries c = new DurationSeries(kind, attributes, bounds);
+            System.arraycopy(buckets, 0, c.buckets, 0, buckets.length);
+            c.count = count;
+            c.sum = sum;
+            c.min = min;
+            c.max = max;
+            return c;
+        }
+
         void record(double value) {
             int i = 0;
             while (i < bounds.length && value > bounds[i]) {
@@ -490,6 +514,24 @@ final class MetricsAggregator {
         FlowSeries(List<KeyValue> attributes) {
             this.attributes = attributes;
             this.rtt = new DurationSeries(Kind.OTHER_SERVER, attributes, RTT_BOUNDS_SECONDS);
+        }
+
+        FlowSeries copy() {
+            FlowSeries c = new FlowSeries(attributes);
+            c.bytesC2s = bytesC2s;
+            c.bytesS2c = bytesS2c;
+            c.packetsC2s = packetsC2s;
+            c.packetsS2c = packetsS2c;
+            c.retransC2s = retransC2s;
+            c.retransS2c = retransS2c;
+            System.arraycopy(closed, 0, c.closed, 0, closed.length);
+            DurationSeries r = rtt.copy();
+            System.arraycopy(r.buckets, 0, c.rtt.buckets, 0, r.buckets.length);
+            c.rtt.count = r.count;
+            c.rtt.sum = r.sum;
+            c.rtt.min = r.min;
+            c.rtt.max = r.max;
+            return c;
         }
 
         void record(FlowRecord f) {

@@ -169,7 +169,8 @@ public final class OtlpExporter implements AutoCloseable {
     // ---- the worker side ----
 
     private void runSpans() {
-        int batch = config.maxBatchSize();
+        // A batch never holds more than the queue does: no spare records beyond that.
+        int batch = Math.min(config.maxBatchSize(), config.queueCapacity(Signal.TRACES));
         RequestLog[] spare = new RequestLog[batch];
         for (int i = 0; i < batch; i++) {
             spare[i] = new RequestLog();

@@ -211,7 +211,7 @@ public final class SenderConfig {
         private Duration exportTimeout = Duration.ofSeconds(10);
         private boolean gzip = true;
         private final Map<Signal, Integer> queueCapacity = new EnumMap<>(Signal.class);
-        private DropPolicy dropPolicy = DropPolicy.DROP_OLDEST;
+        private DropPolicy dropPolicy = DropPolicy.DROP_NEWEST;
         private int maxBatchSize = 512;
         private Duration maxBatchDelay = Duration.ofSeconds(1);
         private int maxMessageBytes = 4 * 1024 * 1024;
@@ -230,7 +230,8 @@ public final class SenderConfig {
         private long packetClockOffsetNanos;
 
         private Builder() {
-            queueCapacity.put(Signal.TRACES, 8192);
+            // A span slot is a pre-allocated RequestLog of about 4.3 KiB: 4096 slots are ~18 MiB.
+            queueCapacity.put(Signal.TRACES, 4096);
             queueCapacity.put(Signal.METRICS, 64);
             queueCapacity.put(Signal.LOGS, 8192);
         }
@@ -304,7 +305,7 @@ public final class SenderConfig {
             return this;
         }
 
-        /** Items the queue of {@code signal} holds (spans 8192, log records 8192, metric requests 64). */
+        /** Items the queue of {@code signal} holds (spans 4096, log records 8192, metric requests 64). */
         public Builder queueCapacity(Signal signal, int items) {
             if (items < 1) {
                 throw new IllegalArgumentException("sender.queue." + signal.label() + ": must be >= 1, was " + items);
@@ -313,7 +314,12 @@ public final class SenderConfig {
             return this;
         }
 
-        /** Which item a full queue gives up. Default {@link DropPolicy#DROP_OLDEST}. */
+        /**
+         * Which item a full queue gives up. Default {@link DropPolicy#DROP_NEWEST}: refusing
+         * costs the caller nothing, while evicting the oldest copies the new record into the
+         * coldest slot of the ring (about 10x the cost of an offer into a warm slot, see
+         * README), which is the wrong moment to slow the pipeline down.
+         */
         public Builder dropPolicy(DropPolicy value) {
             dropPolicy = Objects.requireNonNull(value);
             return this;

@@ -1,0 +1,94 @@
+package io.periscope.bench.sender;
+
+import io.periscope.protocols.CaptureSource;
+import io.periscope.protocols.L7Protocol;
+import io.periscope.protocols.RequestLog;
+import io.periscope.protocols.Role;
+import io.periscope.protocols.StatusClass;
+import io.periscope.sender.DropPolicy;
+import io.periscope.sender.OtlpExporter;
+import io.periscope.sender.ProcessResource;
+import io.periscope.sender.SenderConfig;
+import io.periscope.sender.Signal;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The pipeline's side of export: {@code OtlpExporter.offer} of a typical HTTP request log (RED
+ * aggregation plus the copy into the span queue). The worker is kept asleep (batch larger than
+ * the queue, hour-long batch delay), so after the first 8192 offers every call takes the
+ * drop-oldest path, which does the same copy: this measures the caller's cost alone, and its
+ * allocation (must be 0 B/op).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class SpanOfferBenchmark {
+    private static final int ROUTES = 16;
+
+    private final RequestLog[] records = new RequestLog[ROUTES];
+    private ProcessResource nginx;
+    private OtlpExporter exporter;
+    private Path dir;
+    private int next;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        dir = Files.createTempDirectory("periscope-bench-sender");
+        nginx = ProcessResource.builder("nginx").hostName("node-1").pid(4242).build();
+        SenderConfig config = SenderConfig.builder().file(dir.resolve("otlp.jsonl"), 1 << 20, 0)
+                .queueCapacity(Signal.TRACES, Integer.getInteger("periscope.bench.queue", 8192))
+                .maxBatchSize(1 << 20).maxBatchDelay(Duration.ofHours(1))
+                .dropPolicy(DropPolicy.DROP_OLDEST).metricsInterval(Duration.ofHours(1)).build();
+        exporter = OtlpExporter.start(config, nginx);
+        for (int i = 0; i < ROUTES; i++) {
+            RequestLog r = new RequestLog();
+            r.captureSource(CaptureSource.SYSCALL).pid(4242).tid(4243).role(Role.SERVER).ipVersion(4)
+                    .localPort(8080).remotePort(40000 + i).l4Protocol(6).protocol(L7Protocol.HTTP1)
+                    .statusCode(i == 0 ? 500 : 200).statusClass(i == 0 ? StatusClass.SERVER_ERROR : StatusClass.OK)
+                    .startNanos(1_000_000L).endNanos(1_000_000L + 300_000L * (i + 1));
+            r.comm().setAscii("nginx");
+            r.method().setAscii("GET");
+            r.resource().setAscii("/api/v1/items/" + i + "?x=1");
+            r.endpoint().setAscii("/api/v1/items/{id}/" + i);
+            r.host().setAscii("shop.example.com");
+            r.userAgent().setAscii("curl/7.88.1");
+            records[i] = r;
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        exporter.shutdown(Duration.ofMillis(1));
+        try (var files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+        Files.deleteIfExists(dir);
+    }
+
+    @Benchmark
+    public boolean offer() {
+        int i = next++ & (ROUTES - 1);
+        return exporter.offer(records[i], nginx);
+    }
+}
