@@ -185,10 +185,16 @@ final class Agent {
                 // Flows need the headers only; L7 parsing of packet streams would need the payload.
                 .snapLengthBytes(packet.l7Parsing() ? PACKET_SNAP_WITH_PAYLOAD_BYTES : PACKET_SNAP_HEADERS_BYTES)
                 .build();
-        FlowMapConfig flows = config.flowMap();
         int tables = Math.max(1, interfaces.size() * packet.fanoutReaders());
-        FlowTableConfig table = FlowTableConfig.builder()
-                .maxFlows(Math.max(MIN_FLOWS_PER_TABLE, flows.capacity() / tables))
+        FlowTableConfig table = flowTableConfig(config.flowMap(),
+                Math.max(MIN_FLOWS_PER_TABLE, config.flowMap().capacity() / tables));
+        return new PacketPipeline(interfaces, packet.fanoutReaders(), ring, table, exporter);
+    }
+
+    /** The flow table settings of {@code flows}, for a table holding {@code maxFlows}. */
+    static FlowTableConfig flowTableConfig(FlowMapConfig flows, int maxFlows) {
+        return FlowTableConfig.builder()
+                .maxFlows(maxFlows)
                 .fullPolicy(flows.evictWhenFull()
                         ? FlowTableConfig.FullPolicy.EVICT : FlowTableConfig.FullPolicy.DROP_NEW)
                 .openingTimeout(flows.timeouts().opening().toNanos(), TimeUnit.NANOSECONDS)
@@ -198,7 +204,6 @@ final class Agent {
                 .otherTimeout(flows.timeouts().udp().toNanos(), TimeUnit.NANOSECONDS)
                 .reportInterval(flows.exportInterval().toNanos(), TimeUnit.NANOSECONDS)
                 .build();
-        return new PacketPipeline(interfaces, packet.fanoutReaders(), ring, table, exporter);
     }
 
     private static void registerPacketMetrics(MetricsRegistry metrics, PacketPipeline packets) {

@@ -3,8 +3,10 @@ package io.periscope.core;
 import io.periscope.core.config.ConfigLoader;
 import io.periscope.core.config.ConfigPrinter;
 import io.periscope.core.config.ConfigWatcher;
+import io.periscope.core.guard.GuardLevel;
 import io.periscope.core.guard.ResourceGuard;
 import io.periscope.core.metadata.ProcessMetadataCache;
+import io.periscope.core.replay.Replay;
 import io.periscope.core.telemetry.Health;
 import io.periscope.core.telemetry.LogSetup;
 import io.periscope.core.telemetry.MetricsRegistry;
@@ -17,6 +19,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,6 +44,9 @@ public final class Main {
             "                        --dry-run validates and prints the effective config",
             "  config-get KEY [--config FILE] [--set key.path=value]...",
             "                        print one effective value or section (e.g. limits.max_memory_mb)",
+            "  replay FILE [--config FILE] [--set key.path=value]...",
+            "                        run the packet pipeline over a pcap/pcapng file and print",
+            "                        request logs and flow logs as JSON lines (no kernel needed)",
             "  check                 print what this kernel and process can do",
             "  version               print the version");
 
@@ -69,6 +75,8 @@ public final class Main {
                 return EXIT_OK;
             case "run":
                 return run(rest, out, err);
+            case "replay":
+                return replay(rest, out, err);
             case "config-get":
                 return configGet(rest, out, err);
             case "help":
@@ -223,5 +231,39 @@ public final class Main {
         }
         out.println(value);
         return EXIT_OK;
+    }
+
+    private static int replay(List<String> options, PrintStream out, PrintStream err) {
+        ConfigOptions parsed = parseOptions("replay", options, err);
+        if (parsed == null) {
+            return EXIT_USAGE;
+        }
+        if (parsed.positional.size() != 1) {
+            err.println("periscope replay: expected one capture file, e.g. periscope replay traffic.pcap");
+            return EXIT_USAGE;
+        }
+        Path capture = Path.of(parsed.positional.get(0));
+        AgentConfig config;
+        try {
+            config = ConfigLoader.load(parsed.file, parsed.overrides);
+        } catch (ConfigException e) {
+            err.println("periscope: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        Replay replay = new Replay(Agent.protocolConfig(config, GuardLevel.NORMAL),
+                Agent.flowTableConfig(config.flowMap(), config.flowMap().capacity()), out);
+        try {
+            long packets = replay.run(capture);
+            err.println("periscope replay: " + capture + ": " + packets + " packets, " + replay.requestLogs()
+                    + " request logs, " + replay.flowLogs() + " flow logs, " + replay.undecodable()
+                    + " packets not decoded");
+            return EXIT_OK;
+        } catch (NoSuchFileException e) {
+            err.println("periscope replay: " + capture + ": no such file");
+            return EXIT_USAGE;
+        } catch (IOException e) {
+            err.println("periscope replay: " + capture + ": " + e.getMessage());
+            return EXIT_USAGE;
+        }
     }
 }

@@ -14,19 +14,20 @@ import java.util.Locale;
  * Builds OTLP log records for flows and (when enabled) request logs. These are low-rate, so the
  * generated builders are fine here; spans take the allocation-free path in {@link SpanEncoder}.
  */
-final class LogRecordMapper {
+public final class LogRecordMapper {
     static final String FLOW_EVENT = "periscope.flow";
     static final String REQUEST_EVENT = "periscope.request";
 
     private final long syscallClockOffsetNanos;
     private final long packetClockOffsetNanos;
 
-    LogRecordMapper(long syscallClockOffsetNanos, long packetClockOffsetNanos) {
+    public LogRecordMapper(long syscallClockOffsetNanos, long packetClockOffsetNanos) {
         this.syscallClockOffsetNanos = syscallClockOffsetNanos;
         this.packetClockOffsetNanos = packetClockOffsetNanos;
     }
 
-    LogRecord flowLog(FlowRecord f) {
+    /** The OTLP log record of one flow (attribute names as the exporter sends them). */
+    public LogRecord flowLog(FlowRecord f) {
         byte[] text = new byte[64];
         LogRecord.Builder b = LogRecord.newBuilder()
                 .setTimeUnixNano(f.endNanos() + packetClockOffsetNanos)

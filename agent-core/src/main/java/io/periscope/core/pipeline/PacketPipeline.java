@@ -48,7 +48,7 @@ public final class PacketPipeline implements AutoCloseable {
 
         Reader(PacketRing ring, FlowTableConfig tableConfig, OtlpExporter exporter, String name) {
             this.ring = ring;
-            FlowLogRecord view = new FlowLogRecord();
+            FlowLogView view = new FlowLogView();
             this.table = new FlowTable(tableConfig, log -> {
                 if (!exporter.offerFlow(view.wrap(log), null)) {
                     flowLogsDropped.incrementAndGet();

@@ -8,12 +8,13 @@ import io.periscope.sender.FlowRecord;
  * agent-flowmap's {@link FlowLog} seen as the sender's {@link FlowRecord}: a reusable view,
  * pointed at each record in turn on the flow table's thread (the sender copies what it keeps).
  */
-final class FlowLogRecord implements FlowRecord {
+public final class FlowLogView implements FlowRecord {
     private final byte[] client = new byte[16];
     private final byte[] server = new byte[16];
     private FlowLog log;
 
-    FlowLogRecord wrap(FlowLog flowLog) {
+    /** Points this view at {@code flowLog}; returns this. */
+    public FlowLogView wrap(FlowLog flowLog) {
         log = flowLog;
         write(client, flowLog.ipVersion(), flowLog.clientAddressHigh(), flowLog.clientAddressLow());
         write(server, flowLog.ipVersion(), flowLog.serverAddressHigh(), flowLog.serverAddressLow());
