@@ -5,6 +5,7 @@ import io.periscope.core.config.ExportersConfig;
 import io.periscope.core.config.FlowMapConfig;
 import io.periscope.core.config.OtlpExporterConfig;
 import io.periscope.core.config.PacketConfig;
+import io.periscope.core.config.PortRange;
 import io.periscope.core.guard.GuardLevel;
 import io.periscope.core.pipeline.PacketPipeline;
 import io.periscope.core.pipeline.SyscallPipeline;
@@ -254,12 +255,39 @@ final class Agent {
     }
 
     static SocketTracerConfig tracerConfig(AgentConfig config) {
-        return SocketTracerConfig.builder()
+        SocketTracerConfig.Builder b = SocketTracerConfig.builder()
                 .payloadBytes(config.ebpf().payloadBytes())
                 .ringBytes(config.ebpf().ringBufferBytes())
                 // The agent's own exporter traffic must not become spans (it would feed itself).
-                .ignoreSelf(true)
-                .build();
+                .ignoreSelf(true);
+        int[] allowed = kernelPortFilter(config.ebpf().ports().allow());
+        if (allowed.length > 0) {
+            b.ports(allowed);
+        }
+        return b.build();
+    }
+
+    /**
+     * The allow list as single ports for the tracer's in-kernel prefilter, so unwanted traffic never
+     * reaches the ring; empty (trace all, filter in the span sinks) when it holds more ports than
+     * the kernel table. The deny list is always applied in the sinks.
+     */
+    static int[] kernelPortFilter(List<PortRange> allow) {
+        int count = 0;
+        for (PortRange range : allow) {
+            count += range.last() - range.first() + 1;
+            if (count > SocketTracerConfig.MAX_FILTER_PORTS) {
+                return new int[0];
+            }
+        }
+        int[] ports = new int[count];
+        int i = 0;
+        for (PortRange range : allow) {
+            for (int port = range.first(); port <= range.last(); port++) {
+                ports[i++] = port;
+            }
+        }
+        return ports;
     }
 
     static ProtocolConfig protocolConfig(AgentConfig config, GuardLevel level) {

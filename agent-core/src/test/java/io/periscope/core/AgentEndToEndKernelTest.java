@@ -56,6 +56,9 @@ class AgentEndToEndKernelTest {
                 "    path: " + spansFile,
                 "ebpf:",
                 "  ports:",
+                // allow goes to the in-kernel prefilter (this busy machine's other traffic stays out);
+                // deny wins over allow, in the span sinks.
+                "    allow: [" + NGINX_PORT + ", " + DENIED_NGINX_PORT + "]",
                 "    deny: [" + DENIED_NGINX_PORT + "]",
                 "packet:",
                 "  interfaces: [lo]",

@@ -124,14 +124,20 @@ final class SpanSink implements RequestLogSink {
             return new Entry(ProcessResource.builder(comm).hostName(hostName).pid(pid).executableName(comm).build(),
                     processFilter.admits(comm));
         }
-        ProcessResource.Builder resource = ProcessResource.builder(info.serviceName())
+        // An exiting process (a zombie) still has a pid but no readable exe or comm: fall back to
+        // the command name the kernel reported with the event.
+        String comm = info.comm() == null || info.comm().isBlank() ? log.comm().toString() : info.comm();
+        String executable = info.executable() == null || info.executable().isBlank()
+                ? comm : baseName(info.executable());
+        String service = info.serviceName() == null || info.serviceName().isBlank() ? comm : info.serviceName();
+        ProcessResource.Builder resource = ProcessResource.builder(service)
                 .hostName(hostName)
                 .pid(pid)
-                .executableName(info.executable() == null ? info.comm() : baseName(info.executable()));
+                .executableName(executable);
         if (info.container() != null) {
             resource.containerId(info.container().id());
         }
-        return new Entry(resource.build(), processFilter.admits(info.comm()));
+        return new Entry(resource.build(), processFilter.admits(comm));
     }
 
     private static String baseName(String path) {
