@@ -9,7 +9,7 @@ import io.periscope.core.config.PortRange;
 import io.periscope.core.guard.GuardLevel;
 import io.periscope.core.pipeline.PacketPipeline;
 import io.periscope.core.pipeline.SyscallPipeline;
-import io.periscope.core.pipeline.SyscallSpans;
+import io.periscope.core.pipeline.SpanSinks;
 import io.periscope.core.telemetry.MetricsRegistry;
 import io.periscope.ebpf.KernelFeatures;
 import io.periscope.ebpf.libbpf.BpfException;
@@ -92,6 +92,9 @@ final class Agent {
         SocketTracer tracer = null;
         SyscallPipeline syscalls = null;
         PacketPipeline packets = null;
+        SpanSinks spans = new SpanSinks(exporter, services.metadata(), hostName, config.ebpf());
+        spans.registerMetrics(services.metrics());
+        services.configWatcher().onChange(reloaded -> spans.filters(reloaded.ebpf()));
         try {
             if (config.ebpf().enabled()) {
                 try {
@@ -101,7 +104,6 @@ final class Agent {
                     LOG.error("fix the cause above, or set ebpf.enabled=false to run without syscall spans");
                     return exitAfterFailedStart(exporter);
                 }
-                SyscallSpans spans = new SyscallSpans(exporter, services.metadata(), hostName, config.ebpf());
                 SyscallPipeline.Settings settings = new SyscallPipeline.Settings(config.pipeline().eventRingSize(),
                         config.ebpf().payloadBytes(), config.pipeline().shards(), SyscallPipeline.POLL_BATCH,
                         config.pipeline().waitStrategy().name().toLowerCase(Locale.ROOT).replace('_', '-'),
@@ -109,12 +111,11 @@ final class Agent {
                 ProtocolConfig protocols = protocolConfig(config, guardLevel);
                 syscalls = new SyscallPipeline(tracer, settings, () -> new ProtocolEngine(protocols),
                         spans::newShardSink, spans::onExec, spans::onExit);
-                registerMetrics(services.metrics(), syscalls, spans);
+                registerMetrics(services.metrics(), syscalls);
                 syscalls.start();
                 SyscallPipeline pipeline = syscalls;
                 services.configWatcher().onChange(reloaded -> {
                     current = reloaded;
-                    spans.filters(reloaded.ebpf());
                     pipeline.reconfigure(protocolConfig(reloaded, guardLevel));
                     LOG.info("applied reloaded config to the parse shards");
                 });
@@ -129,7 +130,7 @@ final class Agent {
             }
             if (config.packet().enabled()) {
                 try {
-                    packets = packetPipeline(config, exporter);
+                    packets = packetPipeline(config, exporter, spans);
                 } catch (IllegalStateException | IllegalArgumentException | UnsatisfiedLinkError e) {
                     LOG.error("cannot start packet capture: {}", e.getMessage());
                     LOG.error("fix the cause above, or set packet.enabled=false to run without flows");
@@ -176,7 +177,7 @@ final class Agent {
         return Main.EXIT_FAILURE;
     }
 
-    static PacketPipeline packetPipeline(AgentConfig config, OtlpExporter exporter) {
+    static PacketPipeline packetPipeline(AgentConfig config, OtlpExporter exporter, SpanSinks spans) {
         PacketConfig packet = config.packet();
         List<CaptureInterface> interfaces = CaptureInterface.select(packet.interfaces(), packet.includeLoopback());
         PacketRingConfig ring = PacketRingConfig.builder()
@@ -189,7 +190,12 @@ final class Agent {
         int tables = Math.max(1, interfaces.size() * packet.fanoutReaders());
         FlowTableConfig table = flowTableConfig(config.flowMap(),
                 Math.max(MIN_FLOWS_PER_TABLE, config.flowMap().capacity() / tables));
-        return new PacketPipeline(interfaces, packet.fanoutReaders(), ring, table, exporter);
+        if (!packet.l7Parsing()) {
+            return new PacketPipeline(interfaces, packet.fanoutReaders(), ring, table, exporter);
+        }
+        ProtocolConfig protocols = protocolConfig(config, GuardLevel.NORMAL);
+        return new PacketPipeline(interfaces, packet.fanoutReaders(), ring, table, exporter,
+                () -> new ProtocolEngine(protocols), spans::newShardSink);
     }
 
     /** The flow table settings of {@code flows}, for a table holding {@code maxFlows}. */
@@ -223,7 +229,7 @@ final class Agent {
                 "stage", "flow_export_queue");
     }
 
-    private static void registerMetrics(MetricsRegistry metrics, SyscallPipeline pipeline, SyscallSpans spans) {
+    private static void registerMetrics(MetricsRegistry metrics, SyscallPipeline pipeline) {
         metrics.counter("periscope_ebpf_events_total", "Socket events read from the kernel ring",
                 pipeline::eventsIn);
         metrics.counter("periscope_ebpf_lost_events_total",
@@ -243,7 +249,6 @@ final class Agent {
             metrics.counter("periscope_request_timeouts_total", "Requests that got no response in time",
                     () -> sum(pipeline, s -> pipeline.engine(s).counters().timeouts(protocol)), "protocol", name);
         }
-        spans.registerMetrics(metrics);
     }
 
     private static long sum(SyscallPipeline pipeline, IntToLongFunction perShard) {

@@ -32,6 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class AgentEndToEndKernelTest {
     private static final int NGINX_PORT = 18401;
     private static final int DENIED_NGINX_PORT = 18402;
+    private static final int PACKET_NGINX_PORT = 18403;
     private static final int SELF_METRICS_PORT = 18410;
 
     /** A span with the resource it was exported under. */
@@ -113,6 +114,41 @@ class AgentEndToEndKernelTest {
             assertThat(readSpans(spansFile)).as("nothing for the denied port")
                     .noneMatch(s -> "/secret".equals(s.attr("url.path")));
             assertThat(agent.log()).contains("stopped; everything queued was exported");
+        }
+    }
+
+    @Test
+    void shouldParseHttpFromPacketStreamsWhenL7ParsingOfPacketsIsOn(@TempDir Path dir) throws Exception {
+        Path spansFile = dir.resolve("otlp.jsonl");
+        Path config = dir.resolve("agent.yaml");
+        Files.writeString(config, String.join("\n",
+                "exporters:",
+                "  file:",
+                "    path: " + spansFile,
+                "ebpf:",
+                "  enabled: false",
+                "packet:",
+                "  interfaces: [lo]",
+                "  include_loopback: true",
+                "  filter: tcp port " + PACKET_NGINX_PORT,
+                "  l7_parsing: true",
+                "  block_bytes: 262144",
+                "  block_count: 4",
+                "self_metrics:",
+                "  listen: 127.0.0.1:0",
+                ""));
+        try (Nginx nginx = Nginx.start(dir.resolve("nginx"), PACKET_NGINX_PORT);
+                AgentProcess agent = AgentProcess.start(config)) {
+            agent.awaitRunning();
+            Commands.run("curl", "-sS", "-o", "/dev/null", "http://127.0.0.1:" + nginx.port() + "/orders/7?x=1");
+
+            ExportedSpan span = await(spansFile, s -> "/orders/7".equals(s.attr("url.path")), agent);
+            assertThat(span.attr("periscope.capture")).isEqualTo("packet");
+            assertThat(span.attr("http.request.method")).isEqualTo("GET");
+            assertThat(span.attr("http.response.status_code")).isEqualTo("200");
+            assertThat(span.attr("server.port")).isEqualTo(Integer.toString(PACKET_NGINX_PORT));
+            assertThat(span.span().getEndTimeUnixNano()).isGreaterThan(span.span().getStartTimeUnixNano());
+            assertThat(agent.terminate()).as(agent.log()).isZero();
         }
     }
 

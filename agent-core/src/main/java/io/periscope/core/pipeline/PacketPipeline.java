@@ -8,6 +8,8 @@ import io.periscope.flowmap.DecodedPacket;
 import io.periscope.flowmap.FlowTable;
 import io.periscope.flowmap.FlowTableConfig;
 import io.periscope.flowmap.PacketDecoder;
+import io.periscope.protocols.ProtocolEngine;
+import io.periscope.protocols.RequestLogSink;
 import io.periscope.sender.OtlpExporter;
 import org.agrona.DirectBuffer;
 import org.slf4j.Logger;
@@ -16,12 +18,15 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Packets to flows: one reader thread per (interface, fanout reader), each with its own
  * {@link PacketRing} and its own {@link FlowTable} (PACKET_FANOUT_HASH is symmetric, so both
  * directions of a flow meet the same table: one writer per table, no locks). Flow logs go to the
- * exporter as OTLP log records plus flow metrics.
+ * exporter as OTLP log records plus flow metrics. With packet.l7_parsing each reader also
+ * reassembles and parses its TCP streams into spans (for traffic eBPF cannot see; with eBPF on as
+ * well, traffic of local processes is then reported twice, once per observation point).
  */
 public final class PacketPipeline implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PacketPipeline.class);
@@ -45,9 +50,17 @@ public final class PacketPipeline implements AutoCloseable {
         private final Thread thread;
         private final AtomicLong packets = new AtomicLong();
         private final AtomicLong notTracked = new AtomicLong();
+        /** L7 parsing of the packet streams (packet.l7_parsing), or null. */
+        private final ProtocolEngine engine;
+        private final PacketStreams streams;
+        private final RequestLogSink sink;
 
-        Reader(PacketRing ring, FlowTableConfig tableConfig, OtlpExporter exporter, String name) {
+        Reader(PacketRing ring, FlowTableConfig tableConfig, OtlpExporter exporter, String name,
+                ProtocolEngine engine, RequestLogSink sink) {
             this.ring = ring;
+            this.engine = engine;
+            this.sink = sink;
+            this.streams = engine == null ? null : new PacketStreams(engine, sink, tableConfig.maxFlows());
             FlowLogView view = new FlowLogView();
             this.table = new FlowTable(tableConfig, log -> {
                 if (!exporter.offerFlow(view.wrap(log), null)) {
@@ -65,8 +78,15 @@ public final class PacketPipeline implements AutoCloseable {
             int result = ethernet
                     ? decoder.decodeEthernet(buffer, offset, capturedLength, packet)
                     : decoder.decodeIp(buffer, offset, capturedLength, packet);
-            if (result != PacketDecoder.OK || !table.onPacket(packet, ifindex, timestampNanos)) {
+            if (result != PacketDecoder.OK) {
                 notTracked.lazySet(notTracked.get() + 1);
+                return;
+            }
+            if (!table.onPacket(packet, ifindex, timestampNanos)) {
+                notTracked.lazySet(notTracked.get() + 1);
+            }
+            if (streams != null) {
+                streams.onPacket(packet, buffer, offset + capturedLength, timestampNanos, ifindex);
             }
         }
 
@@ -84,7 +104,11 @@ public final class PacketPipeline implements AutoCloseable {
                     if (now - lastTick >= TICK_INTERVAL_NANOS) {
                         lastTick = now;
                         // Packet timestamps are wall-clock ns (CLOCK_REALTIME): tick on the same clock.
-                        table.tick(System.currentTimeMillis() * 1_000_000L);
+                        long wallNanos = System.currentTimeMillis() * 1_000_000L;
+                        table.tick(wallNanos);
+                        if (engine != null) {
+                            engine.onTimerTick(wallNanos, sink);
+                        }
                     }
                     if (now - lastStats >= STATS_INTERVAL_NANOS) {
                         lastStats = now;
@@ -110,6 +134,16 @@ public final class PacketPipeline implements AutoCloseable {
      */
     public PacketPipeline(List<CaptureInterface> interfaces, int fanoutReaders, PacketRingConfig ringConfig,
             FlowTableConfig tableConfig, OtlpExporter exporter) {
+        this(interfaces, fanoutReaders, ringConfig, tableConfig, exporter, null, null);
+    }
+
+    /**
+     * As above, and when {@code engines} is not null each reader also reassembles its TCP streams
+     * and parses them (packet.l7_parsing) into request logs for its own sink from {@code sinks}.
+     */
+    public PacketPipeline(List<CaptureInterface> interfaces, int fanoutReaders, PacketRingConfig ringConfig,
+            FlowTableConfig tableConfig, OtlpExporter exporter, Supplier<ProtocolEngine> engines,
+            Supplier<RequestLogSink> sinks) {
         if (interfaces.isEmpty()) {
             throw new IllegalStateException("no interface to capture on matches packet.interfaces; "
                     + "list them with `ip link` (loopback needs packet.include_loopback: true)");
@@ -120,7 +154,8 @@ public final class PacketPipeline implements AutoCloseable {
                     PacketRingConfig config = fanoutReaders > 1
                             ? ringConfig.withFanoutGroup(FANOUT_GROUP_BASE + iface.ifindex()) : ringConfig;
                     PacketRing ring = PacketRing.open(iface, config);
-                    readers.add(new Reader(ring, tableConfig, exporter, "periscope-packets-" + iface.name() + "-" + r));
+                    readers.add(new Reader(ring, tableConfig, exporter, "periscope-packets-" + iface.name() + "-" + r,
+                            engines == null ? null : engines.get(), sinks == null ? null : sinks.get()));
                 }
             }
         } catch (RuntimeException e) {
@@ -180,6 +215,11 @@ public final class PacketPipeline implements AutoCloseable {
 
     public long flowLogsDropped() {
         return flowLogsDropped.get();
+    }
+
+    /** TCP holes given up by the packet stream reassembly (packet.l7_parsing). */
+    public long streamGaps() {
+        return readers.stream().filter(r -> r.streams != null).mapToLong(r -> r.streams.gaps()).sum();
     }
 
     public int readerCount() {

@@ -10,10 +10,11 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * The span side of the syscall pipeline: makes one {@link SpanSink} per parse shard, all sharing
- * the exporter, the metadata cache, the counters and the exec/exit generation.
+ * Where request logs leave the pipelines: makes one {@link SpanSink} per parse shard or packet
+ * reader, all sharing the exporter, the metadata cache, the filters, the counters and the
+ * exec/exit generation.
  */
-public final class SyscallSpans {
+public final class SpanSinks {
     private final OtlpExporter exporter;
     private final ProcessMetadataCache metadata;
     private final String hostName;
@@ -22,14 +23,14 @@ public final class SyscallSpans {
     private final List<SpanSink> sinks = new CopyOnWriteArrayList<>();
     private volatile SpanSink.Filters filters;
 
-    public SyscallSpans(OtlpExporter exporter, ProcessMetadataCache metadata, String hostName, EbpfConfig ebpf) {
+    public SpanSinks(OtlpExporter exporter, ProcessMetadataCache metadata, String hostName, EbpfConfig ebpf) {
         this.exporter = exporter;
         this.metadata = metadata;
         this.hostName = hostName;
         this.filters = new SpanSink.Filters(ebpf.ports(), ebpf.processes());
     }
 
-    /** A sink for one shard (called once per shard at pipeline construction). */
+    /** A sink for one thread (a parse shard or a packet reader), called once per thread at setup. */
     public RequestLogSink newShardSink() {
         SpanSink sink = new SpanSink(exporter, metadata, hostName, filters, generation, counters);
         sinks.add(sink);
