@@ -13,6 +13,7 @@ import io.opentelemetry.proto.trace.v1.Span;
 import io.periscope.core.testing.AgentProcess;
 import io.periscope.core.testing.Commands;
 import io.periscope.core.testing.Nginx;
+import io.periscope.core.testing.RedisServer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +34,8 @@ class AgentEndToEndKernelTest {
     private static final int NGINX_PORT = 18401;
     private static final int DENIED_NGINX_PORT = 18402;
     private static final int PACKET_NGINX_PORT = 18403;
+    private static final int REDIS_PORT = 18404;
+    private static final int RELOAD_NGINX_PORT = 18405;
     private static final int SELF_METRICS_PORT = 18410;
 
     /** A span with the resource it was exported under. */
@@ -148,6 +151,79 @@ class AgentEndToEndKernelTest {
             assertThat(span.attr("http.response.status_code")).isEqualTo("200");
             assertThat(span.attr("server.port")).isEqualTo(Integer.toString(PACKET_NGINX_PORT));
             assertThat(span.span().getEndTimeUnixNano()).isGreaterThan(span.span().getStartTimeUnixNano());
+            assertThat(agent.terminate()).as(agent.log()).isZero();
+        }
+    }
+
+    @Test
+    void shouldExportObfuscatedRedisSpansFromRedisCli(@TempDir Path dir) throws Exception {
+        Path spansFile = dir.resolve("otlp.jsonl");
+        Path config = dir.resolve("agent.yaml");
+        Files.writeString(config, String.join("\n",
+                "exporters: {file: {path: " + spansFile + "}}",
+                "ebpf: {ports: {allow: [" + REDIS_PORT + "]}}",
+                "packet: {enabled: false}",
+                "self_metrics: {listen: '127.0.0.1:0'}",
+                ""));
+        try (RedisServer redis = RedisServer.start(dir.resolve("redis"), REDIS_PORT);
+                AgentProcess agent = AgentProcess.start(config)) {
+            agent.awaitRunning();
+            String cli = "/usr/bin/redis-cli";
+            Commands.run(cli, "-p", Integer.toString(redis.port()), "SET", "session:42", "secret-token-value");
+            Commands.run(cli, "-p", Integer.toString(redis.port()), "GET", "session:42");
+            Commands.run(cli, "-p", Integer.toString(redis.port()), "HGET", "not-a-hash-key", "f");
+
+            ExportedSpan set = await(spansFile, s -> "SET".equals(s.attr("db.operation.name"))
+                    && s.span().getKind() == Span.SpanKind.SPAN_KIND_SERVER, agent);
+            assertThat(set.attr("db.system.name")).isEqualTo("redis");
+            assertThat(set.attr("db.query.text")).startsWith("SET session:42").doesNotContain("secret-token-value");
+            assertThat(set.span().getName()).isEqualTo("redis SET");
+            assertThat(set.resourceAttr("process.pid")).isEqualTo(Long.toString(redis.pid()));
+
+            ExportedSpan get = await(spansFile, s -> "GET".equals(s.attr("db.operation.name"))
+                    && s.span().getKind() == Span.SpanKind.SPAN_KIND_CLIENT, agent);
+            assertThat(get.resourceAttr("process.executable.name")).isEqualTo("redis-cli");
+            assertThat(get.span().getStatus().getCode()).isNotEqualTo(
+                    io.opentelemetry.proto.trace.v1.Status.StatusCode.STATUS_CODE_ERROR);
+            assertThat(agent.terminate()).as(agent.log()).isZero();
+            assertThat(readSpans(spansFile)).as("no redis argument after the key is ever exported")
+                    .noneMatch(s -> s.span().toString().contains("secret-token-value"));
+        }
+    }
+
+    @Test
+    void shouldSwitchHttpToShallowParsingOnReloadWithoutRestarting(@TempDir Path dir) throws Exception {
+        Path spansFile = dir.resolve("otlp.jsonl");
+        Path config = dir.resolve("agent.yaml");
+        String common = String.join("\n",
+                "exporters: {file: {path: " + spansFile + "}}",
+                "ebpf: {ports: {allow: [" + RELOAD_NGINX_PORT + "]}}",
+                "packet: {enabled: false}",
+                "self_metrics: {listen: '127.0.0.1:0'}",
+                "");
+        Files.writeString(config, common + "protocols: {http1: {shallow: false}}\n");
+        try (Nginx nginx = Nginx.start(dir.resolve("nginx"), RELOAD_NGINX_PORT);
+                AgentProcess agent = AgentProcess.start(config)) {
+            agent.awaitRunning();
+            String url = "http://127.0.0.1:" + nginx.port();
+            Commands.run("curl", "-sS", "-o", "/dev/null", "-A", "periscope-full", url + "/before");
+            ExportedSpan full = await(spansFile, s -> "/before".equals(s.attr("url.path"))
+                    && s.span().getKind() == Span.SpanKind.SPAN_KIND_SERVER, agent);
+            assertThat(full.attr("user_agent.original")).isEqualTo("periscope-full");
+
+            Files.writeString(config, common + "protocols: {http1: {shallow: true}}\n");
+            agent.signal("HUP");
+            assertThat(agent.awaitLog("applied reloaded config to the parse shards")).as(agent.log()).isTrue();
+            // The shards pick the new engine up at their next tick (100 ms).
+            Thread.sleep(500);
+            Commands.run("curl", "-sS", "-o", "/dev/null", "-A", "periscope-shallow", url + "/after");
+            ExportedSpan shallow = await(spansFile, s -> "/after".equals(s.attr("url.path"))
+                    && s.span().getKind() == Span.SpanKind.SPAN_KIND_SERVER, agent);
+            assertThat(shallow.attr("http.request.method")).isEqualTo("GET");
+            assertThat(shallow.attr("http.response.status_code")).isEqualTo("200");
+            assertThat(shallow.attr("user_agent.original")).as("shallow mode keeps no User-Agent").isNull();
+            assertThat(agent.log().split("running; stop with", -1)).as("started once: no restart").hasSize(2);
+            assertThat(agent.log()).contains("eBPF socket tracer attached");
             assertThat(agent.terminate()).as(agent.log()).isZero();
         }
     }
