@@ -112,6 +112,7 @@ final class Agent {
                 syscalls = new SyscallPipeline(tracer, settings, () -> new ProtocolEngine(protocols),
                         spans::newShardSink, spans::onExec, spans::onExit);
                 registerMetrics(services.metrics(), syscalls);
+                exportSyscallCounters(exporter, syscalls);
                 syscalls.start();
                 SyscallPipeline pipeline = syscalls;
                 services.configWatcher().onChange(reloaded -> {
@@ -137,6 +138,7 @@ final class Agent {
                     return exitAfterFailedStart(exporter);
                 }
                 registerPacketMetrics(services.metrics(), packets);
+                exportPacketCounters(exporter, packets);
                 packets.start();
                 LOG.info("packet capture on {} ring(s): flows exported every {}", packets.readerCount(),
                         config.flowMap().exportInterval());
@@ -211,6 +213,29 @@ final class Agent {
                 .otherTimeout(flows.timeouts().udp().toNanos(), TimeUnit.NANOSECONDS)
                 .reportInterval(flows.exportInterval().toNanos(), TimeUnit.NANOSECONDS)
                 .build();
+    }
+
+    /**
+     * The agent's own key counters also go out over OTLP (the collector is where users look;
+     * /metrics has all of them), under OTel-style names.
+     */
+    private static void exportSyscallCounters(OtlpExporter exporter, SyscallPipeline pipeline) {
+        exporter.registerCounter("periscope.ebpf.events", "{event}", "Socket events read from the kernel ring",
+                pipeline::eventsIn);
+        exporter.registerCounter("periscope.ebpf.lost_events", "{event}",
+                "Socket events the kernel dropped because its ring was full", pipeline::lostInKernel);
+        exporter.registerCounter("periscope.pipeline.parse_ring.dropped", "{event}",
+                "Events dropped because every parse slot was full", pipeline::droppedRingFull);
+    }
+
+    private static void exportPacketCounters(OtlpExporter exporter, PacketPipeline packets) {
+        exporter.registerCounter("periscope.packets", "{packet}", "Packets read from the AF_PACKET rings",
+                packets::packets);
+        exporter.registerCounter("periscope.packets.kernel_dropped", "{packet}",
+                "Packets the kernel dropped because a ring was full", packets::kernelDrops);
+        exporter.registerCounter("periscope.flows.dropped", "{flow}",
+                "New flows not tracked because the flow map was full", packets::flowsDropped);
+        exporter.registerGauge("periscope.flows.active", "{flow}", "Flows in the flow maps", packets::activeFlows);
     }
 
     private static void registerPacketMetrics(MetricsRegistry metrics, PacketPipeline packets) {

@@ -13,6 +13,7 @@ import io.opentelemetry.proto.trace.v1.Span;
 import io.periscope.core.testing.AgentProcess;
 import io.periscope.core.testing.Commands;
 import io.periscope.core.testing.Nginx;
+import io.periscope.core.testing.PostgresServer;
 import io.periscope.core.testing.RedisServer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,7 @@ class AgentEndToEndKernelTest {
     private static final int PACKET_NGINX_PORT = 18403;
     private static final int REDIS_PORT = 18404;
     private static final int RELOAD_NGINX_PORT = 18405;
+    private static final int POSTGRES_PORT = 18406;
     private static final int SELF_METRICS_PORT = 18410;
 
     /** A span with the resource it was exported under. */
@@ -117,6 +119,10 @@ class AgentEndToEndKernelTest {
             assertThat(readSpans(spansFile)).as("nothing for the denied port")
                     .noneMatch(s -> "/secret".equals(s.attr("url.path")));
             assertThat(agent.log()).contains("stopped; everything queued was exported");
+            // RED metrics and the agent's own counters went out too (flushed at shutdown at the latest).
+            String exported = Files.readString(spansFile);
+            assertThat(exported).contains("\"resourceMetrics\"").contains("http.server.request.duration")
+                    .contains("\"periscope.ebpf.events\"").contains("\"periscope.packets\"");
         }
     }
 
@@ -188,6 +194,38 @@ class AgentEndToEndKernelTest {
             assertThat(agent.terminate()).as(agent.log()).isZero();
             assertThat(readSpans(spansFile)).as("no redis argument after the key is ever exported")
                     .noneMatch(s -> s.span().toString().contains("secret-token-value"));
+        }
+    }
+
+    @Test
+    void shouldExportPostgresSpansWithLiteralsObfuscated(@TempDir Path dir) throws Exception {
+        Path spansFile = dir.resolve("otlp.jsonl");
+        Path config = dir.resolve("agent.yaml");
+        Files.writeString(config, String.join("\n",
+                "exporters: {file: {path: " + spansFile + "}}",
+                "ebpf: {ports: {allow: [" + POSTGRES_PORT + "]}}",
+                "packet: {enabled: false}",
+                "self_metrics: {listen: '127.0.0.1:0'}",
+                ""));
+        try (PostgresServer pg = PostgresServer.start(POSTGRES_PORT);
+                AgentProcess agent = AgentProcess.start(config)) {
+            agent.awaitRunning();
+            pg.psql("CREATE TABLE orders (id int, customer text)");
+            pg.psql("INSERT INTO orders VALUES (42, 'alice-secret')");
+            pg.psql("SELECT customer FROM orders WHERE id = 42");
+
+            ExportedSpan select = await(spansFile, s -> s.attr("db.query.text") != null
+                    && s.attr("db.query.text").startsWith("SELECT customer FROM orders")
+                    && s.span().getKind() == Span.SpanKind.SPAN_KIND_SERVER, agent);
+            assertThat(select.attr("db.system.name")).isEqualTo("postgresql");
+            assertThat(select.attr("db.query.text")).doesNotContain("42").contains("?");
+            assertThat(select.span().getName()).startsWith("SELECT");
+
+            await(spansFile, s -> s.attr("db.query.text") != null
+                    && s.attr("db.query.text").startsWith("INSERT INTO orders"), agent);
+            assertThat(agent.terminate()).as(agent.log()).isZero();
+            assertThat(readSpans(spansFile)).as("no SQL literal is ever exported")
+                    .noneMatch(s -> s.span().toString().contains("alice-secret"));
         }
     }
 

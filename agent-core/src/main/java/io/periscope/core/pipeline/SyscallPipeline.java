@@ -49,6 +49,10 @@ public final class SyscallPipeline implements AutoCloseable {
     private final AtomicLong droppedRingFull = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private volatile boolean running;
+    /** Set once stopped: the tracer may be closed after that, so its counters are read no more. */
+    private volatile boolean stopped;
+    private volatile long lostInKernelAtStop;
+    private volatile long tracerMalformedAtStop;
     private RingBuffer<SyscallEventSlot> ring;
 
     /** Pipeline sizes and strategies; see {@code deploy/agent.yaml} (pipeline.*). */
@@ -163,12 +167,12 @@ public final class SyscallPipeline implements AutoCloseable {
 
     /** Records whose header did not fit their length (never expected). */
     public long malformed() {
-        return malformed.get() + tracer.malformedEvents();
+        return malformed.get() + (stopped ? tracerMalformedAtStop : tracer.malformedEvents());
     }
 
-    /** Events the kernel could not queue because its ring was full. */
+    /** Events the kernel could not queue because its ring was full (as of the stop, once stopped). */
     public long lostInKernel() {
-        return tracer.lostEvents();
+        return stopped ? lostInKernelAtStop : tracer.lostEvents();
     }
 
     /** The engines of each shard, for counters. */
@@ -208,6 +212,11 @@ public final class SyscallPipeline implements AutoCloseable {
             poller.join(drainMillis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (!stopped) {
+            lostInKernelAtStop = tracer.lostEvents();
+            tracerMalformedAtStop = tracer.malformedEvents();
+            stopped = true;
         }
         if (ring == null) {
             return true;
