@@ -17,7 +17,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>On loopback every packet passes the tap twice (once outgoing, once incoming): outgoing
  * copies are skipped there and counted, so each packet is seen once.
  *
- * <p>Single reader: {@link #poll} from one thread. Counters may be read from any thread.
+ * <p>Single reader: {@link #poll} and {@link #close} from one thread (closing unmaps the ring
+ * a concurrent poll would read). Counters may be read from any thread.
  */
 public final class PacketRing implements AutoCloseable {
     // struct tpacket_block_desc: version, offset_to_priv, then struct tpacket_hdr_v1.
