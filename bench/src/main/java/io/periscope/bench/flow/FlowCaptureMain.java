@@ -71,7 +71,9 @@ public final class FlowCaptureMain {
                     capture.updateKernelStatistics();
                     lastStats = now;
                     // For scenario scripts that measure a window: cumulative counts so far.
-                    System.out.println("stats packets=" + capture.packets() + " drops=" + capture.kernelDrops());
+                    System.out.println("stats packets=" + capture.packets() + " drops=" + capture.kernelDrops()
+                            + " live=" + table.size() + " created=" + table.flowsCreated() + " droppedFlows="
+                            + table.flowsDropped());
                 }
                 if (n == 0) {
                     capture.awaitPackets(10);
