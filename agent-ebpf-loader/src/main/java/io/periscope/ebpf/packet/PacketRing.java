@@ -134,8 +134,14 @@ public final class PacketRing implements AutoCloseable {
                         + iface.ifindex()));
             }
             if (config.fanoutGroup() >= 0) {
-                setInt(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, (config.fanoutGroup() & 0xFFFF)
-                        | (config.fanoutMode() << 16), "PACKET_FANOUT group " + config.fanoutGroup());
+                boolean symmetric = config.fanoutMode() == PacketRingConfig.FANOUT_SYMMETRIC;
+                int mode = symmetric ? LibC.PACKET_FANOUT_CBPF : config.fanoutMode();
+                setInt(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, (config.fanoutGroup() & 0xFFFF) | (mode << 16),
+                        "PACKET_FANOUT group " + config.fanoutGroup());
+                if (symmetric) {
+                    PacketFilter.setProgram(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT_DATA,
+                            SymmetricFanoutProgram.instructions(), "PACKET_FANOUT_DATA symmetric flow hash");
+                }
             }
             return new PacketRing(iface, config, fd, mapping, mappingBytes);
         } catch (RuntimeException e) {
