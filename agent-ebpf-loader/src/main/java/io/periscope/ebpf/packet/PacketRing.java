@@ -192,18 +192,18 @@ public final class PacketRing implements AutoCloseable {
                 int mac = r.getShort(p + PKT_MAC) & 0xFFFF;
                 int pktType = r.getByte(p + PKT_SOCKADDR_LL + SLL_PKTTYPE) & 0xFF;
                 int ifindex = r.getInt(p + PKT_SOCKADDR_LL + SLL_IFINDEX);
-                int next = r.getInt(p + PKT_NEXT_OFFSET);
+                // Advance first: a handler that throws skips its packet instead of seeing it again.
+                packetInBlock++;
+                packetOffset = p + r.getInt(p + PKT_NEXT_OFFSET);
                 if (skipOutgoing && pktType == PacketHandler.PACKET_OUTGOING) {
                     skipped++;
                 } else {
                     long ts = (r.getInt(p + PKT_SEC) & 0xFFFF_FFFFL) * NANOS_PER_SECOND
                             + (r.getInt(p + PKT_NSEC) & 0xFFFF_FFFFL);
-                    handler.onPacket(r, p + mac, snap, len, ts, ifindex == 0 ? ifindexDefault : ifindex, pktType);
                     handled++;
                     byteCount += len;
+                    handler.onPacket(r, p + mac, snap, len, ts, ifindex == 0 ? ifindexDefault : ifindex, pktType);
                 }
-                packetInBlock++;
-                packetOffset = p + next;
             }
             if (packetInBlock >= count) {
                 retire(blockBase, status);
