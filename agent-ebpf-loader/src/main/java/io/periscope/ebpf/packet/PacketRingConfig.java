@@ -13,10 +13,10 @@ public final class PacketRingConfig {
     public static final int FANOUT_CPU = LibC.PACKET_FANOUT_CPU;
     /**
      * Fanout mode: a classic BPF program of ours picks the reader from a symmetric hash of the
-     * IPv4 addresses and TCP/UDP ports, so both directions of a flow reach the same reader. The
-     * kernel's flow hash ({@link #FANOUT_HASH}) is not symmetric for locally generated packets
-     * (each socket has its own random tx hash), which would split a flow's directions. IPv6 and
-     * non-IP packets all go to the first reader.
+     * IPv4/IPv6 addresses and TCP/UDP ports, so both directions of a flow reach the same reader.
+     * The kernel's flow hash ({@link #FANOUT_HASH}) is not symmetric for locally generated packets
+     * (each socket has its own random tx hash), which would split a flow's directions. Non-IP
+     * packets all go to the first reader.
      */
     public static final int FANOUT_SYMMETRIC = 0x100 | LibC.PACKET_FANOUT_CBPF;
 

@@ -14,7 +14,8 @@ import java.util.Set;
 
 import org.agrona.DirectBuffer;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Two fanout readers on loopback: each connection, both directions, lands on exactly one reader. */
 @Tag("kernel")
@@ -30,7 +31,8 @@ class PacketFanoutTest {
         @Override
         public void onPacket(DirectBuffer b, int offset, int captured, int wire, long ts, int ifindex, int dir) {
             int ip = offset + 14;
-            int tcp = ip + (b.getByte(ip) & 0xF) * 4;
+            boolean v6 = (b.getShort(offset + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF) == 0x86DD;
+            int tcp = v6 ? ip + 40 : ip + (b.getByte(ip) & 0xF) * 4;
             int sport = b.getShort(tcp, ByteOrder.BIG_ENDIAN) & 0xFFFF;
             int dport = b.getShort(tcp + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF;
             if (dport == PORT) {
@@ -47,14 +49,16 @@ class PacketFanoutTest {
         }
     }
 
-    @Test
-    void shouldKeepBothDirectionsOfEachFlowOnOneReader() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"127.0.0.1", "::1"})
+    void shouldKeepBothDirectionsOfEachFlowOnOneReader(String address) throws Exception {
+        InetAddress loopback = InetAddress.getByName(address);
         PacketRingConfig config = PacketRingConfig.builder().blockBytes(1 << 16).blockCount(16)
                 .filter("tcp port " + PORT).build();
         List<PacketCapture> readers = PacketCapture.openReaders(List.of(CaptureInterface.byName("lo")), config, 2,
                 (int) (ProcessHandle.current().pid() & 0x7FFF));
         Set<Integer> clientPorts = new HashSet<>();
-        try (ServerSocket server = new ServerSocket(PORT, 64, InetAddress.getLoopbackAddress())) {
+        try (ServerSocket server = new ServerSocket(PORT, 64, loopback)) {
             Thread echo = new Thread(() -> {
                 for (int i = 0; i < CONNECTIONS; i++) {
                     try (Socket s = server.accept();
@@ -68,7 +72,7 @@ class PacketFanoutTest {
             });
             echo.start();
             for (int i = 0; i < CONNECTIONS; i++) {
-                try (Socket c = new Socket(InetAddress.getLoopbackAddress(), PORT)) {
+                try (Socket c = new Socket(loopback, PORT)) {
                     clientPorts.add(c.getLocalPort());
                     c.getOutputStream().write(new byte[100]);
                     c.getInputStream().readNBytes(100);
