@@ -180,20 +180,26 @@ public final class OtlpExporter implements AutoCloseable {
         SpanEncoder encoder = new SpanEncoder(config.syscallClockOffsetNanos(), config.packetClockOffsetNanos(),
                 config.maxMessageBytes(), random.nextLong());
         long maxDelayNanos = config.maxBatchDelay().toNanos();
-        SpanEncoder.RequestSink sink = (bytes, length, count) ->
-                delivery.send(Signal.TRACES, bytes, length, count, random);
+        int[] handedOver = new int[1];
+        SpanEncoder.RequestSink sink = (bytes, length, count) -> {
+            handedOver[0] += count;
+            delivery.send(Signal.TRACES, bytes, length, count, random);
+        };
         while (true) {
             int n = spans.takeBatch(spare, resources, maxDelayNanos);
             if (n == 0) {
                 return;
             }
+            handedOver[0] = 0;
             try {
                 encoder.encode(spare, resources, n, sink);
             } catch (RuntimeException e) {
-                // A bug of ours must not kill the export thread; the batch is counted as failed.
-                LOG.error("could not encode {} spans", n, e);
-                counters.get(Signal.TRACES).failed.addAndGet(n);
-                counters.get(Signal.TRACES).pending.addAndGet(-n);
+                // A bug of ours must not kill the export thread: the spans not yet handed to
+                // delivery (which settles its own) are counted as failed.
+                int lost = n - handedOver[0];
+                LOG.error("could not encode {} spans", lost, e);
+                counters.get(Signal.TRACES).failed.addAndGet(lost);
+                counters.get(Signal.TRACES).pending.addAndGet(-lost);
             }
             invalidUtf8Fields = encoder.invalidUtf8Fields();
             java.util.Arrays.fill(resources, 0, n, null);
