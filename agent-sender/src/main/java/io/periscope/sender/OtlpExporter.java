@@ -34,6 +34,8 @@ import java.util.function.LongSupplier;
  */
 public final class OtlpExporter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OtlpExporter.class);
+    /** After the deadline, how long aborted workers get to notice and settle their counts. */
+    private static final long ABORT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final SenderConfig config;
     private final ProcessResource agentResource;
@@ -317,7 +319,7 @@ public final class OtlpExporter implements AutoCloseable {
                 }
                 transport.close();
                 for (Thread t : workers) {
-                    joinQuietly(t, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+                    joinQuietly(t, System.nanoTime() + ABORT_GRACE_NANOS);
                 }
                 LOG.warn("shutdown deadline of {} passed; not flushed: {}", deadline, unflushed);
             } else {

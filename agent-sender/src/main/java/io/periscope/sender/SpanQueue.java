@@ -2,7 +2,6 @@ package io.periscope.sender;
 
 import io.periscope.protocols.RequestLog;
 
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -177,16 +176,5 @@ final class SpanQueue {
         } finally {
             lock.unlock();
         }
-    }
-
-    boolean awaitEmpty(long timeoutNanos) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutNanos;
-        while (size() > 0) {
-            if (System.nanoTime() - deadline > 0) {
-                return false;
-            }
-            TimeUnit.MILLISECONDS.sleep(5);
-        }
-        return true;
     }
 }
