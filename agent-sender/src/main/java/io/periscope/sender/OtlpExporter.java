@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -30,7 +31,7 @@ import java.util.function.LongSupplier;
  *
  * <p>Every {@code offer*} call returns at once: it copies into a bounded queue or drops and
  * counts ({@link #counters(Signal)}); encoding and network I/O happen on the exporter's own
- * threads (one per signal, plus the metrics timer).
+ * threads (one per signal, or more for traces, plus the metrics timer).
  */
 public final class OtlpExporter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OtlpExporter.class);
@@ -52,7 +53,7 @@ public final class OtlpExporter implements AutoCloseable {
     private final Object shutdownLock = new Object();
     private volatile boolean shuttingDown;
     private ShutdownReport report;
-    private volatile long invalidUtf8Fields;
+    private final AtomicLong invalidUtf8Fields = new AtomicLong();
 
     private OtlpExporter(SenderConfig config, ProcessResource agentResource, ExportTransport transport) {
         this.config = config;
@@ -72,7 +73,9 @@ public final class OtlpExporter implements AutoCloseable {
         this.aggregator = new MetricsAggregator(config.maxSeriesPerMetric(), agentResource);
         this.logMapper = new LogRecordMapper(config.syscallClockOffsetNanos(), config.packetClockOffsetNanos());
         aggregator.registerSelfCounters(counters);
-        workers.add(new Thread(this::runSpans, "periscope-export-traces"));
+        for (int i = 0; i < config.traceExportThreads(); i++) {
+            workers.add(new Thread(this::runSpans, "periscope-export-traces-" + i));
+        }
         workers.add(new Thread(this::runLogs, "periscope-export-logs"));
         workers.add(new Thread(this::runMetrics, "periscope-export-metrics"));
         metricsTimer = new Thread(this::runMetricsTimer, "periscope-metrics-timer");
@@ -151,7 +154,7 @@ public final class OtlpExporter implements AutoCloseable {
 
     /** Text fields sent with replacement characters because they were not valid UTF-8. */
     public long invalidUtf8Fields() {
-        return invalidUtf8Fields;
+        return invalidUtf8Fields.get();
     }
 
     /** Sends what is queued without waiting for batches to fill (does not wait for delivery). */
@@ -182,6 +185,7 @@ public final class OtlpExporter implements AutoCloseable {
         SpanEncoder encoder = new SpanEncoder(config.syscallClockOffsetNanos(), config.packetClockOffsetNanos(),
                 config.maxMessageBytes(), random.nextLong());
         long maxDelayNanos = config.maxBatchDelay().toNanos();
+        long invalidSeen = 0;
         int[] handedOver = new int[1];
         SpanEncoder.RequestSink sink = (bytes, length, count) -> {
             handedOver[0] += count;
@@ -203,7 +207,9 @@ public final class OtlpExporter implements AutoCloseable {
                 counters.get(Signal.TRACES).failed.addAndGet(lost);
                 counters.get(Signal.TRACES).pending.addAndGet(-lost);
             }
-            invalidUtf8Fields = encoder.invalidUtf8Fields();
+            long invalid = encoder.invalidUtf8Fields();
+            invalidUtf8Fields.addAndGet(invalid - invalidSeen);
+            invalidSeen = invalid;
             java.util.Arrays.fill(resources, 0, n, null);
         }
     }

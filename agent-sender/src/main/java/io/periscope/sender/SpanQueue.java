@@ -11,7 +11,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * by swapping them with spare records of its own, so a drained batch costs no copy either.
  *
  * <p>The lock is held for one record copy or one pointer swap per slot; any number of pipeline
- * threads may offer.
+ * threads may offer, and any number of export workers take batches (each with its own spares).
  */
 final class SpanQueue {
     private final ReentrantLock lock = new ReentrantLock();

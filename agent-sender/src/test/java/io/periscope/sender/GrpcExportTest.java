@@ -254,4 +254,28 @@ class GrpcExportTest {
                 "service.name")).isEqualTo("nginx");
         assertThat(rx.spans()).hasSize(1);
     }
+
+    @Test
+    void shouldShareTheSpanQueueBetweenSeveralExportThreads() throws Exception {
+        OtlpReceiver rx = receiver();
+        OtlpExporter exporter = start(config(rx.port()).traceExportThreads(3).maxBatchSize(64)
+                .queueCapacity(Signal.TRACES, 4096).build());
+        java.util.Set<String> offered = new java.util.HashSet<>();
+        for (int i = 0; i < 3000; i++) {
+            String path = "/t/" + i;
+            if (exporter.offer(TestRecords.httpServer("GET", path, "/t/{n}", 200), nginx)) {
+                offered.add(path);
+            }
+        }
+        ShutdownReport report = exporter.shutdown(Duration.ofSeconds(60));
+        assertThat(report.flushedAll()).isTrue();
+        SignalCounters t = exporter.counters(Signal.TRACES);
+        assertThat(t.exported()).isEqualTo(offered.size());
+        assertThat(t.offered()).isEqualTo(t.exported() + t.dropped());
+        java.util.Set<String> received = new java.util.HashSet<>();
+        for (Span s : rx.spans()) {
+            assertThat(received.add(str(attributes(s.getAttributesList()), "url.path"))).isTrue();
+        }
+        assertThat(received).isEqualTo(offered);
+    }
 }
