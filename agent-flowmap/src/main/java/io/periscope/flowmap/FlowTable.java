@@ -1,13 +1,12 @@
 package io.periscope.flowmap;
 
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 
-import org.agrona.BufferUtil;
+import org.agrona.UnsafeAccess;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * The off-heap flow table: open addressing with linear probing over one direct-memory block of
+ * The off-heap flow table: open addressing with linear probing over one native-memory block of
  * fixed-size entries ({@value #ENTRY_BYTES} bytes, key included), read and written in place through
  * Agrona's {@link UnsafeBuffer}. Capacity is fixed at construction and the table never grows: when
  * {@code maxFlows} flows are live, a new flow is dropped and counted, or (by config) the flow whose
@@ -105,7 +104,7 @@ public final class FlowTable implements AutoCloseable {
     private final FlowTableConfig config;
     private final FlowLogHandler logHandler;
     private final EndpointMetricsHandler metricsHandler;
-    private final ByteBuffer memory;
+    private final long address;
     private final UnsafeBuffer table;
     private final int slots;
     private final int maxFlows;
@@ -168,8 +167,12 @@ public final class FlowTable implements AutoCloseable {
                     + config.loadFactor() + " needs more than 2 GiB; use several tables (shard by flow hash)");
         }
         this.slots = (int) slotCount;
-        this.memory = ByteBuffer.allocateDirect(slots * ENTRY_BYTES);
-        this.table = new UnsafeBuffer(memory);
+        // Native memory outside the JVM's direct-buffer limit (which defaults to the heap size
+        // and would make the table's budget depend on -Xmx); zeroed now, so the table's whole
+        // footprint is resident from the start and never changes.
+        this.address = UnsafeAccess.UNSAFE.allocateMemory((long) slots * ENTRY_BYTES);
+        UnsafeAccess.UNSAFE.setMemory(address, (long) slots * ENTRY_BYTES, (byte) 0);
+        this.table = new UnsafeBuffer(address, slots * ENTRY_BYTES);
         this.evictWhenFull = config.fullPolicy() == FlowTableConfig.FullPolicy.EVICT;
         this.establishedTimeoutNanos = config.establishedTimeoutNanos();
         this.openingTimeoutNanos = config.openingTimeoutNanos();
@@ -309,9 +312,7 @@ public final class FlowTable implements AutoCloseable {
 
     private boolean record(long ts, long ipBytes, long payloadBytes, int packets, boolean tcp, int flags, int seq,
                            int ack, int window) {
-        if (closed) {
-            throw new IllegalStateException("flow table is closed");
-        }
+        ensureOpen();
         if (currentTick == Long.MIN_VALUE) {
             currentTick = ts / tickNanos - 1;
         }
@@ -752,6 +753,7 @@ public final class FlowTable implements AutoCloseable {
      * @return flow records emitted
      */
     public int tick(long nowNanos) {
+        ensureOpen();
         int emitted = 0;
         if (currentTick == Long.MIN_VALUE) {
             currentTick = nowNanos / tickNanos - 1;
@@ -964,6 +966,7 @@ public final class FlowTable implements AutoCloseable {
      * are emitted too. For shutdown and the end of a capture file.
      */
     public void flush(long nowNanos) {
+        ensureOpen();
         UnsafeBuffer t = table;
         for (int i = 0; i < slots; i++) {
             int base = i * ENTRY_BYTES;
@@ -991,6 +994,7 @@ public final class FlowTable implements AutoCloseable {
      * @return false when the flow is not in the table
      */
     public boolean peek(FlowKey key, FlowLog into) {
+        ensureOpen();
         normaliseKey(key);
         int idx = find();
         if (idx < 0) {
@@ -1041,12 +1045,19 @@ public final class FlowTable implements AutoCloseable {
         }
     }
 
-    /** Frees the table's memory; the table cannot be used afterwards. Does not export. */
+    private void ensureOpen() {
+        // The memory is freed on close: touching it afterwards would crash the JVM, not throw.
+        if (closed) {
+            throw new IllegalStateException("flow table is closed");
+        }
+    }
+
+    /** Frees the table's native memory; the table cannot be used afterwards. Does not export. */
     @Override
     public void close() {
         if (!closed) {
             closed = true;
-            BufferUtil.free(memory);
+            UnsafeAccess.UNSAFE.freeMemory(address);
         }
     }
 

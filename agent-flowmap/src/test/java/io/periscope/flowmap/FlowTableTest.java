@@ -377,6 +377,20 @@ class FlowTableTest {
     }
 
     @Test
+    void shouldRefuseUseAfterCloseInsteadOfTouchingFreedMemory() {
+        FlowTable t = new FlowTable(FlowTableConfig.builder().maxFlows(16).build(), log -> { }, null);
+        t.close();
+        t.close();
+        assertThatThrownBy(() -> udpOn(t)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> t.tick(T0)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> t.flush(T0)).isInstanceOf(IllegalStateException.class);
+    }
+
+    private boolean udpOn(FlowTable t) {
+        return t.update(new FlowKey().ipv4(1, 2, 3, 4, 17), T0, 40, 0, 0, 0, 0, 0);
+    }
+
+    @Test
     void shouldRejectImpossibleConfigurationNamingTheSetting() {
         assertThatThrownBy(() -> FlowTableConfig.builder().maxFlows(0).build()).hasMessageContaining("maxFlows");
         assertThatThrownBy(() -> FlowTableConfig.builder().loadFactor(1.0).build()).hasMessageContaining("loadFactor");

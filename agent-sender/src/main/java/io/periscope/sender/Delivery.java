@@ -23,7 +23,10 @@ final class Delivery {
     private final double jitter;
     private final long maxRetryElapsedNanos;
     private volatile boolean aborted;
-    /** Per signal: whether the last attempt failed, so that an outage is logged once, not per retry. */
+    /**
+     * Per signal: whether the last attempt failed, so that an outage is logged once, not per
+     * retry. Several trace workers may race on it; the worst outcome is one log line too many.
+     */
     private final boolean[] failing = new boolean[Signal.values().length];
 
     Delivery(ExportTransport transport, SenderConfig config, Map<Signal, SignalCounters> counters) {

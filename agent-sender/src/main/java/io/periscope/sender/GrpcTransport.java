@@ -39,6 +39,11 @@ import java.util.zip.GZIPOutputStream;
  * response is parsed for partial success.
  */
 final class GrpcTransport implements ExportTransport {
+    /** Export responses are tiny; this only bounds what a misbehaving server can make us buffer. */
+    private static final int MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+    private static final int GZIP_BUFFER_BYTES = 64 * 1024;
+    private static final long CLOSE_WAIT_SECONDS = 5;
+
     private final ManagedChannel managed;
     private final Channel channel;
     private final Map<Signal, MethodDescriptor<EncodedRequest, byte[]>> methods = new EnumMap<>(Signal.class);
@@ -50,7 +55,7 @@ final class GrpcTransport implements ExportTransport {
                 // Retries are ours (with partial-success accounting); gRPC's own would double them.
                 .disableRetry()
                 .compressorRegistry(fastGzipRegistry())
-                .maxInboundMessageSize(4 * 1024 * 1024);
+                .maxInboundMessageSize(MAX_RESPONSE_BYTES);
         if (config.tls()) {
             try {
                 SslContextBuilder ssl = GrpcSslContexts.forClient();
@@ -154,7 +159,7 @@ final class GrpcTransport implements ExportTransport {
     public void close() {
         managed.shutdownNow();
         try {
-            managed.awaitTermination(5, TimeUnit.SECONDS);
+            managed.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -179,7 +184,7 @@ final class GrpcTransport implements ExportTransport {
 
         @Override
         public OutputStream compress(OutputStream os) throws IOException {
-            return new GZIPOutputStream(os, 64 * 1024) {
+            return new GZIPOutputStream(os, GZIP_BUFFER_BYTES) {
                 {
                     def.setLevel(Deflater.BEST_SPEED);
                 }

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -30,10 +31,12 @@ import java.util.function.LongSupplier;
  *
  * <p>Every {@code offer*} call returns at once: it copies into a bounded queue or drops and
  * counts ({@link #counters(Signal)}); encoding and network I/O happen on the exporter's own
- * threads (one per signal, plus the metrics timer).
+ * threads (one per signal, or more for traces, plus the metrics timer).
  */
 public final class OtlpExporter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OtlpExporter.class);
+    /** After the deadline, how long aborted workers get to notice and settle their counts. */
+    private static final long ABORT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final SenderConfig config;
     private final ProcessResource agentResource;
@@ -50,7 +53,7 @@ public final class OtlpExporter implements AutoCloseable {
     private final Object shutdownLock = new Object();
     private volatile boolean shuttingDown;
     private ShutdownReport report;
-    private volatile long invalidUtf8Fields;
+    private final AtomicLong invalidUtf8Fields = new AtomicLong();
 
     private OtlpExporter(SenderConfig config, ProcessResource agentResource, ExportTransport transport) {
         this.config = config;
@@ -70,7 +73,9 @@ public final class OtlpExporter implements AutoCloseable {
         this.aggregator = new MetricsAggregator(config.maxSeriesPerMetric(), agentResource);
         this.logMapper = new LogRecordMapper(config.syscallClockOffsetNanos(), config.packetClockOffsetNanos());
         aggregator.registerSelfCounters(counters);
-        workers.add(new Thread(this::runSpans, "periscope-export-traces"));
+        for (int i = 0; i < config.traceExportThreads(); i++) {
+            workers.add(new Thread(this::runSpans, "periscope-export-traces-" + i));
+        }
         workers.add(new Thread(this::runLogs, "periscope-export-logs"));
         workers.add(new Thread(this::runMetrics, "periscope-export-metrics"));
         metricsTimer = new Thread(this::runMetricsTimer, "periscope-metrics-timer");
@@ -149,7 +154,7 @@ public final class OtlpExporter implements AutoCloseable {
 
     /** Text fields sent with replacement characters because they were not valid UTF-8. */
     public long invalidUtf8Fields() {
-        return invalidUtf8Fields;
+        return invalidUtf8Fields.get();
     }
 
     /** Sends what is queued without waiting for batches to fill (does not wait for delivery). */
@@ -180,22 +185,31 @@ public final class OtlpExporter implements AutoCloseable {
         SpanEncoder encoder = new SpanEncoder(config.syscallClockOffsetNanos(), config.packetClockOffsetNanos(),
                 config.maxMessageBytes(), random.nextLong());
         long maxDelayNanos = config.maxBatchDelay().toNanos();
-        SpanEncoder.RequestSink sink = (bytes, length, count) ->
-                delivery.send(Signal.TRACES, bytes, length, count, random);
+        long invalidSeen = 0;
+        int[] handedOver = new int[1];
+        SpanEncoder.RequestSink sink = (bytes, length, count) -> {
+            handedOver[0] += count;
+            delivery.send(Signal.TRACES, bytes, length, count, random);
+        };
         while (true) {
             int n = spans.takeBatch(spare, resources, maxDelayNanos);
             if (n == 0) {
                 return;
             }
+            handedOver[0] = 0;
             try {
                 encoder.encode(spare, resources, n, sink);
             } catch (RuntimeException e) {
-                // A bug of ours must not kill the export thread; the batch is counted as failed.
-                LOG.error("could not encode {} spans", n, e);
-                counters.get(Signal.TRACES).failed.addAndGet(n);
-                counters.get(Signal.TRACES).pending.addAndGet(-n);
+                // A bug of ours must not kill the export thread: the spans not yet handed to
+                // delivery (which settles its own) are counted as failed.
+                int lost = n - handedOver[0];
+                LOG.error("could not encode {} spans", lost, e);
+                counters.get(Signal.TRACES).failed.addAndGet(lost);
+                counters.get(Signal.TRACES).pending.addAndGet(-lost);
             }
-            invalidUtf8Fields = encoder.invalidUtf8Fields();
+            long invalid = encoder.invalidUtf8Fields();
+            invalidUtf8Fields.addAndGet(invalid - invalidSeen);
+            invalidSeen = invalid;
             java.util.Arrays.fill(resources, 0, n, null);
         }
     }
@@ -311,7 +325,7 @@ public final class OtlpExporter implements AutoCloseable {
                 }
                 transport.close();
                 for (Thread t : workers) {
-                    joinQuietly(t, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+                    joinQuietly(t, System.nanoTime() + ABORT_GRACE_NANOS);
                 }
                 LOG.warn("shutdown deadline of {} passed; not flushed: {}", deadline, unflushed);
             } else {

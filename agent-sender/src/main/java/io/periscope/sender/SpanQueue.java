@@ -2,7 +2,6 @@ package io.periscope.sender;
 
 import io.periscope.protocols.RequestLog;
 
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -12,7 +11,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * by swapping them with spare records of its own, so a drained batch costs no copy either.
  *
  * <p>The lock is held for one record copy or one pointer swap per slot; any number of pipeline
- * threads may offer.
+ * threads may offer, and any number of export workers take batches (each with its own spares).
  */
 final class SpanQueue {
     private final ReentrantLock lock = new ReentrantLock();
@@ -177,16 +176,5 @@ final class SpanQueue {
         } finally {
             lock.unlock();
         }
-    }
-
-    boolean awaitEmpty(long timeoutNanos) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutNanos;
-        while (size() > 0) {
-            if (System.nanoTime() - deadline > 0) {
-                return false;
-            }
-            TimeUnit.MILLISECONDS.sleep(5);
-        }
-        return true;
     }
 }

@@ -143,4 +143,22 @@ class FileExportTest {
         assertThat(metricLines).isGreaterThan(0);
         assertThat(e.counters(Signal.TRACES).exported()).isEqualTo(25);
     }
+
+    @Test
+    void shouldCountWhatCannotBeWrittenAsFailed() throws Exception {
+        Path notADirectory = dir.resolve("plain-file");
+        Files.writeString(notADirectory, "x");
+        SenderConfig config = SenderConfig.builder().file(notADirectory.resolve("otlp.jsonl"), 1 << 20, 1)
+                .maxBatchDelay(Duration.ofMillis(10)).backoff(Duration.ofMillis(10), Duration.ofMillis(50), 2, 0.2)
+                .maxRetryElapsed(Duration.ofMillis(300)).metricsInterval(Duration.ofHours(1)).build();
+        OtlpExporter e = OtlpExporter.start(config, nginx);
+        for (int i = 0; i < 3; i++) {
+            e.offer(TestRecords.httpServer("GET", "/", "/", 200), nginx);
+        }
+        SignalCounters t = e.counters(Signal.TRACES);
+        Await.until(() -> t.failed() == 3, t::toString);
+        assertThat(t.retried()).isGreaterThan(0);
+        assertThat(t.exported()).isZero();
+        e.shutdown(Duration.ofMillis(100));
+    }
 }

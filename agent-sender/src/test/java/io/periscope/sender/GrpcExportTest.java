@@ -215,4 +215,67 @@ class GrpcExportTest {
         assertThat(t.failed()).isZero();
         assertThat(rx.spans()).hasSize(7);
     }
+
+    @Test
+    void shouldSplitRequestsToRespectTheCollectorsMessageLimit() throws Exception {
+        OtlpReceiver rx = new OtlpReceiver();
+        rx.maxInboundBytes = 20 * 1024;
+        rx.start();
+        closeables.add(rx);
+        OtlpExporter exporter = start(config(rx.port()).maxMessageBytes(16 * 1024).maxBatchSize(512).build());
+        for (int i = 0; i < 300; i++) {
+            exporter.offer(TestRecords.httpServer("GET", "/big/" + i, "/big/{n}", 200), nginx);
+        }
+        exporter.flush();
+        SignalCounters t = exporter.counters(Signal.TRACES);
+        Await.until(() -> t.pending() == 0, t::toString);
+        assertThat(t.exported()).isEqualTo(300);
+        assertThat(t.failed()).isZero();
+        assertThat(rx.traces.size()).isGreaterThan(1);
+        assertThat(rx.traces).allSatisfy(req -> assertThat(req.getSerializedSize()).isLessThanOrEqualTo(16 * 1024));
+        assertThat(rx.spans()).hasSize(300);
+    }
+
+    @Test
+    void shouldExportRequestLogsAsLogRecordsWhenAsked() throws Exception {
+        OtlpReceiver rx = receiver();
+        OtlpExporter exporter = start(config(rx.port()).requestLogsAsLogs(true).build());
+        exporter.offer(TestRecords.httpServer("DELETE", "/users/7", "/users/{id}", 404), nginx);
+        exporter.shutdown(Duration.ofSeconds(30));
+        List<LogRecord> logs = rx.logRecords();
+        assertThat(logs).hasSize(1);
+        Map<String, AnyValue> a = attributes(logs.get(0).getAttributesList());
+        assertThat(str(a, "event.name")).isEqualTo("periscope.request");
+        assertThat(str(a, "periscope.method")).isEqualTo("DELETE");
+        assertThat(str(a, "periscope.resource")).isEqualTo("/users/7");
+        assertThat(num(a, "periscope.status_code")).isEqualTo(404L);
+        assertThat(num(a, "periscope.duration_ns")).isEqualTo(2_500_000L);
+        assertThat(str(attributes(rx.logs.get(0).getResourceLogs(0).getResource().getAttributesList()),
+                "service.name")).isEqualTo("nginx");
+        assertThat(rx.spans()).hasSize(1);
+    }
+
+    @Test
+    void shouldShareTheSpanQueueBetweenSeveralExportThreads() throws Exception {
+        OtlpReceiver rx = receiver();
+        OtlpExporter exporter = start(config(rx.port()).traceExportThreads(3).maxBatchSize(64)
+                .queueCapacity(Signal.TRACES, 4096).build());
+        java.util.Set<String> offered = new java.util.HashSet<>();
+        for (int i = 0; i < 3000; i++) {
+            String path = "/t/" + i;
+            if (exporter.offer(TestRecords.httpServer("GET", path, "/t/{n}", 200), nginx)) {
+                offered.add(path);
+            }
+        }
+        ShutdownReport report = exporter.shutdown(Duration.ofSeconds(60));
+        assertThat(report.flushedAll()).isTrue();
+        SignalCounters t = exporter.counters(Signal.TRACES);
+        assertThat(t.exported()).isEqualTo(offered.size());
+        assertThat(t.offered()).isEqualTo(t.exported() + t.dropped());
+        java.util.Set<String> received = new java.util.HashSet<>();
+        for (Span s : rx.spans()) {
+            assertThat(received.add(str(attributes(s.getAttributesList()), "url.path"))).isTrue();
+        }
+        assertThat(received).isEqualTo(offered);
+    }
 }

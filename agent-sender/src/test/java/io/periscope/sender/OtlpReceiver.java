@@ -55,6 +55,8 @@ final class OtlpReceiver implements AutoCloseable {
     volatile Behaviour behaviour = call -> null;
     /** Items to report as rejected (partial success) in every successful answer. */
     volatile int rejectPerRequest;
+    /** The largest (decompressed) request the receiver accepts, as a collector's max_recv_msg_size. */
+    int maxInboundBytes = 4 * 1024 * 1024;
     private Server server;
     private int port;
     private Path[] tls;
@@ -72,6 +74,7 @@ final class OtlpReceiver implements AutoCloseable {
 
     OtlpReceiver start(int wantedPort) throws IOException {
         NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", wantedPort))
+                .maxInboundMessageSize(maxInboundBytes)
                 .addService(ServerInterceptors.intercept(new Traces(), new HeaderRecorder()))
                 .addService(ServerInterceptors.intercept(new Metrics(), new HeaderRecorder()))
                 .addService(ServerInterceptors.intercept(new Logs(), new HeaderRecorder()));

@@ -24,6 +24,8 @@ interface LibC extends Library {
     int PACKET_FANOUT_HASH = 0;
     int PACKET_FANOUT_LB = 1;
     int PACKET_FANOUT_CPU = 2;
+    int PACKET_FANOUT_CBPF = 6;
+    int PACKET_FANOUT_DATA = 22;
     int PROT_READ = 1;
     int PROT_WRITE = 2;
     int MAP_SHARED = 1;

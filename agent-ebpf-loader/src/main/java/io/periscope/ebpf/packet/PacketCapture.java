@@ -18,6 +18,30 @@ public final class PacketCapture implements AutoCloseable {
     private final Memory pollFds;
     private int next;
 
+    /**
+     * Null when packet capture can be used here, else why not (in the style of Netty's
+     * {@code Epoll.unavailabilityCause()}): libpcap must load and compile a filter, and an
+     * AF_PACKET socket must open (CAP_NET_RAW).
+     */
+    public static String unavailabilityCause() {
+        try {
+            PacketFilter.compile("", CaptureInterface.DLT_EN10MB, 128);
+        } catch (RuntimeException | LinkageError e) {
+            return "libpcap: " + e.getMessage();
+        }
+        int fd = LibC.INSTANCE.socket(LibC.AF_PACKET, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            return LibC.lastError("socket(AF_PACKET, SOCK_RAW) (needs CAP_NET_RAW)");
+        }
+        LibC.INSTANCE.close(fd);
+        return null;
+    }
+
+    /** True when {@link #unavailabilityCause()} is null. */
+    public static boolean isAvailable() {
+        return unavailabilityCause() == null;
+    }
+
     private PacketCapture(List<PacketRing> rings) {
         this.rings = List.copyOf(rings);
         this.ringArray = rings.toArray(new PacketRing[0]);

@@ -87,15 +87,19 @@ public final class PacketFilter {
 
     /** Attaches the program to a socket (SO_ATTACH_FILTER). */
     void attach(int fd) {
-        Memory insns = new Memory(instructions.length);
-        insns.write(0, instructions, 0, instructions.length);
+        setProgram(fd, LibC.SOL_SOCKET, LibC.SO_ATTACH_FILTER, instructions, "SO_ATTACH_FILTER '" + expression + "'");
+    }
+
+    static void setProgram(int fd, int level, int option, byte[] program, String what) {
+        Memory insns = new Memory(program.length);
+        insns.write(0, program, 0, program.length);
         // struct sock_fprog { unsigned short len; struct sock_filter *filter; } (16 bytes on LP64)
         Memory fprog = new Memory(16);
         fprog.clear();
-        fprog.setShort(0, (short) instructionCount());
+        fprog.setShort(0, (short) (program.length / INSN_BYTES));
         fprog.setPointer(Native.POINTER_SIZE, insns);
-        if (LibC.INSTANCE.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_ATTACH_FILTER, fprog, 16) != 0) {
-            throw new IllegalStateException(LibC.lastError("setsockopt(SO_ATTACH_FILTER '" + expression + "')"));
+        if (LibC.INSTANCE.setsockopt(fd, level, option, fprog, 16) != 0) {
+            throw new IllegalStateException(LibC.lastError("setsockopt(" + what + ")"));
         }
     }
 

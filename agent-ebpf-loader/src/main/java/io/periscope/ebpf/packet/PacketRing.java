@@ -17,7 +17,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>On loopback every packet passes the tap twice (once outgoing, once incoming): outgoing
  * copies are skipped there and counted, so each packet is seen once.
  *
- * <p>Single reader: {@link #poll} from one thread. Counters may be read from any thread.
+ * <p>Single reader: {@link #poll} and {@link #close} from one thread (closing unmaps the ring
+ * a concurrent poll would read). Counters may be read from any thread.
  */
 public final class PacketRing implements AutoCloseable {
     // struct tpacket_block_desc: version, offset_to_priv, then struct tpacket_hdr_v1.
@@ -133,8 +134,14 @@ public final class PacketRing implements AutoCloseable {
                         + iface.ifindex()));
             }
             if (config.fanoutGroup() >= 0) {
-                setInt(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, (config.fanoutGroup() & 0xFFFF)
-                        | (config.fanoutMode() << 16), "PACKET_FANOUT group " + config.fanoutGroup());
+                boolean symmetric = config.fanoutMode() == PacketRingConfig.FANOUT_SYMMETRIC;
+                int mode = symmetric ? LibC.PACKET_FANOUT_CBPF : config.fanoutMode();
+                setInt(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, (config.fanoutGroup() & 0xFFFF) | (mode << 16),
+                        "PACKET_FANOUT group " + config.fanoutGroup());
+                if (symmetric) {
+                    PacketFilter.setProgram(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT_DATA,
+                            SymmetricFanoutProgram.instructions(), "PACKET_FANOUT_DATA symmetric flow hash");
+                }
             }
             return new PacketRing(iface, config, fd, mapping, mappingBytes);
         } catch (RuntimeException e) {
@@ -185,18 +192,18 @@ public final class PacketRing implements AutoCloseable {
                 int mac = r.getShort(p + PKT_MAC) & 0xFFFF;
                 int pktType = r.getByte(p + PKT_SOCKADDR_LL + SLL_PKTTYPE) & 0xFF;
                 int ifindex = r.getInt(p + PKT_SOCKADDR_LL + SLL_IFINDEX);
-                int next = r.getInt(p + PKT_NEXT_OFFSET);
+                // Advance first: a handler that throws skips its packet instead of seeing it again.
+                packetInBlock++;
+                packetOffset = p + r.getInt(p + PKT_NEXT_OFFSET);
                 if (skipOutgoing && pktType == PacketHandler.PACKET_OUTGOING) {
                     skipped++;
                 } else {
                     long ts = (r.getInt(p + PKT_SEC) & 0xFFFF_FFFFL) * NANOS_PER_SECOND
                             + (r.getInt(p + PKT_NSEC) & 0xFFFF_FFFFL);
-                    handler.onPacket(r, p + mac, snap, len, ts, ifindex == 0 ? ifindexDefault : ifindex, pktType);
                     handled++;
                     byteCount += len;
+                    handler.onPacket(r, p + mac, snap, len, ts, ifindex == 0 ? ifindexDefault : ifindex, pktType);
                 }
-                packetInBlock++;
-                packetOffset = p + next;
             }
             if (packetInBlock >= count) {
                 retire(blockBase, status);

@@ -11,6 +11,14 @@ public final class PacketRingConfig {
     public static final int FANOUT_LB = LibC.PACKET_FANOUT_LB;
     /** Fanout mode: by receiving CPU. */
     public static final int FANOUT_CPU = LibC.PACKET_FANOUT_CPU;
+    /**
+     * Fanout mode: a classic BPF program of ours picks the reader from a symmetric hash of the
+     * IPv4/IPv6 addresses and TCP/UDP ports, so both directions of a flow reach the same reader.
+     * The kernel's flow hash ({@link #FANOUT_HASH}) is not symmetric for locally generated packets
+     * (each socket has its own random tx hash), which would split a flow's directions. Non-IP
+     * packets all go to the first reader.
+     */
+    public static final int FANOUT_SYMMETRIC = 0x100 | LibC.PACKET_FANOUT_CBPF;
 
     private final int blockBytes;
     private final int blockCount;
@@ -72,7 +80,7 @@ public final class PacketRingConfig {
         return fanoutGroup;
     }
 
-    /** PACKET_FANOUT mode ({@link #FANOUT_HASH} by default). */
+    /** PACKET_FANOUT mode ({@link #FANOUT_SYMMETRIC} by default). */
     public int fanoutMode() {
         return fanoutMode;
     }
@@ -100,7 +108,7 @@ public final class PacketRingConfig {
         private int snapLengthBytes = 65535;
         private String filter = "";
         private int fanoutGroup = -1;
-        private int fanoutMode = FANOUT_HASH;
+        private int fanoutMode = FANOUT_SYMMETRIC;
 
         private Builder() {
         }

@@ -82,6 +82,8 @@ class PacketRingLoopbackTest {
 
     @Test
     void shouldSeeEveryLoopbackPacketOnceThroughTheFilter() throws Exception {
+        assertThat(PacketCapture.unavailabilityCause()).as("packet capture availability").isNull();
+        assertThat(PacketCapture.isAvailable()).isTrue();
         CaptureInterface lo = CaptureInterface.byName("lo");
         PacketRingConfig config = PacketRingConfig.builder().blockBytes(1 << 16).blockCount(64)
                 .filter("tcp port " + PORT).build();

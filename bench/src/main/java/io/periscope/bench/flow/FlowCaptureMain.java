@@ -67,9 +67,13 @@ public final class FlowCaptureMain {
                     table.tick(now * 1_000_000L);
                     lastTick = now;
                 }
-                if (now - lastStats >= 1000) {
+                if (now - lastStats >= 200) {
                     capture.updateKernelStatistics();
                     lastStats = now;
+                    // For scenario scripts that measure a window: cumulative counts so far.
+                    System.out.println("stats packets=" + capture.packets() + " drops=" + capture.kernelDrops()
+                            + " live=" + table.size() + " created=" + table.flowsCreated() + " droppedFlows="
+                            + table.flowsDropped());
                 }
                 if (n == 0) {
                     capture.awaitPackets(10);
