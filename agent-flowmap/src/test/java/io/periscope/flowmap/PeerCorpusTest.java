@@ -1,5 +1,6 @@
 package io.periscope.flowmap;
 
+import io.periscope.flowmap.pcap.PcapReader;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
