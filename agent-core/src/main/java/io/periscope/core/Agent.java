@@ -210,6 +210,7 @@ final class Agent {
                 .establishedTimeout(flows.timeouts().established().toNanos(), TimeUnit.NANOSECONDS)
                 .closingTimeout(flows.timeouts().closing().toNanos(), TimeUnit.NANOSECONDS)
                 .closedTimeout(flows.timeouts().closed().toNanos(), TimeUnit.NANOSECONDS)
+                .resetTimeout(flows.timeouts().reset().toNanos(), TimeUnit.NANOSECONDS)
                 .otherTimeout(flows.timeouts().udp().toNanos(), TimeUnit.NANOSECONDS)
                 .reportInterval(flows.exportInterval().toNanos(), TimeUnit.NANOSECONDS)
                 .build();
