@@ -2,12 +2,12 @@
 /*
  * Socket syscall tracer on syscall tracepoints only (works where kprobes/fentry do not).
  *
- * sys_enter_* keeps the arguments of a data syscall on a socket fd in `active` (keyed by thread);
+ * sys_enter_* keeps the arguments of a data syscall on a socket fd in the thread's task storage;
  * sys_exit_* turns them into one event per call (per message for *mmsg) with the socket's
  * addresses, tcp sequence, timing, a per-thread syscall trace id and up to payload_bytes of the
  * data, copied through a per-CPU scratch buffer and published with bpf_ringbuf_output so ring
- * space is spent only on the bytes captured. Non-socket fds never reach `active`: file I/O is
- * filtered at enter. Ring-full drops are counted per CPU in `lost_events`.
+ * space is spent only on the bytes captured. Non-socket fds are
+ * dropped at enter: file I/O never touches the per-thread state. Ring-full drops are counted per CPU in `lost_events`.
  *
  * The Java twin of struct socket_event is io.periscope.ebpf.tracer.SocketEvent: keep them in sync.
  */
@@ -105,8 +105,13 @@ struct sock_info {
     __u8 role;
 };
 
+/* Per-thread state in task-local storage: the call in flight between enter and exit, and the
+ * syscall trace id. Faster than hash maps keyed by thread id (no bucket lock, no update/delete
+ * per call) and freed by the kernel when the thread exits. */
 struct thread_state {
+    struct syscall_args args;
     __u64 trace_id;
+    __u8 in_flight;
     __u8 last_direction;
 };
 
@@ -123,11 +128,11 @@ struct {
 } lost_events SEC(".maps");
 
 struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 16384);
-    __type(key, __u64);
-    __type(value, struct syscall_args);
-} active SEC(".maps");
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct thread_state);
+} threads SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -136,12 +141,6 @@ struct {
     __type(value, struct sock_info);
 } socks SEC(".maps");
 
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 65536);
-    __type(key, __u32);
-    __type(value, struct thread_state);
-} threads SEC(".maps");
 
 /* One scratch event per CPU, indexed by CPU number: an ARRAY (max_entries set to the possible
  * CPU count by the loader) because a per-CPU map value may not exceed 32 KiB. */
@@ -176,46 +175,56 @@ static __always_inline bool process_wanted(__u32 tgid)
     return true;
 }
 
+/*
+ * Kernel pointers are walked with direct loads through BTF-typed pointers (bpf_get_current_task_btf,
+ * bpf_rdonly_cast) instead of one bpf_probe_read_kernel per field: the loads compile to
+ * fault-tolerant PROBE_MEM instructions costing a few ns each, where each helper call cost
+ * ~50 ns and a syscall needed a dozen. bpf_rdonly_cast (kernel >= 6.2) is inlined by the
+ * verifier; a NULL or stale pointer reads as 0.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+static __always_inline struct sock *as_sock(__u64 sk)
+{
+    return bpf_rdonly_cast((void *)sk, bpf_core_type_id_kernel(struct sock));
+}
+
 /* The struct sock behind fd if it is a traced socket (TCP/UDP over IPv4/IPv6, unix if enabled). */
-static __always_inline struct sock *socket_of_fd(int fd)
+static __always_inline __u64 socket_of_fd(int fd)
 {
     if (fd < 0)
         return 0;
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-    struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-    if (!fdt)
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct fdtable *fdt = task->files->fdt;
+    if ((unsigned int)fd >= fdt->max_fds)
         return 0;
-    unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
-    if ((unsigned int)fd >= max_fds)
+    struct file **fds = fdt->fd;
+    struct file *fp = 0;
+    /* fd[] is an array of pointers: BTF gives no typed access to it, so one probe read. */
+    bpf_probe_read_kernel(&fp, sizeof(fp), &fds[fd]);
+    if (!fp)
         return 0;
-    struct file **fds = BPF_CORE_READ(fdt, fd);
-    struct file *file = 0;
-    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-    if (!file)
+    struct file *file = bpf_rdonly_cast(fp, bpf_core_type_id_kernel(struct file));
+    if ((file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
         return 0;
-    unsigned short mode = BPF_CORE_READ(file, f_inode, i_mode);
-    if ((mode & S_IFMT) != S_IFSOCK)
-        return 0;
-    struct socket *sock = BPF_CORE_READ(file, private_data);
-    if (!sock)
-        return 0;
-    struct sock *sk = BPF_CORE_READ(sock, sk);
+    struct socket *sock = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
+    struct sock *sk = sock->sk;
     if (!sk)
         return 0;
-    unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
+    unsigned short family = sk->__sk_common.skc_family;
     if (family == AF_UNIX)
-        return trace_unix ? sk : 0;
+        return trace_unix ? (__u64)sk : 0;
     if (family != AF_INET && family != AF_INET6)
         return 0;
-    __u16 proto = BPF_CORE_READ(sk, sk_protocol);
+    __u16 proto = sk->sk_protocol;
     if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
         return 0;
-    return sk;
+    return (__u64)sk;
 }
 
-static __always_inline struct sock_info *sock_info_of(struct sock *sk, __u8 role)
+static __always_inline struct sock_info *sock_info_of(__u64 sk, __u8 role)
 {
-    __u64 key = (__u64)sk;
+    __u64 key = sk;
     struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
     if (info) {
         if (role != ROLE_UNKNOWN)
@@ -247,18 +256,21 @@ static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u8 syscal
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     if (!process_wanted(pid_tgid >> 32))
         return 0;
-    struct sock *sk = socket_of_fd(fd);
+    __u64 sk = socket_of_fd(fd);
     if (!sk)
         return 0;
-    struct syscall_args args = {};
-    args.buf = buf;
-    args.sk = (__u64)sk;
-    args.enter_ns = bpf_ktime_get_ns();
-    args.fd = fd;
-    args.vlen = vlen;
-    args.syscall = syscall;
-    args.direction = direction;
-    bpf_map_update_elem(&active, &pid_tgid, &args, BPF_ANY);
+    struct thread_state *ts = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
+                                                   BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!ts)
+        return 0;
+    ts->args.buf = buf;
+    ts->args.sk = sk;
+    ts->args.enter_ns = bpf_ktime_get_ns();
+    ts->args.fd = fd;
+    ts->args.vlen = vlen;
+    ts->args.syscall = syscall;
+    ts->args.direction = direction;
+    ts->in_flight = 1;
     return 0;
 }
 
@@ -290,22 +302,25 @@ static __always_inline __u32 copy_iovecs(struct socket_event *e, struct iovec *i
 
 static __always_inline void fill_addresses(struct socket_event *e, struct sock *sk)
 {
-    unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
+    unsigned short family = sk->__sk_common.skc_family;
     e->family = family;
-    e->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
-    e->remote_port = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
-    e->l4_proto = BPF_CORE_READ(sk, sk_protocol);
-    if (family == AF_INET) {
-        __builtin_memset(e->local_addr, 0, 16);
-        __builtin_memset(e->remote_addr, 0, 16);
-        BPF_CORE_READ_INTO(&e->local_addr, sk, __sk_common.skc_rcv_saddr);
-        BPF_CORE_READ_INTO(&e->remote_addr, sk, __sk_common.skc_daddr);
-    } else if (family == AF_INET6) {
-        BPF_CORE_READ_INTO(&e->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
-        BPF_CORE_READ_INTO(&e->remote_addr, sk, __sk_common.skc_v6_daddr);
+    e->local_port = sk->__sk_common.skc_num;
+    e->remote_port = __builtin_bswap16(sk->__sk_common.skc_dport);
+    e->l4_proto = sk->sk_protocol;
+    __u32 *local = (__u32 *)e->local_addr;
+    __u32 *remote = (__u32 *)e->remote_addr;
+    if (family == AF_INET6) {
+        for (int i = 0; i < 4; i++) {
+            local[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+            remote[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
+        }
     } else {
-        __builtin_memset(e->local_addr, 0, 16);
-        __builtin_memset(e->remote_addr, 0, 16);
+        local[0] = family == AF_INET ? sk->__sk_common.skc_rcv_saddr : 0;
+        remote[0] = family == AF_INET ? sk->__sk_common.skc_daddr : 0;
+        for (int i = 1; i < 4; i++) {
+            local[i] = 0;
+            remote[i] = 0;
+        }
     }
 }
 
@@ -336,8 +351,8 @@ static __always_inline void emit_data(struct syscall_args *args, struct sock *sk
     fill_addresses(e, sk);
     e->tcp_seq = 0;
     if (e->l4_proto == IPPROTO_TCP) {
-        struct tcp_sock *tp = (struct tcp_sock *)sk;
-        __u32 seq = args->direction == DIR_EGRESS ? BPF_CORE_READ(tp, write_seq) : BPF_CORE_READ(tp, copied_seq);
+        struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+        __u32 seq = args->direction == DIR_EGRESS ? tp->write_seq : tp->copied_seq;
         e->tcp_seq = seq - (__u32)bytes;
     }
     bpf_get_current_comm(&e->comm, sizeof(e->comm));
@@ -365,41 +380,37 @@ static __always_inline void emit_data(struct syscall_args *args, struct sock *sk
         count_lost();
 }
 
-static __always_inline int exit_data(long ret)
+static __always_inline int exit_data(long ret, __u8 syscall)
 {
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
-    struct syscall_args *args = bpf_map_lookup_elem(&active, &pid_tgid);
-    if (!args)
+    struct thread_state *ts = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
+    if (!ts || !ts->in_flight)
         return 0;
-    struct syscall_args a = *args;
-    bpf_map_delete_elem(&active, &pid_tgid);
+    ts->in_flight = 0;
+    /* An enter seen without its exit (attached mid-call) must not pair with another syscall. */
+    if (ts->args.syscall != syscall)
+        return 0;
     if (ret <= 0)
         return 0;
-    struct sock *sk = (struct sock *)a.sk;
-    struct sock_info *info = sock_info_of(sk, ROLE_UNKNOWN);
+    struct syscall_args a = ts->args;
+    struct sock *sk = as_sock(a.sk);
+    struct sock_info *info = sock_info_of(a.sk, ROLE_UNKNOWN);
     if (!info)
         return 0;
-    __u16 local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
-    __u16 remote_port = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+    __u16 local_port = sk->__sk_common.skc_num;
+    __u16 remote_port = __builtin_bswap16(sk->__sk_common.skc_dport);
     if (!port_wanted(local_port, remote_port))
         return 0;
 
     /* DeepFlow's syscall_trace_id: a thread that reads after writing starts a new trace; the
      * writes that follow carry it. */
-    __u32 tid = (__u32)pid_tgid;
-    struct thread_state *ts = bpf_map_lookup_elem(&threads, &tid);
-    __u64 trace_id = 0;
+    __u64 trace_id;
     if (a.direction == DIR_INGRESS) {
-        if (!ts || ts->last_direction != DIR_INGRESS || ts->trace_id == 0) {
-            struct thread_state fresh = {};
-            fresh.trace_id = __sync_fetch_and_add(&next_trace_id, 1);
-            fresh.last_direction = DIR_INGRESS;
-            bpf_map_update_elem(&threads, &tid, &fresh, BPF_ANY);
-            trace_id = fresh.trace_id;
-        } else {
-            trace_id = ts->trace_id;
+        if (ts->last_direction != DIR_INGRESS || ts->trace_id == 0) {
+            ts->trace_id = __sync_fetch_and_add(&next_trace_id, 1);
+            ts->last_direction = DIR_INGRESS;
         }
-    } else if (ts) {
+        trace_id = ts->trace_id;
+    } else {
         trace_id = ts->trace_id;
         ts->last_direction = DIR_EGRESS;
     }
@@ -446,7 +457,7 @@ static __always_inline int exit_data(long ret)
     SEC("tracepoint/syscalls/sys_exit_" #name)                                         \
     int exit_##name(struct trace_event_raw_sys_exit *ctx)                              \
     {                                                                                  \
-        return exit_data(ctx->ret);                                                    \
+        return exit_data(ctx->ret, sc);                                                \
     }
 
 DATA_PROBES(read, SC_READ, DIR_INGRESS, 1, -1)
@@ -492,7 +503,7 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
     bpf_map_delete_elem(&connecting, &pid_tgid);
     if (ctx->ret != 0 && ctx->ret != -EINPROGRESS)
         return 0;
-    struct sock *sk = socket_of_fd(fd);
+    __u64 sk = socket_of_fd(fd);
     if (sk)
         sock_info_of(sk, ROLE_CLIENT);
     return 0;
@@ -502,7 +513,7 @@ static __always_inline int exit_accept(long ret)
 {
     if (ret < 0 || !process_wanted(bpf_get_current_pid_tgid() >> 32))
         return 0;
-    struct sock *sk = socket_of_fd((int)ret);
+    __u64 sk = socket_of_fd((int)ret);
     if (sk)
         sock_info_of(sk, ROLE_SERVER);
     return 0;
@@ -547,10 +558,9 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
     if (!process_wanted(bpf_get_current_pid_tgid() >> 32))
         return 0;
     int fd = (int)ctx->args[0];
-    struct sock *sk = socket_of_fd(fd);
-    if (!sk)
+    __u64 key = socket_of_fd(fd);
+    if (!key)
         return 0;
-    __u64 key = (__u64)sk;
     struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
     if (!info)
         return 0;
@@ -572,10 +582,9 @@ int process_exec(void *ctx)
 SEC("tracepoint/sched/sched_process_exit")
 int process_exit(void *ctx)
 {
+    /* Task storage goes with the task; nothing to clean up. */
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     __u32 tid = (__u32)pid_tgid;
-    bpf_map_delete_elem(&threads, &tid);
-    bpf_map_delete_elem(&active, &pid_tgid);
     if (tid == (__u32)(pid_tgid >> 32) && process_wanted(tid))
         emit_small(EVENT_EXIT, -1, 0);
     return 0;

@@ -37,6 +37,15 @@ enum bpf_map_type {
     BPF_MAP_TYPE_PERCPU_ARRAY = 6,
     BPF_MAP_TYPE_LRU_HASH = 9,
     BPF_MAP_TYPE_RINGBUF = 27,
+    BPF_MAP_TYPE_TASK_STORAGE = 29,
+};
+
+enum {
+    BPF_F_NO_PREALLOC = 1,
+};
+
+enum {
+    BPF_LOCAL_STORAGE_GET_F_CREATE = 1,
 };
 
 enum {
@@ -52,6 +61,11 @@ enum {
 
 enum {
     BPF_RB_AVAIL_DATA = 0,
+};
+
+/* Context of raw tracepoint programs (include/uapi/linux/bpf.h). */
+struct bpf_raw_tracepoint_args {
+    __u64 args[0];
 };
 
 /* Tracepoint contexts of the syscalls/ and raw syscall events. */

@@ -51,6 +51,69 @@ class BpfObjectKernelTest {
     }
 
     @Test
+    void shouldFireUprobeBySymbolForOnePidAndRawTracepoint() {
+        int self = (int) ProcessHandle.current().pid();
+        try (BpfObject obj = BpfObject.open("feature_probe", BpfObjects.load("feature_probe"))) {
+            obj.setInt("target_tgid", self);
+            obj.program("probe_getppid").setAutoload(false);
+            obj.program("probe_uprobe").setAutoload(true);
+            obj.program("probe_raw_tp").setAutoload(true);
+            obj.load();
+            BpfLink uprobe = obj.program("probe_uprobe").attachUprobe("libc.so.6", "getppid", 0, self, false);
+            BpfLink rawTp = obj.program("probe_raw_tp").attachRawTracepoint("sys_enter");
+            assertThat(uprobe.description()).contains("uprobe libc.so.6:getppid+0 pid " + self);
+            BpfMap ring = obj.map("probe_events");
+            try (MappedRingBuffer mapped = MappedRingBuffer.map(ring.fd(), ring.maxEntries())) {
+                Getppid.getppid();
+                List<Integer> magics = new ArrayList<>();
+                for (int attempt = 0; attempt < 50 && magics.size() < 2; attempt++) {
+                    if (mapped.poll((b, o, l) -> magics.add(b.getInt(o + 4)), 10) == 0) {
+                        mapped.await(100);
+                    }
+                }
+                assertThat(magics).containsExactlyInAnyOrder(0x75707262, 0x72617774);
+
+                uprobe.close();
+                rawTp.close();
+                Getppid.getppid();
+                mapped.await(100);
+                assertThat(mapped.poll((b, o, l) -> magics.add(b.getInt(o + 4)), 10)).as("after detach").isZero();
+            }
+        }
+    }
+
+    @Test
+    void shouldUpdateLookUpIterateAndDeleteHashEntries() {
+        try (BpfObject obj = BpfObject.open("feature_probe", BpfObjects.load("feature_probe"))) {
+            obj.load();
+            BpfMap hash = obj.map("probe_hash");
+            byte[] one = {1, 0, 0, 0};
+            byte[] two = {2, 0, 0, 0};
+            hash.update(one, new byte[] {11, 0, 0, 0, 0, 0, 0, 0});
+            hash.update(two, new byte[] {22, 0, 0, 0, 0, 0, 0, 0});
+            byte[] value = new byte[8];
+            assertThat(hash.lookup(two, value)).isTrue();
+            assertThat(value[0]).isEqualTo((byte) 22);
+
+            List<Byte> keys = new ArrayList<>();
+            byte[] key = null;
+            byte[] next = new byte[4];
+            while (hash.nextKey(key, next)) {
+                keys.add(next[0]);
+                key = next.clone();
+            }
+            assertThat(keys).containsExactlyInAnyOrder((byte) 1, (byte) 2);
+
+            assertThat(hash.delete(one)).isTrue();
+            assertThat(hash.delete(one)).isFalse();
+            assertThat(hash.lookup(one, value)).isFalse();
+            assertThatThrownBy(() -> hash.lookup(new byte[2], value)).hasMessageContaining("key of 2 bytes")
+                    .hasMessageContaining("needs 4");
+            assertThatThrownBy(() -> hash.update(one, new byte[4])).hasMessageContaining("value of 4 bytes");
+        }
+    }
+
+    @Test
     void shouldRefuseToPollAClosedRingInsteadOfReadingUnmappedMemory() {
         try (BpfObject obj = BpfObject.open("feature_probe", BpfObjects.load("feature_probe"))) {
             obj.load();
