@@ -261,8 +261,11 @@ static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u8 syscal
         return 0;
     struct thread_state *ts = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
                                                    BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (!ts)
+    if (!ts) {
+        /* Allocation failure or storage busy (recursion): this call's event is lost; count it. */
+        count_lost();
         return 0;
+    }
     ts->args.buf = buf;
     ts->args.sk = sk;
     ts->args.enter_ns = bpf_ktime_get_ns();
