@@ -85,6 +85,14 @@ const volatile __u16 filter_ports[MAX_FILTER_PORTS] = {};
  * task's syscall plus a context switch for the reader) would cost more than the event itself.
  * The reader also polls on a timer, so a quiet ring is still drained. 0: wake on every event. */
 const volatile __u32 wakeup_bytes = 65536;
+/* First-bytes prefilter: when prefix_count > 0, a socket's first data event (either direction)
+ * must start with one of these prefixes, or the socket is ignored for the rest of its life.
+ * Cheap protocol inference for the protocols the agent parses ("GET ", "POST", "HTTP", ...). */
+#define MAX_PREFIXES 8
+#define MAX_PREFIX_BYTES 8
+const volatile __u32 prefix_count = 0;
+const volatile __u8 prefix_lens[MAX_PREFIXES] = {};
+const volatile __u8 prefixes[MAX_PREFIXES][MAX_PREFIX_BYTES] = {};
 
 /* Unique ids for the tracer's lifetime, handed out atomically across CPUs. */
 __u64 next_socket_id = 1;
@@ -103,6 +111,13 @@ struct syscall_args {
 struct sock_info {
     __u64 id;
     __u8 role;
+    __u8 prefix_state; /* PREFIX_UNCHECKED, PREFIX_MATCHED or PREFIX_REJECTED */
+};
+
+enum {
+    PREFIX_UNCHECKED = 0,
+    PREFIX_MATCHED = 1,
+    PREFIX_REJECTED = 2,
 };
 
 /* Per-thread state in task-local storage: the call in flight between enter and exit, and the
@@ -327,6 +342,29 @@ static __always_inline void fill_addresses(struct socket_event *e, struct sock *
     }
 }
 
+static __always_inline bool starts_with_known_prefix(struct socket_event *e, __u32 got)
+{
+    for (int p = 0; p < MAX_PREFIXES; p++) {
+        if (p >= prefix_count)
+            break;
+        __u32 len = prefix_lens[p];
+        if (len == 0 || len > got)
+            continue;
+        bool same = true;
+        for (int i = 0; i < MAX_PREFIX_BYTES; i++) {
+            if (i >= len)
+                break;
+            if (e->payload[i] != prefixes[p][i]) {
+                same = false;
+                break;
+            }
+        }
+        if (same)
+            return true;
+    }
+    return false;
+}
+
 /* Emits one data event for `bytes` transferred; payload from buf (iovcnt 0) or an iovec array. */
 static __always_inline void emit_data(struct syscall_args *args, struct sock *sk, struct sock_info *info,
                                       __u64 trace_id, __s64 bytes, __u64 buf, __u64 iovcnt, bool vectored)
@@ -379,6 +417,10 @@ static __always_inline void emit_data(struct syscall_args *args, struct sock *sk
     e->payload_len = got;
     if (got < bytes)
         e->flags |= FLAG_TRUNCATED;
+    if (prefix_count > 0 && info->prefix_state == PREFIX_UNCHECKED)
+        info->prefix_state = starts_with_known_prefix(e, got) ? PREFIX_MATCHED : PREFIX_REJECTED;
+    if (info->prefix_state == PREFIX_REJECTED)
+        return;
     if (bpf_ringbuf_output(&events, e, EVENT_HEADER_BYTES + got, wakeup_flags()))
         count_lost();
 }
@@ -402,6 +444,8 @@ static __always_inline int exit_data(long ret, __u8 syscall)
     __u16 local_port = sk->__sk_common.skc_num;
     __u16 remote_port = __builtin_bswap16(sk->__sk_common.skc_dport);
     if (!port_wanted(local_port, remote_port))
+        return 0;
+    if (info->prefix_state == PREFIX_REJECTED)
         return 0;
 
     /* DeepFlow's syscall_trace_id: a thread that reads after writing starts a new trace; the

@@ -69,6 +69,16 @@ public final class SocketTracer implements AutoCloseable {
             object.setVariable("filter_ports", portBytes);
             object.setInt("filter_port_count", ports.length);
             object.setInt("wakeup_bytes", config.wakeupBytes());
+            byte[][] prefixes = config.prefixes();
+            byte[] lens = new byte[SocketTracerConfig.MAX_PREFIXES];
+            byte[] table = new byte[SocketTracerConfig.MAX_PREFIXES * SocketTracerConfig.MAX_PREFIX_BYTES];
+            for (int i = 0; i < prefixes.length; i++) {
+                lens[i] = (byte) prefixes[i].length;
+                System.arraycopy(prefixes[i], 0, table, i * SocketTracerConfig.MAX_PREFIX_BYTES, prefixes[i].length);
+            }
+            object.setVariable("prefix_lens", lens);
+            object.setVariable("prefixes", table);
+            object.setInt("prefix_count", prefixes.length);
             object.map("events").setMaxEntries(config.ringBytes());
             int cpus = LibBpf.libbpfNumPossibleCpus();
             if (cpus <= 0) {
