@@ -103,8 +103,6 @@ struct files_struct {
 } __attribute__((preserve_access_index));
 
 struct task_struct {
-    int pid;
-    int tgid;
     struct files_struct *files;
 } __attribute__((preserve_access_index));
 
@@ -119,7 +117,6 @@ struct file {
 
 struct in6_addr {
     union {
-        __u8 u6_addr8[16];
         __be32 u6_addr32[4];
     } in6_u;
 } __attribute__((preserve_access_index));
@@ -136,12 +133,10 @@ struct sock_common {
 
 struct sock {
     struct sock_common __sk_common;
-    __u16 sk_type;
     __u16 sk_protocol;
 } __attribute__((preserve_access_index));
 
 struct socket {
-    short type;
     struct sock *sk;
 } __attribute__((preserve_access_index));
 
