@@ -15,8 +15,8 @@ import java.nio.file.Path;
 /**
  * The socket syscall tracer: loads bpf-src/socket_tracer.bpf.c, attaches its syscall and sched
  * tracepoints, and hands each event to a handler through a reused {@link SocketEvent} flyweight
- * read in place from the mmapped ring. One thread polls; nothing is allocated or called through
- * JNA per event.
+ * read in place from the mmapped ring. One thread calls {@link #poll}/{@link #await}; counters may be
+ * read from any thread. Nothing is allocated or called through JNA per event.
  */
 public final class SocketTracer implements AutoCloseable {
     private static final String OBJECT = "socket_tracer";
@@ -29,6 +29,7 @@ public final class SocketTracer implements AutoCloseable {
     private final RecordHandler dispatch = this::dispatch;
     private SocketEventHandler handler;
     private long malformedEvents;
+    private long deliveredEvents;
 
     private SocketTracer(BpfObject object, MappedRingBuffer ring, BpfMap lostEvents) {
         this.object = object;
@@ -118,6 +119,7 @@ public final class SocketTracer implements AutoCloseable {
             malformedEvents++;
             return;
         }
+        deliveredEvents++;
         handler.onEvent(event);
     }
 
@@ -133,6 +135,11 @@ public final class SocketTracer implements AutoCloseable {
     /** Events the kernel dropped because the ring was full, summed over CPUs (one map read). */
     public long lostEvents() {
         return lostEvents.sumPerCpuLong(0);
+    }
+
+    /** Events handed to handlers so far (written by the polling thread; other threads may read it stale). */
+    public long deliveredEvents() {
+        return deliveredEvents;
     }
 
     /** Records shorter than their header claims (never expected; counted, not delivered). */
