@@ -102,6 +102,7 @@ struct syscall_args {
     __u64 buf; /* buf, iovec array, msghdr or mmsghdr array */
     __u64 sk;
     __u64 enter_ns;
+    __u64 addr; /* sendto dest_addr / recvfrom src_addr (user struct sockaddr *), or 0 */
     __s32 fd;
     __u32 vlen;
     __u8 syscall;
@@ -266,7 +267,7 @@ static __always_inline bool port_wanted(__u16 local_port, __u16 remote_port)
     return false;
 }
 
-static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u8 syscall, __u8 direction)
+static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u64 addr, __u8 syscall, __u8 direction)
 {
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     if (!process_wanted(pid_tgid >> 32))
@@ -286,6 +287,7 @@ static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u8 syscal
     ts->args.enter_ns = bpf_ktime_get_ns();
     ts->args.fd = fd;
     ts->args.vlen = vlen;
+    ts->args.addr = addr;
     ts->args.syscall = syscall;
     ts->args.direction = direction;
     ts->in_flight = 1;
@@ -366,8 +368,33 @@ static __always_inline bool starts_with_known_prefix(struct socket_event *e, __u
 }
 
 /* Emits one data event for `bytes` transferred; payload from buf (iovcnt 0) or an iovec array. */
+/*
+ * An unconnected UDP socket has no peer in the sock: take it from the syscall's own address
+ * (sendto/sendmsg destination, recvfrom/recvmsg source as filled in by the kernel).
+ */
+static __always_inline void peer_from_sockaddr(struct socket_event *e, __u64 name)
+{
+    struct {
+        __u16 family;
+        __be16 port;
+        __be32 v4;
+    } sa = {};
+    if (!name || bpf_probe_read_user(&sa, sizeof(sa), (void *)name))
+        return;
+    __u32 *remote = (__u32 *)e->remote_addr;
+    if (sa.family == AF_INET) {
+        e->remote_port = __builtin_bswap16(sa.port);
+        remote[0] = sa.v4;
+    } else if (sa.family == AF_INET6) {
+        /* sockaddr_in6: family, port, flowinfo, then the 16-byte address at offset 8. */
+        if (bpf_probe_read_user(e->remote_addr, 16, (void *)(name + 8)) == 0)
+            e->remote_port = __builtin_bswap16(sa.port);
+    }
+}
+
 static __always_inline void emit_data(struct syscall_args *args, struct sock *sk, struct sock_info *info,
-                                      __u64 trace_id, __s64 bytes, __u64 buf, __u64 iovcnt, bool vectored)
+                                      __u64 trace_id, __s64 bytes, __u64 buf, __u64 iovcnt, bool vectored,
+                                      __u64 name)
 {
     __u32 cpu = bpf_get_smp_processor_id();
     struct socket_event *e = bpf_map_lookup_elem(&scratch, &cpu);
@@ -390,6 +417,12 @@ static __always_inline void emit_data(struct syscall_args *args, struct sock *sk
     e->syscall_trace_id = trace_id;
     e->ret = bytes;
     fill_addresses(e, sk);
+    if (e->l4_proto == IPPROTO_UDP && e->remote_port == 0) {
+        peer_from_sockaddr(e, name);
+        /* exit_data could not filter without the peer; now it is known. */
+        if (!port_wanted(e->local_port, e->remote_port))
+            return;
+    }
     e->tcp_seq = 0;
     if (e->l4_proto == IPPROTO_TCP) {
         struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
@@ -443,7 +476,9 @@ static __always_inline int exit_data(long ret, __u8 syscall)
         return 0;
     __u16 local_port = sk->__sk_common.skc_num;
     __u16 remote_port = __builtin_bswap16(sk->__sk_common.skc_dport);
-    if (!port_wanted(local_port, remote_port))
+    /* remote_port 0: an unconnected UDP socket whose peer only the syscall's address names;
+     * emit_data filters it once that is read. */
+    if (remote_port != 0 && !port_wanted(local_port, remote_port))
         return 0;
     if (info->prefix_state == PREFIX_REJECTED)
         return 0;
@@ -465,13 +500,14 @@ static __always_inline int exit_data(long ret, __u8 syscall)
     switch (a.syscall) {
     case SC_READV:
     case SC_WRITEV:
-        emit_data(&a, sk, info, trace_id, ret, a.buf, a.vlen, true);
+        emit_data(&a, sk, info, trace_id, ret, a.buf, a.vlen, true, 0);
         break;
     case SC_SENDMSG:
     case SC_RECVMSG: {
         struct user_msghdr msg = {};
         if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a.buf) == 0)
-            emit_data(&a, sk, info, trace_id, ret, (__u64)msg.msg_iov, msg.msg_iovlen, true);
+            emit_data(&a, sk, info, trace_id, ret, (__u64)msg.msg_iov, msg.msg_iovlen, true,
+                      (__u64)msg.msg_name);
         break;
     }
     case SC_SENDMMSG:
@@ -484,22 +520,24 @@ static __always_inline int exit_data(long ret, __u8 syscall)
             if (bpf_probe_read_user(&m, sizeof(m), (void *)(a.buf + i * sizeof(struct mmsghdr))))
                 break;
             if (m.msg_len > 0)
-                emit_data(&a, sk, info, trace_id, m.msg_len, (__u64)m.msg_hdr.msg_iov, m.msg_hdr.msg_iovlen, true);
+                emit_data(&a, sk, info, trace_id, m.msg_len, (__u64)m.msg_hdr.msg_iov, m.msg_hdr.msg_iovlen, true,
+                          (__u64)m.msg_hdr.msg_name);
         }
         break;
     }
     default:
-        emit_data(&a, sk, info, trace_id, ret, a.buf, 0, false);
+        emit_data(&a, sk, info, trace_id, ret, a.buf, 0, false, a.addr);
     }
     return 0;
 }
 
-#define DATA_PROBES(name, sc, dir, buf_arg, vlen_arg)                                  \
+#define DATA_PROBES(name, sc, dir, buf_arg, vlen_arg, addr_arg)                        \
     SEC("tracepoint/syscalls/sys_enter_" #name)                                        \
     int enter_##name(struct trace_event_raw_sys_enter *ctx)                            \
     {                                                                                  \
         return enter_data((int)ctx->args[0], ctx->args[buf_arg],                       \
-                          vlen_arg < 0 ? 0 : (__u32)ctx->args[vlen_arg < 0 ? 0 : vlen_arg], sc, dir); \
+                          vlen_arg < 0 ? 0 : (__u32)ctx->args[vlen_arg < 0 ? 0 : vlen_arg],  \
+                          addr_arg < 0 ? 0 : ctx->args[addr_arg < 0 ? 0 : addr_arg], sc, dir); \
     }                                                                                  \
     SEC("tracepoint/syscalls/sys_exit_" #name)                                         \
     int exit_##name(struct trace_event_raw_sys_exit *ctx)                              \
@@ -507,16 +545,16 @@ static __always_inline int exit_data(long ret, __u8 syscall)
         return exit_data(ctx->ret, sc);                                                \
     }
 
-DATA_PROBES(read, SC_READ, DIR_INGRESS, 1, -1)
-DATA_PROBES(write, SC_WRITE, DIR_EGRESS, 1, -1)
-DATA_PROBES(readv, SC_READV, DIR_INGRESS, 1, 2)
-DATA_PROBES(writev, SC_WRITEV, DIR_EGRESS, 1, 2)
-DATA_PROBES(recvfrom, SC_RECVFROM, DIR_INGRESS, 1, -1)
-DATA_PROBES(sendto, SC_SENDTO, DIR_EGRESS, 1, -1)
-DATA_PROBES(recvmsg, SC_RECVMSG, DIR_INGRESS, 1, -1)
-DATA_PROBES(sendmsg, SC_SENDMSG, DIR_EGRESS, 1, -1)
-DATA_PROBES(recvmmsg, SC_RECVMMSG, DIR_INGRESS, 1, 2)
-DATA_PROBES(sendmmsg, SC_SENDMMSG, DIR_EGRESS, 1, 2)
+DATA_PROBES(read, SC_READ, DIR_INGRESS, 1, -1, -1)
+DATA_PROBES(write, SC_WRITE, DIR_EGRESS, 1, -1, -1)
+DATA_PROBES(readv, SC_READV, DIR_INGRESS, 1, 2, -1)
+DATA_PROBES(writev, SC_WRITEV, DIR_EGRESS, 1, 2, -1)
+DATA_PROBES(recvfrom, SC_RECVFROM, DIR_INGRESS, 1, -1, 4)
+DATA_PROBES(sendto, SC_SENDTO, DIR_EGRESS, 1, -1, 4)
+DATA_PROBES(recvmsg, SC_RECVMSG, DIR_INGRESS, 1, -1, -1)
+DATA_PROBES(sendmsg, SC_SENDMSG, DIR_EGRESS, 1, -1, -1)
+DATA_PROBES(recvmmsg, SC_RECVMMSG, DIR_INGRESS, 1, 2, -1)
+DATA_PROBES(sendmmsg, SC_SENDMMSG, DIR_EGRESS, 1, 2, -1)
 
 /* connect/accept: remember the fd (connect) across the call to learn the role at exit. */
 struct {
