@@ -297,14 +297,16 @@ static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u64 addr,
 /* Copies up to `want` bytes gathered from an iovec array into e->payload; returns bytes copied. */
 static __always_inline __u32 copy_iovecs(struct socket_event *e, struct iovec *iov, __u64 iovcnt, __u32 want)
 {
+    /* One user read for the whole (bounded) iovec array instead of one per element. */
+    struct iovec vecs[MAX_IOVECS];
+    __u64 n = iovcnt < MAX_IOVECS ? iovcnt : MAX_IOVECS;
+    if (n == 0 || bpf_probe_read_user(vecs, n * sizeof(struct iovec), iov))
+        return 0;
     __u32 off = 0;
     for (int i = 0; i < MAX_IOVECS; i++) {
-        if (i >= iovcnt || off >= want || off >= MAX_PAYLOAD_BYTES)
+        if (i >= n || off >= want || off >= MAX_PAYLOAD_BYTES)
             break;
-        struct iovec v = {};
-        if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
-            break;
-        __u64 chunk = v.iov_len;
+        __u64 chunk = vecs[i].iov_len;
         if (chunk > want - off)
             chunk = want - off;
         if (chunk > MAX_PAYLOAD_BYTES)
@@ -313,7 +315,7 @@ static __always_inline __u32 copy_iovecs(struct socket_event *e, struct iovec *i
         __u32 at = off;
         barrier_var(at);
         at &= MAX_PAYLOAD_BYTES - 1;
-        if (bpf_probe_read_user(&e->payload[at], chunk, v.iov_base))
+        if (bpf_probe_read_user(&e->payload[at], chunk, vecs[i].iov_base))
             break;
         off += chunk;
     }
