@@ -142,6 +142,19 @@ public final class SocketTracer implements AutoCloseable {
         return deliveredEvents;
     }
 
+    /**
+     * Program runs the kernel skipped because another BPF program was already running on that CPU
+     * (e.g. the traced task was preempted inside one): syscalls never seen, summed over the
+     * tracer's programs. One kernel query per program; call it at metrics rate, not per event.
+     */
+    public long missedRuns() {
+        long sum = 0;
+        for (BpfProgram p : object.programs()) {
+            sum += p.info().recursionMisses();
+        }
+        return sum;
+    }
+
     /** Records shorter than their header claims (never expected; counted, not delivered). */
     public long malformedEvents() {
         return malformedEvents;

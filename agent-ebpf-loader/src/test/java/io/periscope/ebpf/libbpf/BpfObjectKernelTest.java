@@ -41,6 +41,9 @@ class BpfObjectKernelTest {
                         mapped.await(100);
                     }
                 }
+                BpfProgram.ProgramInfo info = obj.program("probe_getppid").info();
+                assertThat(info.kernelName()).isEqualTo("probe_getppid");
+                assertThat(info.recursionMisses()).isNotNegative();
                 assertThat(events).hasSize(3).allSatisfy(e -> {
                     assertThat(e[0]).isEqualTo(self);
                     assertThat(e[1]).isEqualTo(0x70657269L);
