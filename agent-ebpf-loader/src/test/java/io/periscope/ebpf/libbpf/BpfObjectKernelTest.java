@@ -6,8 +6,11 @@ import io.periscope.ebpf.ringbuf.MappedRingBuffer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -140,6 +143,32 @@ class BpfObjectKernelTest {
         obj.close();
         obj.close();
         assertThatThrownBy(() -> obj.map("probe_events")).hasMessageContaining("closed");
+    }
+
+    @Test
+    void shouldLeaveNothingAttachedWhenClosedAfterAFailedAttach() throws Exception {
+        long before = attachmentFds();
+        BpfObject obj = BpfObject.open("feature_probe", BpfObjects.load("feature_probe"));
+        obj.load();
+        obj.program("probe_getppid").attachTracepoint("syscalls", "sys_enter_getppid");
+        assertThat(attachmentFds()).isEqualTo(before + 1);
+        assertThatThrownBy(() -> obj.program("probe_getppid").attachTracepoint("syscalls", "sys_enter_nope"))
+                .isInstanceOf(BpfException.class);
+        obj.close();
+        assertThat(attachmentFds()).isEqualTo(before);
+    }
+
+    /** Tracepoint attachments hold a perf_event fd (anon_inode:[perf_event]) per link. */
+    private static long attachmentFds() throws Exception {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().contains("perf_event");
+                } catch (Exception e) {
+                    return false;
+                }
+            }).count();
+        }
     }
 
     @Test
