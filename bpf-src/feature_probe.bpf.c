@@ -52,11 +52,42 @@ int probe_fentry(void *ctx)
     return 0;
 }
 
+static __always_inline int publish(__u32 magic)
+{
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    if (target_tgid != 0 && tgid != target_tgid)
+        return 0;
+    struct probe_event *e = bpf_ringbuf_reserve(&probe_events, sizeof(*e), 0);
+    if (!e)
+        return 0;
+    e->tgid = tgid;
+    e->magic = magic;
+    bpf_ringbuf_submit(e, 0);
+    return 0;
+}
+
 SEC("?uprobe")
 int probe_uprobe(void *ctx)
 {
-    return 0;
+    return publish(0x75707262); /* "uprb" */
 }
+
+/* Raw syscall entry: args[1] is the syscall number; 110 is getppid on x86_64. */
+SEC("?raw_tp/sys_enter")
+int probe_raw_tp(struct bpf_raw_tracepoint_args *ctx)
+{
+    if (ctx->args[1] != 110)
+        return 0;
+    return publish(0x72617774); /* "rawt" */
+}
+
+/* Not used by any program: lets tests exercise map update/delete/iterate on a hash map. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16);
+    __type(key, __u32);
+    __type(value, __u64);
+} probe_hash SEC(".maps");
 
 SEC("?tc")
 int probe_tc(void *skb)

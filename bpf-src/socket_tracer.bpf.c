@@ -2,12 +2,12 @@
 /*
  * Socket syscall tracer on syscall tracepoints only (works where kprobes/fentry do not).
  *
- * sys_enter_* keeps the arguments of a data syscall on a socket fd in `active` (keyed by thread);
+ * sys_enter_* keeps the arguments of a data syscall on a socket fd in the thread's task storage;
  * sys_exit_* turns them into one event per call (per message for *mmsg) with the socket's
  * addresses, tcp sequence, timing, a per-thread syscall trace id and up to payload_bytes of the
  * data, copied through a per-CPU scratch buffer and published with bpf_ringbuf_output so ring
- * space is spent only on the bytes captured. Non-socket fds never reach `active`: file I/O is
- * filtered at enter. Ring-full drops are counted per CPU in `lost_events`.
+ * space is spent only on the bytes captured. Non-socket fds are
+ * dropped at enter: file I/O never touches the per-thread state. Ring-full drops are counted per CPU in `lost_events`.
  *
  * The Java twin of struct socket_event is io.periscope.ebpf.tracer.SocketEvent: keep them in sync.
  */
@@ -85,6 +85,14 @@ const volatile __u16 filter_ports[MAX_FILTER_PORTS] = {};
  * task's syscall plus a context switch for the reader) would cost more than the event itself.
  * The reader also polls on a timer, so a quiet ring is still drained. 0: wake on every event. */
 const volatile __u32 wakeup_bytes = 65536;
+/* First-bytes prefilter: when prefix_count > 0, a socket's first data event (either direction)
+ * must start with one of these prefixes, or the socket is ignored for the rest of its life.
+ * Cheap protocol inference for the protocols the agent parses ("GET ", "POST", "HTTP", ...). */
+#define MAX_PREFIXES 8
+#define MAX_PREFIX_BYTES 8
+const volatile __u32 prefix_count = 0;
+const volatile __u8 prefix_lens[MAX_PREFIXES] = {};
+const volatile __u8 prefixes[MAX_PREFIXES][MAX_PREFIX_BYTES] = {};
 
 /* Unique ids for the tracer's lifetime, handed out atomically across CPUs. */
 __u64 next_socket_id = 1;
@@ -94,6 +102,7 @@ struct syscall_args {
     __u64 buf; /* buf, iovec array, msghdr or mmsghdr array */
     __u64 sk;
     __u64 enter_ns;
+    __u64 addr; /* sendto dest_addr / recvfrom src_addr (user struct sockaddr *), or 0 */
     __s32 fd;
     __u32 vlen;
     __u8 syscall;
@@ -103,10 +112,22 @@ struct syscall_args {
 struct sock_info {
     __u64 id;
     __u8 role;
+    __u8 prefix_state; /* PREFIX_UNCHECKED, PREFIX_MATCHED or PREFIX_REJECTED */
 };
 
+enum {
+    PREFIX_UNCHECKED = 0,
+    PREFIX_MATCHED = 1,
+    PREFIX_REJECTED = 2,
+};
+
+/* Per-thread state in task-local storage: the call in flight between enter and exit, and the
+ * syscall trace id. Faster than hash maps keyed by thread id (no bucket lock, no update/delete
+ * per call) and freed by the kernel when the thread exits. */
 struct thread_state {
+    struct syscall_args args;
     __u64 trace_id;
+    __u8 in_flight;
     __u8 last_direction;
 };
 
@@ -123,11 +144,11 @@ struct {
 } lost_events SEC(".maps");
 
 struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 16384);
-    __type(key, __u64);
-    __type(value, struct syscall_args);
-} active SEC(".maps");
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct thread_state);
+} threads SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -136,12 +157,6 @@ struct {
     __type(value, struct sock_info);
 } socks SEC(".maps");
 
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 65536);
-    __type(key, __u32);
-    __type(value, struct thread_state);
-} threads SEC(".maps");
 
 /* One scratch event per CPU, indexed by CPU number: an ARRAY (max_entries set to the possible
  * CPU count by the loader) because a per-CPU map value may not exceed 32 KiB. */
@@ -176,46 +191,56 @@ static __always_inline bool process_wanted(__u32 tgid)
     return true;
 }
 
+/*
+ * Kernel pointers are walked with direct loads through BTF-typed pointers (bpf_get_current_task_btf,
+ * bpf_rdonly_cast) instead of one bpf_probe_read_kernel per field: the loads compile to
+ * fault-tolerant PROBE_MEM instructions costing a few ns each, where each helper call cost
+ * ~50 ns and a syscall needed a dozen. bpf_rdonly_cast (kernel >= 6.2) is inlined by the
+ * verifier; a NULL or stale pointer reads as 0.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+static __always_inline struct sock *as_sock(__u64 sk)
+{
+    return bpf_rdonly_cast((void *)sk, bpf_core_type_id_kernel(struct sock));
+}
+
 /* The struct sock behind fd if it is a traced socket (TCP/UDP over IPv4/IPv6, unix if enabled). */
-static __always_inline struct sock *socket_of_fd(int fd)
+static __always_inline __u64 socket_of_fd(int fd)
 {
     if (fd < 0)
         return 0;
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-    struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-    if (!fdt)
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct fdtable *fdt = task->files->fdt;
+    if ((unsigned int)fd >= fdt->max_fds)
         return 0;
-    unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
-    if ((unsigned int)fd >= max_fds)
+    struct file **fds = fdt->fd;
+    struct file *fp = 0;
+    /* fd[] is an array of pointers: BTF gives no typed access to it, so one probe read. */
+    bpf_probe_read_kernel(&fp, sizeof(fp), &fds[fd]);
+    if (!fp)
         return 0;
-    struct file **fds = BPF_CORE_READ(fdt, fd);
-    struct file *file = 0;
-    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-    if (!file)
+    struct file *file = bpf_rdonly_cast(fp, bpf_core_type_id_kernel(struct file));
+    if ((file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
         return 0;
-    unsigned short mode = BPF_CORE_READ(file, f_inode, i_mode);
-    if ((mode & S_IFMT) != S_IFSOCK)
-        return 0;
-    struct socket *sock = BPF_CORE_READ(file, private_data);
-    if (!sock)
-        return 0;
-    struct sock *sk = BPF_CORE_READ(sock, sk);
+    struct socket *sock = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
+    struct sock *sk = sock->sk;
     if (!sk)
         return 0;
-    unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
+    unsigned short family = sk->__sk_common.skc_family;
     if (family == AF_UNIX)
-        return trace_unix ? sk : 0;
+        return trace_unix ? (__u64)sk : 0;
     if (family != AF_INET && family != AF_INET6)
         return 0;
-    __u16 proto = BPF_CORE_READ(sk, sk_protocol);
+    __u16 proto = sk->sk_protocol;
     if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
         return 0;
-    return sk;
+    return (__u64)sk;
 }
 
-static __always_inline struct sock_info *sock_info_of(struct sock *sk, __u8 role)
+static __always_inline struct sock_info *sock_info_of(__u64 sk, __u8 role)
 {
-    __u64 key = (__u64)sk;
+    __u64 key = sk;
     struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
     if (info) {
         if (role != ROLE_UNKNOWN)
@@ -242,37 +267,46 @@ static __always_inline bool port_wanted(__u16 local_port, __u16 remote_port)
     return false;
 }
 
-static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u8 syscall, __u8 direction)
+static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u64 addr, __u8 syscall, __u8 direction)
 {
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     if (!process_wanted(pid_tgid >> 32))
         return 0;
-    struct sock *sk = socket_of_fd(fd);
+    __u64 sk = socket_of_fd(fd);
     if (!sk)
         return 0;
-    struct syscall_args args = {};
-    args.buf = buf;
-    args.sk = (__u64)sk;
-    args.enter_ns = bpf_ktime_get_ns();
-    args.fd = fd;
-    args.vlen = vlen;
-    args.syscall = syscall;
-    args.direction = direction;
-    bpf_map_update_elem(&active, &pid_tgid, &args, BPF_ANY);
+    struct thread_state *ts = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
+                                                   BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!ts) {
+        /* Allocation failure or storage busy (recursion): this call's event is lost; count it. */
+        count_lost();
+        return 0;
+    }
+    ts->args.buf = buf;
+    ts->args.sk = sk;
+    ts->args.enter_ns = bpf_ktime_get_ns();
+    ts->args.fd = fd;
+    ts->args.vlen = vlen;
+    ts->args.addr = addr;
+    ts->args.syscall = syscall;
+    ts->args.direction = direction;
+    ts->in_flight = 1;
     return 0;
 }
 
 /* Copies up to `want` bytes gathered from an iovec array into e->payload; returns bytes copied. */
 static __always_inline __u32 copy_iovecs(struct socket_event *e, struct iovec *iov, __u64 iovcnt, __u32 want)
 {
+    /* One user read for the whole (bounded) iovec array instead of one per element. */
+    struct iovec vecs[MAX_IOVECS];
+    __u64 n = iovcnt < MAX_IOVECS ? iovcnt : MAX_IOVECS;
+    if (n == 0 || bpf_probe_read_user(vecs, n * sizeof(struct iovec), iov))
+        return 0;
     __u32 off = 0;
     for (int i = 0; i < MAX_IOVECS; i++) {
-        if (i >= iovcnt || off >= want || off >= MAX_PAYLOAD_BYTES)
+        if (i >= n || off >= want || off >= MAX_PAYLOAD_BYTES)
             break;
-        struct iovec v = {};
-        if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
-            break;
-        __u64 chunk = v.iov_len;
+        __u64 chunk = vecs[i].iov_len;
         if (chunk > want - off)
             chunk = want - off;
         if (chunk > MAX_PAYLOAD_BYTES)
@@ -281,7 +315,7 @@ static __always_inline __u32 copy_iovecs(struct socket_event *e, struct iovec *i
         __u32 at = off;
         barrier_var(at);
         at &= MAX_PAYLOAD_BYTES - 1;
-        if (bpf_probe_read_user(&e->payload[at], chunk, v.iov_base))
+        if (bpf_probe_read_user(&e->payload[at], chunk, vecs[i].iov_base))
             break;
         off += chunk;
     }
@@ -290,28 +324,79 @@ static __always_inline __u32 copy_iovecs(struct socket_event *e, struct iovec *i
 
 static __always_inline void fill_addresses(struct socket_event *e, struct sock *sk)
 {
-    unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
+    unsigned short family = sk->__sk_common.skc_family;
     e->family = family;
-    e->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
-    e->remote_port = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
-    e->l4_proto = BPF_CORE_READ(sk, sk_protocol);
-    if (family == AF_INET) {
-        __builtin_memset(e->local_addr, 0, 16);
-        __builtin_memset(e->remote_addr, 0, 16);
-        BPF_CORE_READ_INTO(&e->local_addr, sk, __sk_common.skc_rcv_saddr);
-        BPF_CORE_READ_INTO(&e->remote_addr, sk, __sk_common.skc_daddr);
-    } else if (family == AF_INET6) {
-        BPF_CORE_READ_INTO(&e->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
-        BPF_CORE_READ_INTO(&e->remote_addr, sk, __sk_common.skc_v6_daddr);
+    e->local_port = sk->__sk_common.skc_num;
+    e->remote_port = __builtin_bswap16(sk->__sk_common.skc_dport);
+    e->l4_proto = sk->sk_protocol;
+    __u32 *local = (__u32 *)e->local_addr;
+    __u32 *remote = (__u32 *)e->remote_addr;
+    if (family == AF_INET6) {
+        for (int i = 0; i < 4; i++) {
+            local[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+            remote[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
+        }
     } else {
-        __builtin_memset(e->local_addr, 0, 16);
-        __builtin_memset(e->remote_addr, 0, 16);
+        local[0] = family == AF_INET ? sk->__sk_common.skc_rcv_saddr : 0;
+        remote[0] = family == AF_INET ? sk->__sk_common.skc_daddr : 0;
+        for (int i = 1; i < 4; i++) {
+            local[i] = 0;
+            remote[i] = 0;
+        }
     }
 }
 
+static __always_inline bool starts_with_known_prefix(struct socket_event *e, __u32 got)
+{
+    for (int p = 0; p < MAX_PREFIXES; p++) {
+        if (p >= prefix_count)
+            break;
+        __u32 len = prefix_lens[p];
+        if (len == 0 || len > got)
+            continue;
+        bool same = true;
+        for (int i = 0; i < MAX_PREFIX_BYTES; i++) {
+            if (i >= len)
+                break;
+            if (e->payload[i] != prefixes[p][i]) {
+                same = false;
+                break;
+            }
+        }
+        if (same)
+            return true;
+    }
+    return false;
+}
+
 /* Emits one data event for `bytes` transferred; payload from buf (iovcnt 0) or an iovec array. */
+/*
+ * An unconnected UDP socket has no peer in the sock: take it from the syscall's own address
+ * (sendto/sendmsg destination, recvfrom/recvmsg source as filled in by the kernel).
+ */
+static __always_inline void peer_from_sockaddr(struct socket_event *e, __u64 name)
+{
+    struct {
+        __u16 family;
+        __be16 port;
+        __be32 v4;
+    } sa = {};
+    if (!name || bpf_probe_read_user(&sa, sizeof(sa), (void *)name))
+        return;
+    __u32 *remote = (__u32 *)e->remote_addr;
+    if (sa.family == AF_INET) {
+        e->remote_port = __builtin_bswap16(sa.port);
+        remote[0] = sa.v4;
+    } else if (sa.family == AF_INET6) {
+        /* sockaddr_in6: family, port, flowinfo, then the 16-byte address at offset 8. */
+        if (bpf_probe_read_user(e->remote_addr, 16, (void *)(name + 8)) == 0)
+            e->remote_port = __builtin_bswap16(sa.port);
+    }
+}
+
 static __always_inline void emit_data(struct syscall_args *args, struct sock *sk, struct sock_info *info,
-                                      __u64 trace_id, __s64 bytes, __u64 buf, __u64 iovcnt, bool vectored)
+                                      __u64 trace_id, __s64 bytes, __u64 buf, __u64 iovcnt, bool vectored,
+                                      __u64 name)
 {
     __u32 cpu = bpf_get_smp_processor_id();
     struct socket_event *e = bpf_map_lookup_elem(&scratch, &cpu);
@@ -334,10 +419,16 @@ static __always_inline void emit_data(struct syscall_args *args, struct sock *sk
     e->syscall_trace_id = trace_id;
     e->ret = bytes;
     fill_addresses(e, sk);
+    if (e->l4_proto == IPPROTO_UDP && e->remote_port == 0) {
+        peer_from_sockaddr(e, name);
+        /* exit_data could not filter without the peer; now it is known. */
+        if (!port_wanted(e->local_port, e->remote_port))
+            return;
+    }
     e->tcp_seq = 0;
     if (e->l4_proto == IPPROTO_TCP) {
-        struct tcp_sock *tp = (struct tcp_sock *)sk;
-        __u32 seq = args->direction == DIR_EGRESS ? BPF_CORE_READ(tp, write_seq) : BPF_CORE_READ(tp, copied_seq);
+        struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+        __u32 seq = args->direction == DIR_EGRESS ? tp->write_seq : tp->copied_seq;
         e->tcp_seq = seq - (__u32)bytes;
     }
     bpf_get_current_comm(&e->comm, sizeof(e->comm));
@@ -361,45 +452,49 @@ static __always_inline void emit_data(struct syscall_args *args, struct sock *sk
     e->payload_len = got;
     if (got < bytes)
         e->flags |= FLAG_TRUNCATED;
+    if (prefix_count > 0 && info->prefix_state == PREFIX_UNCHECKED)
+        info->prefix_state = starts_with_known_prefix(e, got) ? PREFIX_MATCHED : PREFIX_REJECTED;
+    if (info->prefix_state == PREFIX_REJECTED)
+        return;
     if (bpf_ringbuf_output(&events, e, EVENT_HEADER_BYTES + got, wakeup_flags()))
         count_lost();
 }
 
-static __always_inline int exit_data(long ret)
+static __always_inline int exit_data(long ret, __u8 syscall)
 {
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
-    struct syscall_args *args = bpf_map_lookup_elem(&active, &pid_tgid);
-    if (!args)
+    struct thread_state *ts = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
+    if (!ts || !ts->in_flight)
         return 0;
-    struct syscall_args a = *args;
-    bpf_map_delete_elem(&active, &pid_tgid);
+    ts->in_flight = 0;
+    /* An enter seen without its exit (attached mid-call) must not pair with another syscall. */
+    if (ts->args.syscall != syscall)
+        return 0;
     if (ret <= 0)
         return 0;
-    struct sock *sk = (struct sock *)a.sk;
-    struct sock_info *info = sock_info_of(sk, ROLE_UNKNOWN);
+    struct syscall_args a = ts->args;
+    struct sock *sk = as_sock(a.sk);
+    struct sock_info *info = sock_info_of(a.sk, ROLE_UNKNOWN);
     if (!info)
         return 0;
-    __u16 local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
-    __u16 remote_port = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
-    if (!port_wanted(local_port, remote_port))
+    __u16 local_port = sk->__sk_common.skc_num;
+    __u16 remote_port = __builtin_bswap16(sk->__sk_common.skc_dport);
+    /* remote_port 0: an unconnected UDP socket whose peer only the syscall's address names;
+     * emit_data filters it once that is read. */
+    if (remote_port != 0 && !port_wanted(local_port, remote_port))
+        return 0;
+    if (info->prefix_state == PREFIX_REJECTED)
         return 0;
 
     /* DeepFlow's syscall_trace_id: a thread that reads after writing starts a new trace; the
      * writes that follow carry it. */
-    __u32 tid = (__u32)pid_tgid;
-    struct thread_state *ts = bpf_map_lookup_elem(&threads, &tid);
-    __u64 trace_id = 0;
+    __u64 trace_id;
     if (a.direction == DIR_INGRESS) {
-        if (!ts || ts->last_direction != DIR_INGRESS || ts->trace_id == 0) {
-            struct thread_state fresh = {};
-            fresh.trace_id = __sync_fetch_and_add(&next_trace_id, 1);
-            fresh.last_direction = DIR_INGRESS;
-            bpf_map_update_elem(&threads, &tid, &fresh, BPF_ANY);
-            trace_id = fresh.trace_id;
-        } else {
-            trace_id = ts->trace_id;
+        if (ts->last_direction != DIR_INGRESS || ts->trace_id == 0) {
+            ts->trace_id = __sync_fetch_and_add(&next_trace_id, 1);
+            ts->last_direction = DIR_INGRESS;
         }
-    } else if (ts) {
+        trace_id = ts->trace_id;
+    } else {
         trace_id = ts->trace_id;
         ts->last_direction = DIR_EGRESS;
     }
@@ -407,13 +502,14 @@ static __always_inline int exit_data(long ret)
     switch (a.syscall) {
     case SC_READV:
     case SC_WRITEV:
-        emit_data(&a, sk, info, trace_id, ret, a.buf, a.vlen, true);
+        emit_data(&a, sk, info, trace_id, ret, a.buf, a.vlen, true, 0);
         break;
     case SC_SENDMSG:
     case SC_RECVMSG: {
         struct user_msghdr msg = {};
         if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a.buf) == 0)
-            emit_data(&a, sk, info, trace_id, ret, (__u64)msg.msg_iov, msg.msg_iovlen, true);
+            emit_data(&a, sk, info, trace_id, ret, (__u64)msg.msg_iov, msg.msg_iovlen, true,
+                      (__u64)msg.msg_name);
         break;
     }
     case SC_SENDMMSG:
@@ -426,39 +522,41 @@ static __always_inline int exit_data(long ret)
             if (bpf_probe_read_user(&m, sizeof(m), (void *)(a.buf + i * sizeof(struct mmsghdr))))
                 break;
             if (m.msg_len > 0)
-                emit_data(&a, sk, info, trace_id, m.msg_len, (__u64)m.msg_hdr.msg_iov, m.msg_hdr.msg_iovlen, true);
+                emit_data(&a, sk, info, trace_id, m.msg_len, (__u64)m.msg_hdr.msg_iov, m.msg_hdr.msg_iovlen, true,
+                          (__u64)m.msg_hdr.msg_name);
         }
         break;
     }
     default:
-        emit_data(&a, sk, info, trace_id, ret, a.buf, 0, false);
+        emit_data(&a, sk, info, trace_id, ret, a.buf, 0, false, a.addr);
     }
     return 0;
 }
 
-#define DATA_PROBES(name, sc, dir, buf_arg, vlen_arg)                                  \
+#define DATA_PROBES(name, sc, dir, buf_arg, vlen_arg, addr_arg)                        \
     SEC("tracepoint/syscalls/sys_enter_" #name)                                        \
     int enter_##name(struct trace_event_raw_sys_enter *ctx)                            \
     {                                                                                  \
         return enter_data((int)ctx->args[0], ctx->args[buf_arg],                       \
-                          vlen_arg < 0 ? 0 : (__u32)ctx->args[vlen_arg < 0 ? 0 : vlen_arg], sc, dir); \
+                          vlen_arg < 0 ? 0 : (__u32)ctx->args[vlen_arg < 0 ? 0 : vlen_arg],  \
+                          addr_arg < 0 ? 0 : ctx->args[addr_arg < 0 ? 0 : addr_arg], sc, dir); \
     }                                                                                  \
     SEC("tracepoint/syscalls/sys_exit_" #name)                                         \
     int exit_##name(struct trace_event_raw_sys_exit *ctx)                              \
     {                                                                                  \
-        return exit_data(ctx->ret);                                                    \
+        return exit_data(ctx->ret, sc);                                                \
     }
 
-DATA_PROBES(read, SC_READ, DIR_INGRESS, 1, -1)
-DATA_PROBES(write, SC_WRITE, DIR_EGRESS, 1, -1)
-DATA_PROBES(readv, SC_READV, DIR_INGRESS, 1, 2)
-DATA_PROBES(writev, SC_WRITEV, DIR_EGRESS, 1, 2)
-DATA_PROBES(recvfrom, SC_RECVFROM, DIR_INGRESS, 1, -1)
-DATA_PROBES(sendto, SC_SENDTO, DIR_EGRESS, 1, -1)
-DATA_PROBES(recvmsg, SC_RECVMSG, DIR_INGRESS, 1, -1)
-DATA_PROBES(sendmsg, SC_SENDMSG, DIR_EGRESS, 1, -1)
-DATA_PROBES(recvmmsg, SC_RECVMMSG, DIR_INGRESS, 1, 2)
-DATA_PROBES(sendmmsg, SC_SENDMMSG, DIR_EGRESS, 1, 2)
+DATA_PROBES(read, SC_READ, DIR_INGRESS, 1, -1, -1)
+DATA_PROBES(write, SC_WRITE, DIR_EGRESS, 1, -1, -1)
+DATA_PROBES(readv, SC_READV, DIR_INGRESS, 1, 2, -1)
+DATA_PROBES(writev, SC_WRITEV, DIR_EGRESS, 1, 2, -1)
+DATA_PROBES(recvfrom, SC_RECVFROM, DIR_INGRESS, 1, -1, 4)
+DATA_PROBES(sendto, SC_SENDTO, DIR_EGRESS, 1, -1, 4)
+DATA_PROBES(recvmsg, SC_RECVMSG, DIR_INGRESS, 1, -1, -1)
+DATA_PROBES(sendmsg, SC_SENDMSG, DIR_EGRESS, 1, -1, -1)
+DATA_PROBES(recvmmsg, SC_RECVMMSG, DIR_INGRESS, 1, 2, -1)
+DATA_PROBES(sendmmsg, SC_SENDMMSG, DIR_EGRESS, 1, 2, -1)
 
 /* connect/accept: remember the fd (connect) across the call to learn the role at exit. */
 struct {
@@ -492,7 +590,7 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
     bpf_map_delete_elem(&connecting, &pid_tgid);
     if (ctx->ret != 0 && ctx->ret != -EINPROGRESS)
         return 0;
-    struct sock *sk = socket_of_fd(fd);
+    __u64 sk = socket_of_fd(fd);
     if (sk)
         sock_info_of(sk, ROLE_CLIENT);
     return 0;
@@ -502,7 +600,7 @@ static __always_inline int exit_accept(long ret)
 {
     if (ret < 0 || !process_wanted(bpf_get_current_pid_tgid() >> 32))
         return 0;
-    struct sock *sk = socket_of_fd((int)ret);
+    __u64 sk = socket_of_fd((int)ret);
     if (sk)
         sock_info_of(sk, ROLE_SERVER);
     return 0;
@@ -547,10 +645,9 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
     if (!process_wanted(bpf_get_current_pid_tgid() >> 32))
         return 0;
     int fd = (int)ctx->args[0];
-    struct sock *sk = socket_of_fd(fd);
-    if (!sk)
+    __u64 key = socket_of_fd(fd);
+    if (!key)
         return 0;
-    __u64 key = (__u64)sk;
     struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
     if (!info)
         return 0;
@@ -572,10 +669,9 @@ int process_exec(void *ctx)
 SEC("tracepoint/sched/sched_process_exit")
 int process_exit(void *ctx)
 {
+    /* Task storage goes with the task; nothing to clean up. */
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     __u32 tid = (__u32)pid_tgid;
-    bpf_map_delete_elem(&threads, &tid);
-    bpf_map_delete_elem(&active, &pid_tgid);
     if (tid == (__u32)(pid_tgid >> 32) && process_wanted(tid))
         emit_small(EVENT_EXIT, -1, 0);
     return 0;

@@ -85,6 +85,7 @@ start_tracer() {
     TRACER_PID=$TRACER_PID
     read -r line <&"${TRACER[0]}"
     [ "$line" = ready ] || { echo "tracer did not start: $line" >&2; exit 1; }
+    sleep 2  # let the reader JVM's start-up work (JIT, class loading) pass before measuring
 }
 stop_tracer() {
     exec {TRACER[1]}>&-

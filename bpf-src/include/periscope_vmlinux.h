@@ -37,6 +37,15 @@ enum bpf_map_type {
     BPF_MAP_TYPE_PERCPU_ARRAY = 6,
     BPF_MAP_TYPE_LRU_HASH = 9,
     BPF_MAP_TYPE_RINGBUF = 27,
+    BPF_MAP_TYPE_TASK_STORAGE = 29,
+};
+
+enum {
+    BPF_F_NO_PREALLOC = 1,
+};
+
+enum {
+    BPF_LOCAL_STORAGE_GET_F_CREATE = 1,
 };
 
 enum {
@@ -52,6 +61,11 @@ enum {
 
 enum {
     BPF_RB_AVAIL_DATA = 0,
+};
+
+/* Context of raw tracepoint programs (include/uapi/linux/bpf.h). */
+struct bpf_raw_tracepoint_args {
+    __u64 args[0];
 };
 
 /* Tracepoint contexts of the syscalls/ and raw syscall events. */
@@ -89,8 +103,6 @@ struct files_struct {
 } __attribute__((preserve_access_index));
 
 struct task_struct {
-    int pid;
-    int tgid;
     struct files_struct *files;
 } __attribute__((preserve_access_index));
 
@@ -105,7 +117,6 @@ struct file {
 
 struct in6_addr {
     union {
-        __u8 u6_addr8[16];
         __be32 u6_addr32[4];
     } in6_u;
 } __attribute__((preserve_access_index));
@@ -122,12 +133,10 @@ struct sock_common {
 
 struct sock {
     struct sock_common __sk_common;
-    __u16 sk_type;
     __u16 sk_protocol;
 } __attribute__((preserve_access_index));
 
 struct socket {
-    short type;
     struct sock *sk;
 } __attribute__((preserve_access_index));
 

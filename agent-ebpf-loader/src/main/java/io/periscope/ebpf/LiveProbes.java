@@ -113,7 +113,9 @@ final class LiveProbes {
             how.attach(obj.program(program));
             return Facility.available(name, "test program attached and detached");
         } catch (RuntimeException e) {
-            return Facility.unavailable(name, configHint(config, option) + oneLine(e));
+            String hint = configHint(config, option);
+            // With the kernel config naming the cause, libbpf's own account is noise.
+            return Facility.unavailable(name, hint.isEmpty() ? oneLine(e) : hint + withoutLibbpfDetail(oneLine(e)));
         }
     }
 
@@ -163,6 +165,14 @@ final class LiveProbes {
             return "kernel built without " + option + "; ";
         }
         return "";
+    }
+
+    private static String withoutLibbpfDetail(String line) {
+        int at = line.indexOf(" (libbpf:");
+        if (at < 0) {
+            at = line.indexOf("; libbpf:");
+        }
+        return at < 0 ? line : line.substring(0, at);
     }
 
     private static String oneLine(Throwable e) {

@@ -150,6 +150,9 @@ public final class LibBpf {
     public static native Pointer bpfProgramAttachUprobeOpts(Pointer prog, int pid, String binaryPath,
             long funcOffset, Pointer opts);
 
+    @Symbol("bpf_obj_get_info_by_fd")
+    public static native int bpfObjGetInfoByFd(int fd, byte[] info, int[] infoLen);
+
     // --- link -----------------------------------------------------------------------------
     @Symbol("bpf_link__destroy")
     public static native int bpfLinkDestroy(Pointer link);

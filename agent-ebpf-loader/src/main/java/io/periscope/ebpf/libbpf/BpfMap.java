@@ -6,6 +6,9 @@ import io.periscope.ebpf.internal.LibBpf;
 /** One map of a {@link BpfObject}: size it before load, read and write it after. Setup-rate calls only. */
 public final class BpfMap {
     private static final int ENOENT = 2;
+    private static final int BPF_MAP_TYPE_PERCPU_HASH = 5;
+    private static final int BPF_MAP_TYPE_PERCPU_ARRAY = 6;
+    private static final int BPF_MAP_TYPE_LRU_PERCPU_HASH = 10;
 
     private final BpfObject object;
     private final Pointer map;
@@ -72,6 +75,7 @@ public final class BpfMap {
      * @return false when there is no such key
      */
     public boolean lookup(byte[] key, byte[] value) {
+        checkSizes(key, value);
         int err = LibBpf.bpfMapLookupElem(fd(), key, value);
         if (err == -ENOENT) {
             return false;
@@ -82,11 +86,13 @@ public final class BpfMap {
 
     /** Inserts or replaces {@code key} (BPF_ANY). */
     public void update(byte[] key, byte[] value) {
+        checkSizes(key, value);
         check(LibBpf.bpfMapUpdateElem(fd(), key, value, 0), "update");
     }
 
     /** Deletes {@code key}; false when it was absent. */
     public boolean delete(byte[] key) {
+        checkSizes(key, null);
         int err = LibBpf.bpfMapDeleteElem(fd(), key);
         if (err == -ENOENT) {
             return false;
@@ -101,6 +107,10 @@ public final class BpfMap {
      * @return false at the end
      */
     public boolean nextKey(byte[] key, byte[] nextKey) {
+        if (key != null) {
+            checkSizes(key, null);
+        }
+        checkSizes(nextKey, null);
         int err = LibBpf.bpfMapGetNextKey(fd(), key, nextKey);
         if (err == -ENOENT) {
             return false;
@@ -127,6 +137,29 @@ public final class BpfMap {
             sum += v;
         }
         return sum;
+    }
+
+    /** The kernel reads and writes exactly these sizes: a shorter array would be overrun. */
+    private void checkSizes(byte[] key, byte[] value) {
+        if (key.length != keySize()) {
+            throw new IllegalArgumentException("key of " + key.length + " bytes for map " + name + ", which needs "
+                    + keySize());
+        }
+        if (value != null && value.length < valueBytes()) {
+            throw new IllegalArgumentException("value of " + value.length + " bytes for map " + name
+                    + ", which needs " + valueBytes()
+                    + (perCpu() ? " (one 8-byte-aligned slot per possible CPU)" : ""));
+        }
+    }
+
+    private boolean perCpu() {
+        int t = type();
+        return t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_PERCPU_ARRAY || t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+    }
+
+    /** Bytes a lookup writes: the value, or for per-CPU maps one 8-byte-aligned slot per possible CPU. */
+    public int valueBytes() {
+        return perCpu() ? ((valueSize() + 7) & ~7) * LibBpf.libbpfNumPossibleCpus() : valueSize();
     }
 
     private void check(int err, String verb) {

@@ -27,6 +27,7 @@ public final class BpfObject implements AutoCloseable {
     private static final int VERIFIER_LOG_TAIL_LINES = 25;
     private static final int BTF_KIND_DATASEC = 15;
     private static final int BTF_KIND_STRUCT = 4;
+    private static final int EPERM = 1;
     private static final int BTF_MEMBER_BYTES = 12;
     private static final int BTF_KIND_FLAG_SHIFT = 31;
     private static final int BTF_MEMBER_BIT_OFFSET_MASK = 0xffffff;
@@ -214,8 +215,12 @@ public final class BpfObject implements AutoCloseable {
             } else if (!libbpf.isEmpty()) {
                 msg.append("; libbpf: ").append(String.join(" | ", libbpf));
             }
-            msg.append("\nfix: the program does not fit this kernel's verifier or facilities; check "
-                    + "`periscope check` and report the log above");
+            if (err == -EPERM && log.isEmpty()) {
+                msg.append("\nfix: run as root or grant CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN on kernels < 5.8)");
+            } else {
+                msg.append("\nfix: the program does not fit this kernel's verifier or facilities; check "
+                        + "`periscope check` and report the log above");
+            }
             throw new BpfLoadException(msg.toString(), prog, log.isEmpty() ? libbpf : log);
         }
         loaded = true;

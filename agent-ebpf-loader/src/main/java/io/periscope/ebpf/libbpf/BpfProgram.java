@@ -8,6 +8,8 @@ import io.periscope.ebpf.internal.LibBpfLog;
 import io.periscope.ebpf.internal.LibC;
 
 import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 
 /** One program of a {@link BpfObject}; attachments are owned (and detached) by the object. */
@@ -32,6 +34,13 @@ public final class BpfProgram {
     private static final int BPF_TC_INGRESS = 1;
     private static final int BPF_TC_EGRESS = 2;
     private static final int EEXIST = 17;
+    /** Offsets in {@code struct bpf_prog_info} (UAPI, stable). */
+    private static final int PROG_INFO_BYTES = 232;
+    private static final int PROG_INFO_NAME = 64;
+    private static final int PROG_INFO_NAME_BYTES = 16;
+    private static final int PROG_INFO_RUN_TIME_NS = 192;
+    private static final int PROG_INFO_RUN_CNT = 200;
+    private static final int PROG_INFO_RECURSION_MISSES = 208;
 
     private final BpfObject object;
     private final Pointer prog;
@@ -68,6 +77,37 @@ public final class BpfProgram {
     public int fd() {
         object.ensureLoaded();
         return LibBpf.bpfProgramFd(prog);
+    }
+
+    /**
+     * What the kernel reports about the loaded program: its name, run count and time (non-zero
+     * only while {@code kernel.bpf_stats_enabled=1}) and runs it skipped because another BPF
+     * program was already running on that CPU (recursion misses: events lost before any map or
+     * ring saw them).
+     */
+    public ProgramInfo info() {
+        byte[] info = new byte[PROG_INFO_BYTES];
+        int[] len = {PROG_INFO_BYTES};
+        int err = LibBpf.bpfObjGetInfoByFd(fd(), info, len);
+        if (err != 0) {
+            throw failure("read info of program " + name, err, "needs CAP_BPF/CAP_SYS_ADMIN");
+        }
+        ByteBuffer b = ByteBuffer.wrap(info).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] kernelName = new byte[PROG_INFO_NAME_BYTES];
+        b.get(PROG_INFO_NAME, kernelName);
+        return new ProgramInfo(Native.toString(kernelName), b.getLong(PROG_INFO_RUN_CNT),
+                b.getLong(PROG_INFO_RUN_TIME_NS), b.getLong(PROG_INFO_RECURSION_MISSES));
+    }
+
+    /**
+     * Kernel-side facts of a loaded program.
+     *
+     * @param kernelName the name as the kernel stores it (first 15 bytes)
+     * @param runCount runs counted while bpf stats are enabled
+     * @param runTimeNanos total run time while bpf stats are enabled
+     * @param recursionMisses runs skipped because a BPF program was already running on the CPU
+     */
+    public record ProgramInfo(String kernelName, long runCount, long runTimeNanos, long recursionMisses) {
     }
 
     /** Attaches by the SEC() name libbpf understands. */

@@ -15,8 +15,8 @@ import java.nio.file.Path;
 /**
  * The socket syscall tracer: loads bpf-src/socket_tracer.bpf.c, attaches its syscall and sched
  * tracepoints, and hands each event to a handler through a reused {@link SocketEvent} flyweight
- * read in place from the mmapped ring. One thread polls; nothing is allocated or called through
- * JNA per event.
+ * read in place from the mmapped ring. One thread calls {@link #poll}/{@link #await}; counters may be
+ * read from any thread. Nothing is allocated or called through JNA per event.
  */
 public final class SocketTracer implements AutoCloseable {
     private static final String OBJECT = "socket_tracer";
@@ -29,6 +29,7 @@ public final class SocketTracer implements AutoCloseable {
     private final RecordHandler dispatch = this::dispatch;
     private SocketEventHandler handler;
     private long malformedEvents;
+    private long deliveredEvents;
 
     private SocketTracer(BpfObject object, MappedRingBuffer ring, BpfMap lostEvents) {
         this.object = object;
@@ -69,6 +70,16 @@ public final class SocketTracer implements AutoCloseable {
             object.setVariable("filter_ports", portBytes);
             object.setInt("filter_port_count", ports.length);
             object.setInt("wakeup_bytes", config.wakeupBytes());
+            byte[][] prefixes = config.prefixes();
+            byte[] lens = new byte[SocketTracerConfig.MAX_PREFIXES];
+            byte[] table = new byte[SocketTracerConfig.MAX_PREFIXES * SocketTracerConfig.MAX_PREFIX_BYTES];
+            for (int i = 0; i < prefixes.length; i++) {
+                lens[i] = (byte) prefixes[i].length;
+                System.arraycopy(prefixes[i], 0, table, i * SocketTracerConfig.MAX_PREFIX_BYTES, prefixes[i].length);
+            }
+            object.setVariable("prefix_lens", lens);
+            object.setVariable("prefixes", table);
+            object.setInt("prefix_count", prefixes.length);
             object.map("events").setMaxEntries(config.ringBytes());
             int cpus = LibBpf.libbpfNumPossibleCpus();
             if (cpus <= 0) {
@@ -108,6 +119,7 @@ public final class SocketTracer implements AutoCloseable {
             malformedEvents++;
             return;
         }
+        deliveredEvents++;
         handler.onEvent(event);
     }
 
@@ -123,6 +135,24 @@ public final class SocketTracer implements AutoCloseable {
     /** Events the kernel dropped because the ring was full, summed over CPUs (one map read). */
     public long lostEvents() {
         return lostEvents.sumPerCpuLong(0);
+    }
+
+    /** Events handed to handlers so far (written by the polling thread; other threads may read it stale). */
+    public long deliveredEvents() {
+        return deliveredEvents;
+    }
+
+    /**
+     * Program runs the kernel skipped because another BPF program was already running on that CPU
+     * (e.g. the traced task was preempted inside one): syscalls never seen, summed over the
+     * tracer's programs. One kernel query per program; call it at metrics rate, not per event.
+     */
+    public long missedRuns() {
+        long sum = 0;
+        for (BpfProgram p : object.programs()) {
+            sum += p.info().recursionMisses();
+        }
+        return sum;
     }
 
     /** Records shorter than their header claims (never expected; counted, not delivered). */

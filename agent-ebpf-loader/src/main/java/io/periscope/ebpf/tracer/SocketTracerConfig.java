@@ -1,5 +1,6 @@
 package io.periscope.ebpf.tracer;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -15,6 +16,10 @@ public final class SocketTracerConfig {
     public static final int MAX_FILTER_PORTS = 16;
     /** Default pending bytes before the kernel wakes the reader (see {@link Builder#wakeupBytes}). */
     public static final int DEFAULT_WAKEUP_BYTES = 64 << 10;
+    /** Most first-bytes prefixes (bpf-src MAX_PREFIXES), each at most {@link #MAX_PREFIX_BYTES}. */
+    public static final int MAX_PREFIXES = 8;
+    /** Longest first-bytes prefix (bpf-src MAX_PREFIX_BYTES). */
+    public static final int MAX_PREFIX_BYTES = 8;
     private static final int MIN_RING_BYTES = 4096;
 
     private final int payloadBytes;
@@ -24,8 +29,10 @@ public final class SocketTracerConfig {
     private final boolean traceUnix;
     private final int[] ports;
     private final int wakeupBytes;
+    private final byte[][] prefixes;
 
     private SocketTracerConfig(Builder b) {
+        this.prefixes = b.prefixes.clone();
         this.wakeupBytes = b.wakeupBytes;
         this.payloadBytes = b.payloadBytes;
         this.ringBytes = b.ringBytes;
@@ -75,6 +82,15 @@ public final class SocketTracerConfig {
         return ports.clone();
     }
 
+    /** First-bytes prefixes a socket's first data must start with (empty: no prefilter). */
+    public byte[][] prefixes() {
+        byte[][] copy = new byte[prefixes.length][];
+        for (int i = 0; i < prefixes.length; i++) {
+            copy[i] = prefixes[i].clone();
+        }
+        return copy;
+    }
+
     /** Pending bytes that make the kernel wake a reader sleeping in {@link SocketTracer#await(int)}. */
     public int wakeupBytes() {
         return wakeupBytes;
@@ -89,8 +105,23 @@ public final class SocketTracerConfig {
         private boolean traceUnix;
         private int[] ports = new int[0];
         private int wakeupBytes = DEFAULT_WAKEUP_BYTES;
+        private byte[][] prefixes = new byte[0][];
 
         private Builder() {
+        }
+
+        /**
+         * In-kernel first-bytes prefilter: a socket whose first data event (either direction)
+         * starts with none of these (ASCII, 1..8 bytes, at most 8) is ignored for its lifetime,
+         * e.g. {@code "GET ", "POST", "PUT ", "HTTP"} for HTTP/1. Empty (default): no prefilter.
+         */
+        public Builder prefixes(String... firstBytes) {
+            byte[][] out = new byte[firstBytes.length][];
+            for (int i = 0; i < firstBytes.length; i++) {
+                out[i] = firstBytes[i].getBytes(StandardCharsets.ISO_8859_1);
+            }
+            this.prefixes = out;
+            return this;
         }
 
         /**
@@ -153,6 +184,17 @@ public final class SocketTracerConfig {
             if (ports.length > MAX_FILTER_PORTS) {
                 throw new IllegalArgumentException("at most " + MAX_FILTER_PORTS + " filter ports, got "
                         + ports.length + ": " + Arrays.toString(ports));
+            }
+            if (prefixes.length > MAX_PREFIXES) {
+                throw new IllegalArgumentException("at most " + MAX_PREFIXES + " first-bytes prefixes, got "
+                        + prefixes.length);
+            }
+            for (byte[] prefix : prefixes) {
+                if (prefix.length == 0 || prefix.length > MAX_PREFIX_BYTES) {
+                    throw new IllegalArgumentException("a first-bytes prefix must be 1.." + MAX_PREFIX_BYTES
+                            + " bytes, got " + prefix.length + ": "
+                            + new String(prefix, StandardCharsets.ISO_8859_1));
+                }
             }
             if (wakeupBytes < 0) {
                 throw new IllegalArgumentException("wakeup bytes must be >= 0, got " + wakeupBytes);

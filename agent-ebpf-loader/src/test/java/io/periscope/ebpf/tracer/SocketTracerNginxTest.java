@@ -89,6 +89,7 @@ class SocketTracerNginxTest {
             assertThat(request.traceId()).isNotZero();
             assertThat(response.traceId()).isEqualTo(request.traceId());
             assertThat(tracer.lostEvents()).isZero();
+            assertThat(tracer.missedRuns()).isNotNegative();
         }
     }
 

@@ -58,6 +58,7 @@ class SocketTracerOverloadTest {
             assertThat(delivered).isBetween(1, 2 * ROUNDS);
             assertThat(wellFormed[0]).isPositive();
             assertThat(tracer.malformedEvents()).isZero();
+            assertThat(tracer.deliveredEvents()).isEqualTo(delivered);
             assertThat(delivered + lost).isGreaterThanOrEqualTo(2 * ROUNDS);
             assertThat(tracer.lostEvents()).isGreaterThanOrEqualTo(lost);
         }

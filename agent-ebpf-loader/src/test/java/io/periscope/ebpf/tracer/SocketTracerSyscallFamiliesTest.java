@@ -25,6 +25,7 @@ class SocketTracerSyscallFamiliesTest {
     private static final int SENDTO_PORT = 18012;
     private static final int MSG_PORT = 18013;
     private static final int MMSG_PORT = 18014;
+    private static final int DGRAM_PORT = 18015;
 
     @TempDir
     static Path dir;
@@ -44,7 +45,7 @@ class SocketTracerSyscallFamiliesTest {
         assertThat(cc.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(cc.exitValue()).as("clang (needs clang and libc6-dev): " + ccOut).isZero();
         tracer = SocketTracer.open(SocketTracerConfig.builder()
-                .ports(RW_PORT, VECTORED_PORT, SENDTO_PORT, MSG_PORT, MMSG_PORT).build());
+                .ports(RW_PORT, VECTORED_PORT, SENDTO_PORT, MSG_PORT, MMSG_PORT, DGRAM_PORT).build());
     }
 
     @AfterAll
@@ -94,6 +95,26 @@ class SocketTracerSyscallFamiliesTest {
         assertThat(sent.get(0).returnBytes()).isEqualTo(req.length());
         assertThat(sent.get(1).returnBytes()).isEqualTo("+second".length());
         assertThat(sent.get(0).role()).isEqualTo(SocketEvent.ROLE_CLIENT);
+    }
+
+    @Test
+    void shouldTakeThePeerOfUnconnectedUdpFromTheSyscallAddress() throws Exception {
+        // Unconnected sockets have no peer in the sock; the port filter still matches the
+        // server's bound port, and the client's side is matched through the peer port.
+        List<CapturedEvent> events = run("dgram", DGRAM_PORT, 4);
+        CapturedEvent clientSend = only(events, SocketEvent.SYSCALL_SENDTO, "REQ-dgram-0123456789abcdefghij");
+        CapturedEvent serverRecv = only(events, SocketEvent.SYSCALL_RECVFROM, "REQ-dgram-0123456789abcdefghij");
+        CapturedEvent serverSend = only(events, SocketEvent.SYSCALL_SENDTO, "RSP-dgram-klmnopqrstuvwxyz9876543210");
+        CapturedEvent clientRecv = only(events, SocketEvent.SYSCALL_RECVFROM, "RSP-dgram-klmnopqrstuvwxyz9876543210");
+
+        assertThat(clientSend.remotePort()).isEqualTo(DGRAM_PORT);
+        assertThat(clientSend.remoteAddress()).isEqualTo("127.0.0.1");
+        assertThat(serverRecv.localPort()).isEqualTo(DGRAM_PORT);
+        assertThat(serverRecv.remotePort()).isEqualTo(clientSend.localPort()).isNotZero();
+        assertThat(serverRecv.remoteAddress()).isEqualTo("127.0.0.1");
+        assertThat(serverSend.remotePort()).isEqualTo(clientSend.localPort());
+        assertThat(clientRecv.l4Protocol()).isEqualTo(SocketEvent.IPPROTO_UDP);
+        assertThat(clientRecv.remotePort()).isEqualTo(DGRAM_PORT);
     }
 
     private void exchange(String mode, int port, int sendSyscall, int recvSyscall) throws Exception {

@@ -1,7 +1,8 @@
 /*
  * Test helper for SocketTracerSyscallFamiliesTest: exchanges one request and one response over
  * loopback with exactly one syscall family, so the tracer's handling of each can be checked.
- * usage: syscall_families <rw|v|to|msg|mmsg> <port>
+ * usage: syscall_families <rw|v|to|msg|mmsg|dgram> <port>
+ * dgram: unconnected UDP with sendto/recvfrom addresses (the peer is only in the syscall).
  * Client sends "REQ-<mode>-<padding>", server answers "RSP-<mode>-<padding>". Exit 0 on success.
  */
 #define _GNU_SOURCE
@@ -84,7 +85,7 @@ static void recv_with(const char *mode, int fd, const char *expect) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) { fprintf(stderr, "usage: %s <rw|v|to|msg|mmsg> <port>\n", argv[0]); return 2; }
+    if (argc != 3) { fprintf(stderr, "usage: %s <rw|v|to|msg|mmsg|dgram> <port>\n", argv[0]); return 2; }
     const char *mode = argv[1];
     int port = atoi(argv[2]);
     int udp = !strcmp(mode, "mmsg");
@@ -94,6 +95,27 @@ int main(int argc, char **argv) {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int one = 1;
     int server, client, conn;
+    if (!strcmp(mode, "dgram")) {
+        char req[] = "REQ-dgram-0123456789abcdefghij", rsp[] = "RSP-dgram-klmnopqrstuvwxyz9876543210";
+        char buf[256] = {0};
+        struct sockaddr_in src;
+        socklen_t srclen = sizeof(src);
+        server = socket(AF_INET, SOCK_DGRAM, 0);
+        setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(server, (struct sockaddr *)&addr, sizeof(addr))) die("bind");
+        client = socket(AF_INET, SOCK_DGRAM, 0);
+        if (sendto(client, req, strlen(req), 0, (struct sockaddr *)&addr, sizeof(addr)) < 0) die("sendto");
+        if (recvfrom(server, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&src, &srclen) != (ssize_t)strlen(req))
+            die("recvfrom");
+        if (sendto(server, rsp, strlen(rsp), 0, (struct sockaddr *)&src, srclen) < 0) die("sendto back");
+        memset(buf, 0, sizeof(buf));
+        srclen = sizeof(src);
+        if (recvfrom(client, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&src, &srclen) != (ssize_t)strlen(rsp))
+            die("recvfrom back");
+        close(client);
+        close(server);
+        return 0;
+    }
     if (udp) {
         server = socket(AF_INET, SOCK_DGRAM, 0);
         setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
