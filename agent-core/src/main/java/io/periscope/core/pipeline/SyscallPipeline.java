@@ -32,7 +32,14 @@ import java.util.function.Supplier;
  */
 public final class SyscallPipeline implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SyscallPipeline.class);
+    /** Parse threads wait this long for work before a timer tick. */
     private static final int AWAIT_MILLIS = 100;
+    /**
+     * The poller's epoll wait. The kernel wakes it only once wakeup_bytes are pending (batching
+     * wake-ups keeps the traced process's cost down), so a short timeout bounds how late a quiet
+     * connection's events are read.
+     */
+    private static final int POLL_AWAIT_MILLIS = 10;
     /** The help text of periscope_pipeline_dropped_total (one per metric name, whatever the stage). */
     public static final String DROPPED_HELP = "Items dropped at a pipeline stage (parse_ring: every parse slot "
             + "full; reconfigure: pending requests lost when parsing was reconfigured; export_queue: exporter "
@@ -147,7 +154,7 @@ public final class SyscallPipeline implements AutoCloseable {
                 if (n > 0) {
                     eventsIn.lazySet(eventsIn.get() + n);
                 } else {
-                    tracer.await(AWAIT_MILLIS);
+                    tracer.await(POLL_AWAIT_MILLIS);
                 }
             }
         } catch (RuntimeException e) {

@@ -121,6 +121,8 @@ public final class BpfMap {
 
     /** Sums a per-CPU array's u64 value at index {@code index} over all possible CPUs. */
     public long sumPerCpuLong(int index) {
+        // After close the map's libbpf structure is freed: fail clearly rather than read garbage.
+        object.ensureOpen();
         int cpus = LibBpf.libbpfNumPossibleCpus();
         int slot = (valueSize() + 7) & ~7;
         byte[] value = new byte[slot * cpus];
