@@ -33,6 +33,8 @@ public final class PostgresParser implements ProtocolParser {
     private static final int MAX_STARTUP_BYTES = 10_000;
     private static final byte[] DATABASE = {'d', 'a', 't', 'a', 'b', 'a', 's', 'e'};
     private static final int SQLSTATE_BYTES = 5;
+    private static final int STATEMENTS = 8;
+    private static final int STATEMENT_NAME_BYTES = 64;
 
     @Override
     public L7Protocol protocol() {
@@ -98,6 +100,19 @@ public final class PostgresParser implements ProtocolParser {
         final TextField database = new TextField(RequestLog.ATTRIBUTE_VALUE_BYTES);
         long requestBytes;
         long responseBytes;
+        /** Named prepared statements seen in Parse, a few per connection, oldest replaced first. */
+        final TextField[] statementNames = new TextField[STATEMENTS];
+        final TextField[] statementMethods = new TextField[STATEMENTS];
+        final TextField[] statementTexts = new TextField[STATEMENTS];
+        int nextStatement;
+
+        State() {
+            for (int i = 0; i < STATEMENTS; i++) {
+                statementNames[i] = new TextField(STATEMENT_NAME_BYTES);
+                statementMethods[i] = new TextField(RequestLog.METHOD_BYTES);
+                statementTexts[i] = new TextField(RequestLog.RESOURCE_BYTES);
+            }
+        }
     }
 
     @Override
@@ -231,11 +246,28 @@ public final class PostgresParser implements ProtocolParser {
                 int nameEnd = AsciiBytes.indexOf(buf, body, have, (byte) 0);
                 if (nameEnd >= 0 && log.resource().isEmpty()) {
                     sql(conn, log, buf, nameEnd + 1, have);
+                    if (nameEnd > body) {
+                        // a named statement (e.g. JDBC after prepareThreshold): later batches only Bind it
+                        remember(s, buf, body, nameEnd - body, log);
+                    }
                 }
                 log.requestBytes(log.requestBytes() + total);
                 break;
             }
-            case 'B':
+            case 'B': {
+                RequestLog log = batch(conn, s, pos);
+                // Bind: portal name, then the statement name
+                int portalEnd = AsciiBytes.indexOf(buf, body, have, (byte) 0);
+                int nameEnd = portalEnd < 0 ? -1 : AsciiBytes.indexOf(buf, portalEnd + 1, have, (byte) 0);
+                if (nameEnd > portalEnd + 1 && log.method().isEmpty()) {
+                    recall(s, buf, portalEnd + 1, nameEnd - portalEnd - 1, log);
+                }
+                if (log.method().isEmpty()) {
+                    log.method().setAscii("EXECUTE");
+                }
+                log.requestBytes(log.requestBytes() + total);
+                break;
+            }
             case 'E':
             case 'D':
             case 'C': {
@@ -258,6 +290,34 @@ public final class PostgresParser implements ProtocolParser {
                 // Flush, Terminate, password, COPY data, ...: not requests of their own
                 break;
         }
+    }
+
+    private static void remember(State s, DirectBuffer buf, int name, int nameLength, RequestLog log) {
+        int slot = s.nextStatement;
+        s.nextStatement = (slot + 1) % STATEMENTS;
+        s.statementNames[slot].set(buf, name, nameLength);
+        s.statementMethods[slot].copyFrom(log.method());
+        s.statementTexts[slot].copyFrom(log.resource());
+    }
+
+    private static void recall(State s, DirectBuffer buf, int name, int nameLength, RequestLog log) {
+        for (int i = 0; i < STATEMENTS; i++) {
+            TextField n = s.statementNames[i];
+            if (n.length() == nameLength && !n.truncated() && sameBytes(n, buf, name)) {
+                log.method().copyFrom(s.statementMethods[i]);
+                log.resource().copyFrom(s.statementTexts[i]);
+                return;
+            }
+        }
+    }
+
+    private static boolean sameBytes(TextField f, DirectBuffer buf, int offset) {
+        for (int i = 0; i < f.length(); i++) {
+            if (f.byteAt(i) != buf.getByte(offset + i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static RequestLog open(Connection conn, State s, int pos) {

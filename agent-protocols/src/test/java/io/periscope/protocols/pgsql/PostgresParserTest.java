@@ -65,6 +65,22 @@ class PostgresParserTest {
     }
 
     @Test
+    void shouldNameRequestsThatOnlyBindAStatementPreparedEarlier() {
+        EngineHarness h = new EngineHarness().serverPort(5432)
+                .send(Direction.EGRESS, cat(msg('P', "S_1\0SELECT * FROM t WHERE id = $1\0\0\0"),
+                        msg('B', "\0S_1\0\0\0\0\0\0\0"), msg('E', "\0\0\0\0\0"), msg('S', "")), -1)
+                .send(Direction.INGRESS, cat(msg('1', ""), msg('2', ""), msg('C', "SELECT 1\0"), msg('Z', "I")), -1)
+                .send(Direction.EGRESS, cat(msg('B', "\0S_1\0\0\0\0\0\0\0"), msg('E', "\0\0\0\0\0"),
+                        msg('S', "")), -1)
+                .send(Direction.INGRESS, cat(msg('2', ""), msg('C', "SELECT 1\0"), msg('Z', "I")), -1)
+                .send(Direction.EGRESS, cat(msg('B', "\0S_9\0\0\0\0\0\0\0"), msg('E', "\0\0\0\0\0"),
+                        msg('S', "")), -1)
+                .send(Direction.INGRESS, cat(msg('2', ""), msg('C', "SELECT 0\0"), msg('Z', "I")), -1);
+        assertThat(h.logs()).extracting(l -> l.method() + " " + l.resource()).containsExactly(
+                "SELECT SELECT * FROM t WHERE id = $1", "SELECT SELECT * FROM t WHERE id = $1", "EXECUTE ");
+    }
+
+    @Test
     void shouldReportErrorResponsesWithSqlstate() {
         EngineHarness h = new EngineHarness().serverPort(5432)
                 .send(Direction.EGRESS, msg('Q', "SELEC 1\0"), -1)
