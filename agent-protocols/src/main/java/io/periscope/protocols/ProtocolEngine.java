@@ -1,6 +1,7 @@
 package io.periscope.protocols;
 
 import io.periscope.protocols.http1.Http1Parser;
+import io.periscope.protocols.kafka.KafkaParser;
 import io.periscope.protocols.redis.RedisParser;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
@@ -22,7 +23,8 @@ import java.util.List;
 public final class ProtocolEngine {
     /** The protocols this engine can parse (GRPC is reported for HTTP/2 with a gRPC content type). */
     public static final List<L7Protocol> SUPPORTED = List.of(
-            L7Protocol.HTTP1, L7Protocol.REDIS);
+            L7Protocol.HTTP1, L7Protocol.REDIS,
+            L7Protocol.KAFKA);
 
     private static final int UDP = 17;
 
@@ -43,7 +45,8 @@ public final class ProtocolEngine {
         this.config = config;
         endpointRule = new EndpointRule(config.endpointSegments(), config.endpointReplaceIds());
         endpointCache = new EndpointProtocolCache(config.endpointCacheEntries(), config.endpointCacheTtlNanos());
-        ProtocolParser[] all = {new Http1Parser(), new RedisParser()};
+        ProtocolParser[] all = {new Http1Parser(), new RedisParser(),
+            new KafkaParser()};
         int n = 0;
         for (ProtocolParser p : all) {
             if (config.enabled(p.protocol())) {
