@@ -3,6 +3,7 @@ package io.periscope.protocols;
 import io.periscope.protocols.http1.Http1Parser;
 import io.periscope.protocols.kafka.KafkaParser;
 import io.periscope.protocols.memcached.MemcachedParser;
+import io.periscope.protocols.mongodb.MongoParser;
 import io.periscope.protocols.mqtt.MqttParser;
 import io.periscope.protocols.redis.RedisParser;
 import org.agrona.DirectBuffer;
@@ -26,7 +27,7 @@ public final class ProtocolEngine {
     /** The protocols this engine can parse (GRPC is reported for HTTP/2 with a gRPC content type). */
     public static final List<L7Protocol> SUPPORTED = List.of(
             L7Protocol.HTTP1, L7Protocol.REDIS,
-            L7Protocol.KAFKA, L7Protocol.MQTT, L7Protocol.MEMCACHED);
+            L7Protocol.KAFKA, L7Protocol.MQTT, L7Protocol.MEMCACHED, L7Protocol.MONGODB);
 
     private static final int UDP = 17;
 
@@ -48,7 +49,7 @@ public final class ProtocolEngine {
         endpointRule = new EndpointRule(config.endpointSegments(), config.endpointReplaceIds());
         endpointCache = new EndpointProtocolCache(config.endpointCacheEntries(), config.endpointCacheTtlNanos());
         ProtocolParser[] all = {new Http1Parser(), new RedisParser(),
-            new KafkaParser(), new MqttParser(), new MemcachedParser()};
+            new KafkaParser(), new MqttParser(), new MemcachedParser(), new MongoParser()};
         int n = 0;
         for (ProtocolParser p : all) {
             if (config.enabled(p.protocol())) {
