@@ -1,5 +1,6 @@
 package io.periscope.protocols;
 
+import io.periscope.protocols.amqp.AmqpParser;
 import io.periscope.protocols.http1.Http1Parser;
 import io.periscope.protocols.kafka.KafkaParser;
 import io.periscope.protocols.memcached.MemcachedParser;
@@ -27,7 +28,8 @@ public final class ProtocolEngine {
     /** The protocols this engine can parse (GRPC is reported for HTTP/2 with a gRPC content type). */
     public static final List<L7Protocol> SUPPORTED = List.of(
             L7Protocol.HTTP1, L7Protocol.REDIS,
-            L7Protocol.KAFKA, L7Protocol.MQTT, L7Protocol.MEMCACHED, L7Protocol.MONGODB);
+            L7Protocol.KAFKA, L7Protocol.MQTT, L7Protocol.MEMCACHED, L7Protocol.MONGODB,
+            L7Protocol.AMQP);
 
     private static final int UDP = 17;
 
@@ -49,7 +51,8 @@ public final class ProtocolEngine {
         endpointRule = new EndpointRule(config.endpointSegments(), config.endpointReplaceIds());
         endpointCache = new EndpointProtocolCache(config.endpointCacheEntries(), config.endpointCacheTtlNanos());
         ProtocolParser[] all = {new Http1Parser(), new RedisParser(),
-            new KafkaParser(), new MqttParser(), new MemcachedParser(), new MongoParser()};
+            new KafkaParser(), new MqttParser(), new MemcachedParser(), new MongoParser(),
+            new AmqpParser()};
         int n = 0;
         for (ProtocolParser p : all) {
             if (config.enabled(p.protocol())) {
