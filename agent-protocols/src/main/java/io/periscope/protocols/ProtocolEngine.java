@@ -1,6 +1,7 @@
 package io.periscope.protocols;
 
 import io.periscope.protocols.amqp.AmqpParser;
+import io.periscope.protocols.dubbo.DubboParser;
 import io.periscope.protocols.http1.Http1Parser;
 import io.periscope.protocols.kafka.KafkaParser;
 import io.periscope.protocols.memcached.MemcachedParser;
@@ -30,7 +31,7 @@ public final class ProtocolEngine {
     public static final List<L7Protocol> SUPPORTED = List.of(
             L7Protocol.HTTP1, L7Protocol.REDIS,
             L7Protocol.KAFKA, L7Protocol.MQTT, L7Protocol.MEMCACHED, L7Protocol.MONGODB,
-            L7Protocol.AMQP, L7Protocol.NATS);
+            L7Protocol.AMQP, L7Protocol.NATS, L7Protocol.DUBBO);
 
     private static final int UDP = 17;
 
@@ -53,7 +54,7 @@ public final class ProtocolEngine {
         endpointCache = new EndpointProtocolCache(config.endpointCacheEntries(), config.endpointCacheTtlNanos());
         ProtocolParser[] all = {new Http1Parser(), new RedisParser(),
             new KafkaParser(), new MqttParser(), new MemcachedParser(), new MongoParser(),
-            new AmqpParser(), new NatsParser()};
+            new AmqpParser(), new NatsParser(), new DubboParser()};
         int n = 0;
         for (ProtocolParser p : all) {
             if (config.enabled(p.protocol())) {
