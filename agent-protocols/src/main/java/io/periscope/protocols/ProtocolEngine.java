@@ -9,6 +9,7 @@ import io.periscope.protocols.mongodb.MongoParser;
 import io.periscope.protocols.mqtt.MqttParser;
 import io.periscope.protocols.nats.NatsParser;
 import io.periscope.protocols.redis.RedisParser;
+import io.periscope.protocols.tls.TlsParser;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -31,7 +32,7 @@ public final class ProtocolEngine {
     public static final List<L7Protocol> SUPPORTED = List.of(
             L7Protocol.HTTP1, L7Protocol.REDIS,
             L7Protocol.KAFKA, L7Protocol.MQTT, L7Protocol.MEMCACHED, L7Protocol.MONGODB,
-            L7Protocol.AMQP, L7Protocol.NATS, L7Protocol.DUBBO);
+            L7Protocol.AMQP, L7Protocol.NATS, L7Protocol.DUBBO, L7Protocol.TLS);
 
     private static final int UDP = 17;
 
@@ -54,7 +55,7 @@ public final class ProtocolEngine {
         endpointCache = new EndpointProtocolCache(config.endpointCacheEntries(), config.endpointCacheTtlNanos());
         ProtocolParser[] all = {new Http1Parser(), new RedisParser(),
             new KafkaParser(), new MqttParser(), new MemcachedParser(), new MongoParser(),
-            new AmqpParser(), new NatsParser(), new DubboParser()};
+            new AmqpParser(), new NatsParser(), new DubboParser(), new TlsParser()};
         int n = 0;
         for (ProtocolParser p : all) {
             if (config.enabled(p.protocol())) {
