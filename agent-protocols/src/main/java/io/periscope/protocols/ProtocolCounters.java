@@ -17,6 +17,7 @@ public final class ProtocolCounters {
     private final AtomicLongArray inferred = new AtomicLongArray(PROTOCOLS);
     private final AtomicLongArray carryOverflows = new AtomicLongArray(PROTOCOLS);
     private final AtomicLongArray truncatedMessages = new AtomicLongArray(PROTOCOLS);
+    private final AtomicLongArray parserExceptions = new AtomicLongArray(PROTOCOLS);
     private final AtomicLongArray messages = new AtomicLongArray(1);
     private final AtomicLongArray connectionDrops = new AtomicLongArray(1);
     private final AtomicLongArray inferenceGiveUps = new AtomicLongArray(1);
@@ -33,6 +34,10 @@ public final class ProtocolCounters {
     /** Counts bytes a parser could not make sense of (the connection resynchronises). */
     public void parseError(L7Protocol p) {
         inc(parseErrors, p.ordinal());
+    }
+
+    void parserException(L7Protocol p) {
+        inc(parserExceptions, p.ordinal());
     }
 
     void timeout(L7Protocol p) {
@@ -83,6 +88,14 @@ public final class ProtocolCounters {
     /** Messages a parser rejected as malformed. */
     public long parseErrors(L7Protocol p) {
         return parseErrors.get(p.ordinal());
+    }
+
+    /**
+     * Exceptions thrown by a parser and caught by the engine (the connection was resynchronised).
+     * Always a bug in a parser; it should stay 0.
+     */
+    public long parserExceptions(L7Protocol p) {
+        return parserExceptions.get(p.ordinal());
     }
 
     /** Requests that ended as TIMEOUT (no response in time, or the connection closed). */

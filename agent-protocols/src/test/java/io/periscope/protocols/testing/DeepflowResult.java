@@ -19,9 +19,9 @@ import java.util.regex.Pattern;
  */
 public final class DeepflowResult {
     private static final Pattern DEBUG_FIELD = Pattern.compile(
-            "(\\w+): (?:\"((?:[^\"\\\\]|\\\\.)*)\"|Some\\(\"?((?:[^\")\\\\]|\\\\.)*)\"?\\)|(-?[A-Za-z0-9_.]+))");
+            "(\\w+): (?:\"((?:[^\"\\\\]++|\\\\.)*+)\"|Some\\(\"?((?:[^\")\\\\]|\\\\.)*)\"?\\)|(-?[A-Za-z0-9_.]+))");
     private static final Pattern JSON_FIELD = Pattern.compile(
-            "\"(\\w+)\":(?:\"((?:[^\"\\\\]|\\\\.)*)\"|(-?[A-Za-z0-9_.]+))");
+            "\"(\\w+)\":(?:\"((?:[^\"\\\\]++|\\\\.)*+)\"|(-?[A-Za-z0-9_.]+))");
 
     private DeepflowResult() {
     }
@@ -50,6 +50,25 @@ public final class DeepflowResult {
     }
 
     private static String unescape(String s) {
-        return s.replace("\\\"", "\"").replace("\\\\", "\\");
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != '\\' || i + 1 >= s.length()) {
+                b.append(c);
+                continue;
+            }
+            char n = s.charAt(++i);
+            switch (n) {
+                case 'n' -> b.append('\n');
+                case 't' -> b.append('\t');
+                case 'r' -> b.append('\r');
+                case 'u' -> {
+                    b.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
+                    i += 4;
+                }
+                default -> b.append(n);
+            }
+        }
+        return b.toString();
     }
 }

@@ -7,7 +7,7 @@ package io.periscope.protocols.testing;
 public final class PacketDecoder {
     /** A decoded TCP segment or UDP datagram; addresses are 4 or 16 bytes. */
     public record Segment(byte[] srcAddr, byte[] dstAddr, int srcPort, int dstPort, int l4Protocol, long seq,
-            int tcpFlags, byte[] data, int payloadOffset, int payloadLength, int ipVersion) {
+            int tcpFlags, byte[] data, int payloadOffset, int payloadLength, int ipVersion, int wireLength) {
         public boolean syn() {
             return (tcpFlags & 0x02) != 0;
         }
@@ -96,8 +96,8 @@ public final class PacketDecoder {
         byte[] dst = new byte[4];
         System.arraycopy(d, off + 12, src, 0, 4);
         System.arraycopy(d, off + 16, dst, 0, 4);
-        int end = total == 0 ? d.length : Math.min(d.length, off + total);
-        return l4(d, off + ihl, end, proto, src, dst, 4);
+        int wireEnd = total == 0 ? d.length : off + total;
+        return l4(d, off + ihl, Math.min(d.length, wireEnd), wireEnd, proto, src, dst, 4);
     }
 
     private static Segment ipv6(byte[] d, int off) {
@@ -110,7 +110,8 @@ public final class PacketDecoder {
         byte[] dst = new byte[16];
         System.arraycopy(d, off + 8, src, 0, 16);
         System.arraycopy(d, off + 24, dst, 0, 16);
-        int end = Math.min(d.length, off + 40 + payloadLen);
+        int wireEnd = off + 40 + payloadLen;
+        int end = Math.min(d.length, wireEnd);
         int pos = off + 40;
         while (next == 0 || next == 43 || next == 60) {
             if (pos + 2 > end) {
@@ -119,10 +120,11 @@ public final class PacketDecoder {
             next = d[pos] & 0xFF;
             pos += (d[pos + 1] & 0xFF) * 8 + 8;
         }
-        return l4(d, pos, end, next, src, dst, 6);
+        return l4(d, pos, end, wireEnd, next, src, dst, 6);
     }
 
-    private static Segment l4(byte[] d, int off, int end, int proto, byte[] src, byte[] dst, int ipVersion) {
+    private static Segment l4(byte[] d, int off, int end, int wireEnd, int proto, byte[] src, byte[] dst,
+            int ipVersion) {
         if (proto == 6) {
             if (off + 20 > end) {
                 return null;
@@ -132,14 +134,14 @@ public final class PacketDecoder {
             int flags = d[off + 13] & 0xFF;
             int payload = off + dataOff;
             return new Segment(src, dst, u16(d, off), u16(d, off + 2), 6, seq, flags, d, payload,
-                    Math.max(0, end - payload), ipVersion);
+                    Math.max(0, end - payload), ipVersion, Math.max(0, wireEnd - payload));
         }
         if (proto == 17) {
             if (off + 8 > end) {
                 return null;
             }
             return new Segment(src, dst, u16(d, off), u16(d, off + 2), 17, -1, 0, d, off + 8,
-                    Math.max(0, end - off - 8), ipVersion);
+                    Math.max(0, end - off - 8), ipVersion, Math.max(0, wireEnd - off - 8));
         }
         return null;
     }

@@ -88,7 +88,8 @@ public final class PcapReplay {
             }
             boolean fromLocal = Arrays.equals(s.srcAddr(), f.localAddr) && s.srcPort() == f.localPort;
             int dir = fromLocal ? 0 : 1;
-            long missing = Math.max(0, p.originalLength() - p.data().length);
+            // bytes the IP header announces but the capture cut off (not Ethernet trailers)
+            long missing = Math.max(0, s.wireLength() - s.payloadLength());
             if (s.l4Protocol() == 17) {
                 deliver(f, s, fromLocal, p.timestampNanos(), s.payloadOffset(), s.payloadLength(),
                         s.payloadLength() + missing);
