@@ -327,13 +327,19 @@ public final class KafkaParser implements ProtocolParser {
         int corr = buf.getInt(pos + 4, ByteOrder.BIG_ENDIAN);
         int slot = corr & (SLOTS - 1);
         RequestLog log = conn.respondTo(corr & 0xFFFF_FFFFL, pos);
-        if (log == null || !s.slotUsed[slot] || s.slotCorrelation[slot] != corr) {
+        if (log == null) {
+            return true;
+        }
+        log.responseBytes(total);
+        if (!s.slotUsed[slot] || s.slotCorrelation[slot] != corr) {
+            // more than SLOTS requests in flight: the api key needed to read the body is gone
+            log.statusClass(StatusClass.UNKNOWN);
+            conn.complete(log);
             return true;
         }
         s.slotUsed[slot] = false;
         int apiKey = s.slotApiKey[slot];
         int version = s.slotVersion[slot];
-        log.responseBytes(total);
         s.cur = pos + 8;
         s.lim = pos + head;
         s.overrun = false;

@@ -177,4 +177,17 @@ class KafkaParserTest {
         h.send(Direction.INGRESS, heartbeatV4Response(1, 0), -1);
         assertThat(h.only().statusClass()).isEqualTo(StatusClass.OK);
     }
+
+    @Test
+    void shouldStillEndARequestWhoseApiKeySlotWasReused() {
+        // correlation ids 1 and 1 + SLOTS share a slot: the first response cannot be decoded any
+        // more, but its request must end now rather than linger until the timeout
+        EngineHarness h = new EngineHarness();
+        h.send(Direction.EGRESS, heartbeatV4(1, "g"), -1);
+        h.send(Direction.EGRESS, heartbeatV4(1 + KafkaParser.SLOTS, "g"), -1);
+        h.send(Direction.INGRESS, heartbeatV4Response(1, 0), -1);
+        h.send(Direction.INGRESS, heartbeatV4Response(1 + KafkaParser.SLOTS, 0), -1);
+        assertThat(h.logs()).extracting(RequestLog::statusClass).containsExactly(StatusClass.UNKNOWN, StatusClass.OK);
+        assertThat(h.engine().pendingCount()).isZero();
+    }
 }
