@@ -112,40 +112,56 @@ public final class AsciiBytes {
         return v;
     }
 
+    /** Hex digit values by byte, -1 for anything else: one load instead of three range tests. */
+    private static final byte[] HEX = new byte[256];
+
+    static {
+        Arrays.fill(HEX, (byte) -1);
+        for (int i = 0; i < 10; i++) {
+            HEX['0' + i] = (byte) i;
+        }
+        for (int i = 0; i < 6; i++) {
+            HEX['a' + i] = (byte) (10 + i);
+            HEX['A' + i] = (byte) (10 + i);
+        }
+    }
+
     /** The value of a hex digit, or -1. */
     public static int hexDigit(byte b) {
-        if (b >= '0' && b <= '9') {
-            return b - '0';
-        }
-        if (b >= 'a' && b <= 'f') {
-            return b - 'a' + 10;
-        }
-        if (b >= 'A' && b <= 'F') {
-            return b - 'A' + 10;
-        }
-        return -1;
+        return HEX[b & 0xFF];
     }
 
     /**
      * Decodes {@code length} hex digits into {@code out} right-aligned (shorter ids are padded
-     * with leading zero bytes, as B3 and Jaeger allow). False when not hex or too long.
+     * with leading zero bytes, as B3 and Jaeger allow). False when not hex or too long; then
+     * {@code out} may hold part of the id and must not be used.
      */
     public static boolean decodeHexId(DirectBuffer buf, int offset, int length, byte[] out) {
         if (length <= 0 || length > out.length * 2) {
             return false;
         }
-        for (int i = 0; i < length; i++) {
-            if (hexDigit(buf.getByte(offset + i)) < 0) {
+        int bytes = (length + 1) >> 1;
+        int o = out.length - bytes;
+        for (int i = 0; i < o; i++) {
+            out[i] = 0;
+        }
+        int i = offset;
+        int end = offset + length;
+        if ((length & 1) != 0) {
+            int d = HEX[buf.getByte(i++) & 0xFF];
+            if (d < 0) {
                 return false;
             }
+            out[o++] = (byte) d;
         }
-        Arrays.fill(out, (byte) 0);
-        int o = out.length - 1;
-        int i = offset + length - 1;
-        while (i >= offset) {
-            int lo = hexDigit(buf.getByte(i--));
-            int hi = i >= offset ? hexDigit(buf.getByte(i--)) : 0;
-            out[o--] = (byte) ((hi << 4) | lo);
+        while (i < end) {
+            int hi = HEX[buf.getByte(i) & 0xFF];
+            int lo = HEX[buf.getByte(i + 1) & 0xFF];
+            if ((hi | lo) < 0) {
+                return false;
+            }
+            out[o++] = (byte) ((hi << 4) | lo);
+            i += 2;
         }
         return true;
     }

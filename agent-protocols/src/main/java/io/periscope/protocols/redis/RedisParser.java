@@ -23,6 +23,7 @@ public final class RedisParser implements ProtocolParser {
     private static final long MAX_BULK_BYTES = 512L * 1024 * 1024;
     private static final int MAX_INFER_ARGS = 64;
     private static final int ERROR_PREVIEW_BYTES = 256;
+    private static final byte[] HTTP_VERSION = " HTTP/1.".getBytes();
     private static final byte[][] SERVER_ERRORS = {
         "OOM".getBytes(), "LOADING".getBytes(), "BUSY".getBytes(), "MASTERDOWN".getBytes(),
         "MISCONF".getBytes(), "READONLY".getBytes(), "CLUSTERDOWN".getBytes(), "TRYAGAIN".getBytes(),
@@ -68,7 +69,8 @@ public final class RedisParser implements ProtocolParser {
             }
             return Inference.REQUEST;
         }
-        if (portHint && first >= 'A' && first <= 'z' && inlineCommand(buf, offset, lf - 1)) {
+        if (portHint && first >= 'A' && first <= 'z' && inlineCommand(buf, offset, lf - 1)
+                && !endsWithHttpVersion(buf, offset, lf - 1)) {
             return Inference.REQUEST;
         }
         if (portHint && (first == '+' || first == '-' || first == ':' || first == '$')) {
@@ -76,6 +78,13 @@ public final class RedisParser implements ProtocolParser {
             return Inference.RESPONSE;
         }
         return Inference.NO;
+    }
+
+    /** "GET / HTTP/1.1" is HTTP even on the Redis port. */
+    private static boolean endsWithHttpVersion(DirectBuffer buf, int offset, int end) {
+        // the line ends with " HTTP/1.x" (end is the CR)
+        int at = end - HTTP_VERSION.length - 1;
+        return at > offset && AsciiBytes.startsWith(buf, at, HTTP_VERSION.length, HTTP_VERSION);
     }
 
     private static boolean inlineCommand(DirectBuffer buf, int offset, int end) {
