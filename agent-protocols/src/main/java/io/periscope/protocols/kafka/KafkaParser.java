@@ -1,11 +1,13 @@
 package io.periscope.protocols.kafka;
 
+import io.periscope.protocols.AsciiBytes;
 import io.periscope.protocols.Connection;
 import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
 import io.periscope.protocols.StatusClass;
 import io.periscope.protocols.TextField;
+import io.periscope.protocols.http1.TraceContext;
 import org.agrona.DirectBuffer;
 
 import java.nio.ByteOrder;
@@ -26,6 +28,8 @@ public final class KafkaParser implements ProtocolParser {
     public static final String CLIENT_ID = "messaging.client.id";
     /** Attribute: the consumer group of JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit/Fetch. */
     public static final String CONSUMER_GROUP = "messaging.consumer.group.name";
+    /** Attribute: SkyWalking trace id from an sw8 record header. */
+    public static final String SW8_TRACE_ID = "periscope.sw8.trace_id";
 
     /** Bytes of a message head waited for before parsing it (the topic of a Produce lies within). */
     static final int HEAD_BYTES = 512;
@@ -34,6 +38,9 @@ public final class KafkaParser implements ProtocolParser {
     /** Remembered in-flight requests per connection (api key and version, by correlation id). */
     static final int SLOTS = 128;
     private static final int MAX_TAGGED_FIELDS = 64;
+    private static final int RECORD_BATCH_HEADER_BYTES = 61;
+    private static final byte[] TRACEPARENT = "traceparent".getBytes();
+    private static final byte[] SW8 = "sw8".getBytes();
 
     private static final int PRODUCE = 0;
     private static final int FETCH = 1;
@@ -273,6 +280,9 @@ public final class KafkaParser implements ProtocolParser {
                 s.cur += 6; // acks, timeout_ms
                 if (arrayLength(s, buf, flexible) > 0) {
                     topic(s, buf, log, flexible);
+                    if (version >= 3) {
+                        recordHeaders(s, buf, log, flexible);
+                    }
                 }
                 break;
             case FETCH:
@@ -309,6 +319,64 @@ public final class KafkaParser implements ProtocolParser {
         return true;
     }
 
+    /**
+     * Trace context from the headers of the first record of the first partition's batch (magic 2,
+     * uncompressed): where producers instrumented by OpenTelemetry or SkyWalking put it.
+     */
+    private static void recordHeaders(State s, DirectBuffer buf, RequestLog log, boolean flexible) {
+        if (arrayLength(s, buf, flexible) <= 0) {
+            return;
+        }
+        s.cur += 4; // partition index
+        int size = flexible ? uvarint(s, buf) - 1 : int32(s, buf);
+        // base offset 8, batch length 4, leader epoch 4, magic 1, crc 4, attributes 2, last offset
+        // delta 4, timestamps 16, producer id 8, epoch 2, base sequence 4, record count 4
+        int batch = s.cur;
+        if (s.overrun || size < RECORD_BATCH_HEADER_BYTES || batch + RECORD_BATCH_HEADER_BYTES > s.lim
+                || buf.getByte(batch + 16) != 2 || (buf.getShort(batch + 21, ByteOrder.BIG_ENDIAN) & 7) != 0) {
+            return;
+        }
+        s.cur = batch + RECORD_BATCH_HEADER_BYTES;
+        varint(s, buf); // record length
+        s.cur += 1; // attributes
+        varint(s, buf); // timestamp delta
+        varint(s, buf); // offset delta
+        skipBytes(s, varint(s, buf)); // key
+        skipBytes(s, varint(s, buf)); // value
+        int headers = varint(s, buf);
+        for (int i = 0; i < headers && i < MAX_TAGGED_FIELDS && !s.overrun; i++) {
+            int keyLen = varint(s, buf);
+            int key = s.cur;
+            skipBytes(s, keyLen);
+            int valueLen = varint(s, buf);
+            int value = s.cur;
+            skipBytes(s, valueLen);
+            if (s.overrun || keyLen <= 0 || valueLen <= 0) {
+                return;
+            }
+            if (AsciiBytes.equalsIgnoreCase(buf, key, keyLen, TRACEPARENT)) {
+                TraceContext.traceparent(log, buf, value, valueLen);
+            } else if (AsciiBytes.equalsIgnoreCase(buf, key, keyLen, SW8)) {
+                TraceContext.sw8(log, buf, value, valueLen, SW8_TRACE_ID);
+            }
+        }
+    }
+
+    /** A zigzag varint (record fields); sets overrun when cut. */
+    private static int varint(State s, DirectBuffer buf) {
+        int v = uvarint(s, buf);
+        return (v >>> 1) ^ -(v & 1);
+    }
+
+    private static void skipBytes(State s, int n) {
+        if (n > 0) {
+            s.cur += n;
+        }
+        if (s.cur > s.lim) {
+            s.overrun = true;
+        }
+    }
+
     private static void topic(State s, DirectBuffer buf, RequestLog log, boolean flexible) {
         int n = stringLength(s, buf, flexible);
         if (n > 0 && !s.overrun) {
@@ -317,6 +385,7 @@ public final class KafkaParser implements ProtocolParser {
                 log.resource().set(buf, s.cur, have);
                 log.endpoint().set(buf, s.cur, have);
             }
+            s.cur += n;
         }
     }
 

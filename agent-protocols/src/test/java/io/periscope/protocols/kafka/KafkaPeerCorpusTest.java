@@ -51,6 +51,11 @@ class KafkaPeerCorpusTest {
             if (!req.get("group_id").isEmpty()) {
                 assertThat(log.attribute(KafkaParser.CONSUMER_GROUP).toString()).isEqualTo(req.get("group_id"));
             }
+            if (name.equals("00-produce-v7-sw8")) {
+                // DeepFlow's trace id comes from the sw8 header of the produced record
+                assertThat(log.attribute(KafkaParser.SW8_TRACE_ID).toString())
+                        .isEqualTo("bb79fa34-d03f-4bc2-8fa9-979af7877426");
+            }
             // DeepFlow counts the 4-byte length prefix out of req_msg_size; we report the bytes on the wire
             assertThat(log.requestBytes()).isEqualTo(Long.parseLong(req.get("req_msg_size")) + 4);
             assertThat(log.responseBytes()).isEqualTo(Long.parseLong(resp.get("resp_msg_size")) + 4);
