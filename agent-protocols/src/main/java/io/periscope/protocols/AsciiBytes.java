@@ -10,6 +10,7 @@ public final class AsciiBytes {
     private static final long ONES = 0x0101010101010101L;
     private static final long HIGHS = 0x8080808080808080L;
     private static final long LF_MASK = 0x0A0A0A0A0A0A0A0AL;
+    private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     private AsciiBytes() {
     }
@@ -20,8 +21,9 @@ public final class AsciiBytes {
      */
     public static int indexOfLf(DirectBuffer buf, int from, int to) {
         int i = from;
-        while (i + Long.BYTES <= to) {
-            long word = buf.getLong(i, ByteOrder.LITTLE_ENDIAN) ^ LF_MASK;
+        while (LITTLE_ENDIAN && i + Long.BYTES <= to) {
+            // native order: no byte swap on the way
+            long word = buf.getLong(i) ^ LF_MASK;
             long found = (word - ONES) & ~word & HIGHS;
             if (found != 0) {
                 return i + (Long.numberOfTrailingZeros(found) >>> 3);

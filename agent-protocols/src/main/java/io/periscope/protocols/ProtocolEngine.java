@@ -53,6 +53,8 @@ public final class ProtocolEngine {
     private int freeLogCount;
     private int logsCreated;
     private final RequestLog scratch = new RequestLog();
+    /** The connection of the previous message: bursts on one connection skip the map lookup. */
+    private Connection lastConnection;
 
     public ProtocolEngine(ProtocolConfig config) {
         this.config = config;
@@ -106,7 +108,10 @@ public final class ProtocolEngine {
         if (msg.buffer() == null) {
             return;
         }
-        Connection conn = connections.get(msg.socketId());
+        Connection conn = lastConnection;
+        if (conn == null || conn.socketId != msg.socketId()) {
+            conn = connections.get(msg.socketId());
+        }
         if (conn == null) {
             if (connections.size() >= config.maxConnections()) {
                 counters.connectionDrop();
@@ -119,6 +124,7 @@ public final class ProtocolEngine {
             conn.reset(msg.socketId());
             connections.put(msg.socketId(), conn);
         }
+        lastConnection = conn;
         conn.lastActivityNanos = msg.timestampNanos();
         if (conn.protocol == L7Protocol.UNKNOWN) {
             if (conn.givenUp || !identify(conn, msg)) {
@@ -143,6 +149,9 @@ public final class ProtocolEngine {
                 conn.expire(nowNanos, idle, sink, idle ? "connection idle" : null);
             }
             if (idle) {
+                if (conn == lastConnection) {
+                    lastConnection = null;
+                }
                 it.remove();
                 freeConnections.addFirst(conn);
             }
@@ -157,6 +166,9 @@ public final class ProtocolEngine {
         Connection conn = connections.remove(socketId);
         if (conn == null) {
             return;
+        }
+        if (conn == lastConnection) {
+            lastConnection = null;
         }
         if (conn.pendingCount() > 0) {
             conn.expire(nowNanos, true, sink, "connection closed");

@@ -1,7 +1,5 @@
 package io.periscope.protocols;
 
-import java.util.Arrays;
-
 /**
  * One request paired with its response (or its timeout): what a span and a request-log line are
  * made from.
@@ -24,6 +22,8 @@ public final class RequestLog {
     public static final int REQUEST_ID_BYTES = 128;
     public static final int COMM_BYTES = 16;
     public static final int ATTRIBUTE_VALUE_BYTES = 256;
+    /** Source of zeros for clearing the id and address arrays (an arraycopy intrinsic beats fill here). */
+    private static final byte[] ZEROS = new byte[16];
     /** Protocol-specific attributes a record can carry beyond the common fields. */
     public static final int MAX_ATTRIBUTES = 8;
 
@@ -95,9 +95,9 @@ public final class RequestLog {
         comm.clear();
         role = Role.UNKNOWN;
         ipVersion = 0;
-        Arrays.fill(localAddress, (byte) 0);
+        System.arraycopy(ZEROS, 0, localAddress, 0, 16);
         localPort = 0;
-        Arrays.fill(remoteAddress, (byte) 0);
+        System.arraycopy(ZEROS, 0, remoteAddress, 0, 16);
         remotePort = 0;
         l4Protocol = 0;
         syscallTraceIdRequest = 0;
@@ -117,8 +117,8 @@ public final class RequestLog {
         responseBytes = -1;
         startNanos = 0;
         endNanos = 0;
-        Arrays.fill(traceId, (byte) 0);
-        Arrays.fill(parentSpanId, (byte) 0);
+        System.arraycopy(ZEROS, 0, traceId, 0, 16);
+        System.arraycopy(ZEROS, 0, parentSpanId, 0, 8);
         hasTraceContext = false;
         sampled = false;
         requestId.clear();

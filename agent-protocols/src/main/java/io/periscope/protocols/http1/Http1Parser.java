@@ -255,7 +255,7 @@ public final class Http1Parser implements ProtocolParser {
         log.method().set(buf, pos, methodEnd - pos);
         log.version().set(buf, uriEnd + 6, 3);
         log.resource().set(buf, uriStart, uriEnd - uriStart);
-        conn.endpointRule().apply(buf, uriStart, uriEnd - uriStart, log.endpoint());
+        conn.endpointRule().apply(log.resource().array(), 0, log.resource().length(), log.endpoint());
         beginHead(s, 0, log, lf + 1 - pos);
         return lf + 1;
     }

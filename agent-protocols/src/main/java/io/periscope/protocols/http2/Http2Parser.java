@@ -147,7 +147,6 @@ public final class Http2Parser implements ProtocolParser {
         boolean grpc;
         Connection conn;
         int tracePrio;
-        final UnsafeBuffer pathBuffer = new UnsafeBuffer(new byte[RequestLog.RESOURCE_BYTES]);
 
         @Override
         public void header(DirectBuffer name, int nameLength, DirectBuffer value, int valueLength) {
@@ -463,9 +462,7 @@ public final class Http2Parser implements ProtocolParser {
                 }
             }
         } else {
-            UnsafeBuffer pb = s.pathBuffer;
-            pb.putBytes(0, path.array(), 0, path.length());
-            conn.endpointRule().apply(pb, 0, path.length(), log.endpoint());
+            conn.endpointRule().apply(path.array(), 0, path.length(), log.endpoint());
         }
     }
 
