@@ -1,11 +1,19 @@
 package io.periscope.protocols;
 
+import io.periscope.protocols.amqp.AmqpParser;
 import io.periscope.protocols.dns.DnsParser;
+import io.periscope.protocols.dubbo.DubboParser;
 import io.periscope.protocols.http1.Http1Parser;
 import io.periscope.protocols.http2.Http2Parser;
+import io.periscope.protocols.kafka.KafkaParser;
+import io.periscope.protocols.memcached.MemcachedParser;
+import io.periscope.protocols.mongodb.MongoParser;
+import io.periscope.protocols.mqtt.MqttParser;
 import io.periscope.protocols.mysql.MysqlParser;
+import io.periscope.protocols.nats.NatsParser;
 import io.periscope.protocols.pgsql.PostgresParser;
 import io.periscope.protocols.redis.RedisParser;
+import io.periscope.protocols.tls.TlsParser;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -27,7 +35,9 @@ public final class ProtocolEngine {
     /** The protocols this engine can parse (GRPC is reported for HTTP/2 with a gRPC content type). */
     public static final List<L7Protocol> SUPPORTED = List.of(
             L7Protocol.HTTP1, L7Protocol.HTTP2, L7Protocol.REDIS, L7Protocol.DNS, L7Protocol.POSTGRESQL,
-            L7Protocol.MYSQL);
+            L7Protocol.MYSQL,
+            L7Protocol.KAFKA, L7Protocol.MQTT, L7Protocol.MEMCACHED, L7Protocol.MONGODB,
+            L7Protocol.AMQP, L7Protocol.NATS, L7Protocol.DUBBO, L7Protocol.TLS);
 
     private static final int UDP = 17;
 
@@ -51,7 +61,9 @@ public final class ProtocolEngine {
         endpointRule = new EndpointRule(config.endpointSegments(), config.endpointReplaceIds());
         endpointCache = new EndpointProtocolCache(config.endpointCacheEntries(), config.endpointCacheTtlNanos());
         ProtocolParser[] all = {new Http2Parser(), new Http1Parser(), new RedisParser(), new PostgresParser(),
-            new MysqlParser(), new DnsParser()};
+            new MysqlParser(), new DnsParser(),
+            new KafkaParser(), new MqttParser(), new MemcachedParser(), new MongoParser(),
+            new AmqpParser(), new NatsParser(), new DubboParser(), new TlsParser()};
         int n = 0;
         for (ProtocolParser p : all) {
             if (config.enabled(p.protocol())) {

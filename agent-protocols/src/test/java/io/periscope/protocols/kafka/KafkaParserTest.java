@@ -1,0 +1,193 @@
+package io.periscope.protocols.kafka;
+
+import io.periscope.protocols.Direction;
+import io.periscope.protocols.L7Protocol;
+import io.periscope.protocols.RequestLog;
+import io.periscope.protocols.StatusClass;
+import io.periscope.protocols.testing.EngineHarness;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class KafkaParserTest {
+    /** Builds Kafka messages field by field, big-endian, length prefix added by {@link #frame()}. */
+    static final class Msg {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        Msg i8(int v) {
+            out.write(v);
+            return this;
+        }
+
+        Msg i16(int v) {
+            return i8(v >> 8).i8(v);
+        }
+
+        Msg i32(int v) {
+            return i16(v >> 16).i16(v);
+        }
+
+        Msg str(String s) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            i16(b.length);
+            out.writeBytes(b);
+            return this;
+        }
+
+        Msg compactStr(String s) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            i8(b.length + 1);
+            out.writeBytes(b);
+            return this;
+        }
+
+        Msg bytes(int n) {
+            out.writeBytes(new byte[n]);
+            return this;
+        }
+
+        byte[] frame() {
+            byte[] body = out.toByteArray();
+            return ByteBuffer.allocate(4 + body.length).putInt(body.length).put(body).array();
+        }
+    }
+
+    static Msg header(int apiKey, int version, int corr, String clientId) {
+        return new Msg().i16(apiKey).i16(version).i32(corr).str(clientId);
+    }
+
+    static byte[] produceV9(int corr, String topic, int recordBytes) {
+        return header(0, 9, corr, "producer-1").i8(0).compactStr("").i16(-1).i32(30_000)
+                .i8(2).compactStr(topic).i8(2).i32(0).bytes(recordBytes).frame();
+    }
+
+    static byte[] produceV9Response(int corr, int error) {
+        return new Msg().i32(corr).i8(0).i8(2).compactStr("t").i8(2).i32(0).i16(error).bytes(20).frame();
+    }
+
+    static byte[] produceV3(int corr, String topic) {
+        return header(0, 3, corr, "old").i16(-1).i16(1).i32(1000).i32(1).str(topic).i32(1).i32(0).bytes(40).frame();
+    }
+
+    static byte[] fetchV11(int corr, String topic) {
+        return header(1, 11, corr, "consumer").i32(-1).i32(500).i32(1).i32(1 << 20).i8(0).i32(0).i32(-1)
+                .i32(1).str(topic).i32(1).i32(0).bytes(30).frame();
+    }
+
+    static byte[] fetchV11Response(int corr, int error, int recordBytes) {
+        return new Msg().i32(corr).i32(0).i16(error).i32(0).i32(0).bytes(recordBytes).frame();
+    }
+
+    static byte[] heartbeatV4(int corr, String group) {
+        return header(12, 4, corr, "c").i8(0).compactStr(group).i32(3).compactStr("member").i8(0).i8(0).frame();
+    }
+
+    static byte[] heartbeatV4Response(int corr, int error) {
+        return new Msg().i32(corr).i8(0).i32(0).i16(error).i8(0).frame();
+    }
+
+    static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            o.writeBytes(p);
+        }
+        return o.toByteArray();
+    }
+
+    @Test
+    void shouldReadFlexibleProduceAndPairByCorrelationId() {
+        byte[] req = produceV9(7, "orders", 100);
+        EngineHarness h = new EngineHarness();
+        h.send(Direction.EGRESS, req, -1).send(Direction.INGRESS, produceV9Response(7, 0), -1);
+        RequestLog log = h.only();
+        assertThat(log.protocol()).isEqualTo(L7Protocol.KAFKA);
+        assertThat(log.method().toString()).isEqualTo("Produce");
+        assertThat(log.version().toString()).isEqualTo("9");
+        assertThat(log.resource().toString()).isEqualTo("orders");
+        assertThat(log.attribute(KafkaParser.CLIENT_ID).toString()).isEqualTo("producer-1");
+        assertThat(log.statusCode()).isZero();
+        assertThat(log.statusClass()).isEqualTo(StatusClass.OK);
+        assertThat(log.requestBytes()).isEqualTo(req.length);
+    }
+
+    @Test
+    void shouldPairResponsesThatComeOutOfOrder() {
+        EngineHarness h = new EngineHarness();
+        h.send(Direction.EGRESS, concat(produceV3(1, "a"), fetchV11(2, "b"), heartbeatV4(3, "g1")), -1);
+        h.send(Direction.INGRESS, concat(heartbeatV4Response(3, 27), fetchV11Response(2, 0, 10)), -1);
+        h.send(Direction.INGRESS, new Msg().i32(1).i32(1).str("a").i32(1).i32(0).i16(6).bytes(16).frame(), -1);
+        assertThat(h.logs()).extracting(l -> l.method().toString()).containsExactly("Heartbeat", "Fetch", "Produce");
+        RequestLog hb = h.logs().get(0);
+        assertThat(hb.statusCode()).isEqualTo(27);
+        assertThat(hb.statusClass()).isEqualTo(StatusClass.CLIENT_ERROR);
+        assertThat(hb.attribute(KafkaParser.CONSUMER_GROUP).toString()).isEqualTo("g1");
+        assertThat(h.logs().get(1).resource().toString()).isEqualTo("b");
+        // NOT_LEADER_OR_FOLLOWER on the first partition is the broker's problem
+        assertThat(h.logs().get(2).statusCode()).isEqualTo(6);
+        assertThat(h.logs().get(2).statusClass()).isEqualTo(StatusClass.SERVER_ERROR);
+        assertThat(h.logs().get(2).resource().toString()).isEqualTo("a");
+    }
+
+    @Test
+    void shouldSkipLargeFetchResponsesAcrossMessagesAndResumeFraming() {
+        byte[] big = fetchV11Response(5, 0, 100_000);
+        EngineHarness h = new EngineHarness();
+        h.send(Direction.EGRESS, fetchV11(5, "t"), -1);
+        for (int off = 0; off < big.length; off += 1448) {
+            h.send(Direction.INGRESS, big, off, Math.min(1448, big.length - off), -1);
+        }
+        h.send(Direction.EGRESS, heartbeatV4(6, "g"), -1).send(Direction.INGRESS, heartbeatV4Response(6, 0), -1);
+        assertThat(h.logs()).extracting(l -> l.method().toString()).containsExactly("Fetch", "Heartbeat");
+        assertThat(h.logs().get(0).responseBytes()).isEqualTo(big.length);
+        assertThat(h.engine().counters().parseErrors(L7Protocol.KAFKA)).isZero();
+    }
+
+    @Test
+    void shouldWaitForAHeadSplitAcrossSegments() {
+        byte[] req = produceV9(9, "split-topic", 20);
+        EngineHarness h = new EngineHarness();
+        h.send(Direction.EGRESS, Arrays.copyOfRange(req, 0, 30), -1)
+                .send(Direction.EGRESS, Arrays.copyOfRange(req, 30, req.length), -1)
+                .send(Direction.INGRESS, produceV9Response(9, 0), -1);
+        assertThat(h.only().resource().toString()).isEqualTo("split-topic");
+    }
+
+    @Test
+    void shouldNotMistakeTextForKafka() {
+        KafkaParser p = new KafkaParser();
+        byte[] http = "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        assertThat(p.infer(new org.agrona.concurrent.UnsafeBuffer(http), 0, http.length, false, false))
+                .isEqualTo(KafkaParser.Inference.NO);
+        byte[] req = heartbeatV4(1, "g");
+        assertThat(p.infer(new org.agrona.concurrent.UnsafeBuffer(req), 0, req.length, false, false))
+                .isEqualTo(KafkaParser.Inference.REQUEST);
+    }
+
+    @Test
+    void shouldCountGarbageAsParseErrorAndRecover() {
+        EngineHarness h = new EngineHarness();
+        h.send(Direction.EGRESS, heartbeatV4(1, "g"), -1);
+        h.send(Direction.INGRESS, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1, 2, 3, 4}, -1);
+        assertThat(h.engine().counters().parseErrors(L7Protocol.KAFKA)).isEqualTo(1);
+        h.send(Direction.INGRESS, heartbeatV4Response(1, 0), -1);
+        assertThat(h.only().statusClass()).isEqualTo(StatusClass.OK);
+    }
+
+    @Test
+    void shouldStillEndARequestWhoseApiKeySlotWasReused() {
+        // correlation ids 1 and 1 + SLOTS share a slot: the first response cannot be decoded any
+        // more, but its request must end now rather than linger until the timeout
+        EngineHarness h = new EngineHarness();
+        h.send(Direction.EGRESS, heartbeatV4(1, "g"), -1);
+        h.send(Direction.EGRESS, heartbeatV4(1 + KafkaParser.SLOTS, "g"), -1);
+        h.send(Direction.INGRESS, heartbeatV4Response(1, 0), -1);
+        h.send(Direction.INGRESS, heartbeatV4Response(1 + KafkaParser.SLOTS, 0), -1);
+        assertThat(h.logs()).extracting(RequestLog::statusClass).containsExactly(StatusClass.UNKNOWN, StatusClass.OK);
+        assertThat(h.engine().pendingCount()).isZero();
+    }
+}
