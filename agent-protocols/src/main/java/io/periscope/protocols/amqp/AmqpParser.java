@@ -1,6 +1,7 @@
 package io.periscope.protocols.amqp;
 
 import io.periscope.protocols.Connection;
+import io.periscope.protocols.FrameSkip;
 import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
@@ -191,9 +192,7 @@ public final class AmqpParser implements ProtocolParser {
     }
 
     /** Per-connection state: bytes of the frame in flight still to skip, per direction. */
-    static final class State {
-        long reqSkip;
-        long respSkip;
+    static final class State extends FrameSkip {
         /** The client sent the protocol header: everything after it is frames. */
         boolean started;
     }
@@ -205,22 +204,12 @@ public final class AmqpParser implements ProtocolParser {
 
     @Override
     public void reset(Object state, boolean requestSide) {
-        State s = (State) state;
-        if (requestSide) {
-            s.reqSkip = 0;
-        } else {
-            s.respSkip = 0;
-        }
+        ((State) state).clear(requestSide);
     }
 
     @Override
     public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        State s = (State) conn.state();
-        if (requestSide) {
-            s.reqSkip = Math.max(0, s.reqSkip - missingBytes);
-        } else {
-            s.respSkip = Math.max(0, s.respSkip - missingBytes);
-        }
+        ((State) conn.state()).lost(requestSide, missingBytes);
     }
 
     @Override
@@ -229,15 +218,9 @@ public final class AmqpParser implements ProtocolParser {
         int end = offset + length;
         int pos = offset;
         while (pos < end) {
-            long skip = requestSide ? s.reqSkip : s.respSkip;
-            if (skip > 0) {
-                int n = (int) Math.min(skip, end - pos);
-                pos += n;
-                if (requestSide) {
-                    s.reqSkip -= n;
-                } else {
-                    s.respSkip -= n;
-                }
+            int skipped = s.consume(requestSide, end - pos);
+            if (skipped > 0) {
+                pos += skipped;
                 continue;
             }
             if (end - pos < 8) {
@@ -267,11 +250,8 @@ public final class AmqpParser implements ProtocolParser {
                 method(conn, requestSide, buf, pos, head, total);
             }
             pos += head;
-            if (requestSide) {
-                s.reqSkip = total - head;
-            } else {
-                s.respSkip = total - head;
-            }
+            // The head is read; the rest of the message is passed over.
+            s.add(requestSide, total - head);
         }
         return pos - offset;
     }

@@ -1,6 +1,7 @@
 package io.periscope.protocols.dubbo;
 
 import io.periscope.protocols.Connection;
+import io.periscope.protocols.FrameSkip;
 import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
@@ -57,9 +58,7 @@ public final class DubboParser implements ProtocolParser {
     }
 
     /** Per-connection state: body bytes still to skip, per direction; a string read's end. */
-    static final class State {
-        long reqSkip;
-        long respSkip;
+    static final class State extends FrameSkip {
         int next;
     }
 
@@ -70,22 +69,12 @@ public final class DubboParser implements ProtocolParser {
 
     @Override
     public void reset(Object state, boolean requestSide) {
-        State s = (State) state;
-        if (requestSide) {
-            s.reqSkip = 0;
-        } else {
-            s.respSkip = 0;
-        }
+        ((State) state).clear(requestSide);
     }
 
     @Override
     public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        State s = (State) conn.state();
-        if (requestSide) {
-            s.reqSkip = Math.max(0, s.reqSkip - missingBytes);
-        } else {
-            s.respSkip = Math.max(0, s.respSkip - missingBytes);
-        }
+        ((State) conn.state()).lost(requestSide, missingBytes);
     }
 
     @Override
@@ -94,15 +83,9 @@ public final class DubboParser implements ProtocolParser {
         int end = offset + length;
         int pos = offset;
         while (pos < end) {
-            long skip = requestSide ? s.reqSkip : s.respSkip;
-            if (skip > 0) {
-                int n = (int) Math.min(skip, end - pos);
-                pos += n;
-                if (requestSide) {
-                    s.reqSkip -= n;
-                } else {
-                    s.respSkip -= n;
-                }
+            int skipped = s.consume(requestSide, end - pos);
+            if (skipped > 0) {
+                pos += skipped;
                 continue;
             }
             if (end - pos < HEADER_BYTES) {
@@ -129,11 +112,8 @@ public final class DubboParser implements ProtocolParser {
                 }
             }
             pos += head;
-            if (requestSide) {
-                s.reqSkip = total - head;
-            } else {
-                s.respSkip = total - head;
-            }
+            // The head is read; the rest of the message is passed over.
+            s.add(requestSide, total - head);
         }
         return pos - offset;
     }

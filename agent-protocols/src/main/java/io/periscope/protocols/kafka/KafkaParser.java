@@ -2,6 +2,7 @@ package io.periscope.protocols.kafka;
 
 import io.periscope.protocols.AsciiBytes;
 import io.periscope.protocols.Connection;
+import io.periscope.protocols.FrameSkip;
 import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
@@ -143,9 +144,7 @@ public final class KafkaParser implements ProtocolParser {
     }
 
     /** Per-connection state: bytes left of the message in flight per direction, requests in flight. */
-    static final class State {
-        long reqSkip;
-        long respSkip;
+    static final class State extends FrameSkip {
         final int[] slotCorrelation = new int[SLOTS];
         final short[] slotApiKey = new short[SLOTS];
         final short[] slotVersion = new short[SLOTS];
@@ -163,30 +162,12 @@ public final class KafkaParser implements ProtocolParser {
 
     @Override
     public void reset(Object state, boolean requestSide) {
-        State s = (State) state;
-        if (requestSide) {
-            s.reqSkip = 0;
-        } else {
-            s.respSkip = 0;
-        }
+        ((State) state).clear(requestSide);
     }
 
     @Override
     public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        State s = (State) conn.state();
-        if (requestSide) {
-            if (s.reqSkip >= missingBytes) {
-                s.reqSkip -= missingBytes;
-            } else {
-                s.reqSkip = 0;
-            }
-        } else {
-            if (s.respSkip >= missingBytes) {
-                s.respSkip -= missingBytes;
-            } else {
-                s.respSkip = 0;
-            }
-        }
+        ((State) conn.state()).lost(requestSide, missingBytes);
     }
 
     @Override
@@ -195,15 +176,9 @@ public final class KafkaParser implements ProtocolParser {
         int end = offset + length;
         int pos = offset;
         while (pos < end) {
-            long skip = requestSide ? s.reqSkip : s.respSkip;
-            if (skip > 0) {
-                int n = (int) Math.min(skip, end - pos);
-                pos += n;
-                if (requestSide) {
-                    s.reqSkip -= n;
-                } else {
-                    s.respSkip -= n;
-                }
+            int skipped = s.consume(requestSide, end - pos);
+            if (skipped > 0) {
+                pos += skipped;
                 continue;
             }
             int avail = end - pos;
@@ -228,11 +203,8 @@ public final class KafkaParser implements ProtocolParser {
                 return length;
             }
             pos += head;
-            if (requestSide) {
-                s.reqSkip = total - head;
-            } else {
-                s.respSkip = total - head;
-            }
+            // The head is read; the rest of the message is passed over.
+            s.add(requestSide, total - head);
         }
         return pos - offset;
     }

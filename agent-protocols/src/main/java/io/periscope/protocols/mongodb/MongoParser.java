@@ -1,6 +1,7 @@
 package io.periscope.protocols.mongodb;
 
 import io.periscope.protocols.Connection;
+import io.periscope.protocols.FrameSkip;
 import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
@@ -104,9 +105,7 @@ public final class MongoParser implements ProtocolParser {
     }
 
     /** Per-connection state: bytes of the message in flight still to skip, per direction. */
-    static final class State {
-        long reqSkip;
-        long respSkip;
+    static final class State extends FrameSkip {
         // reply fields found by the document scan
         boolean hasOk;
         double ok;
@@ -122,22 +121,12 @@ public final class MongoParser implements ProtocolParser {
 
     @Override
     public void reset(Object state, boolean requestSide) {
-        State s = (State) state;
-        if (requestSide) {
-            s.reqSkip = 0;
-        } else {
-            s.respSkip = 0;
-        }
+        ((State) state).clear(requestSide);
     }
 
     @Override
     public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        State s = (State) conn.state();
-        if (requestSide) {
-            s.reqSkip = Math.max(0, s.reqSkip - missingBytes);
-        } else {
-            s.respSkip = Math.max(0, s.respSkip - missingBytes);
-        }
+        ((State) conn.state()).lost(requestSide, missingBytes);
     }
 
     @Override
@@ -146,15 +135,9 @@ public final class MongoParser implements ProtocolParser {
         int end = offset + length;
         int pos = offset;
         while (pos < end) {
-            long skip = requestSide ? s.reqSkip : s.respSkip;
-            if (skip > 0) {
-                int n = (int) Math.min(skip, end - pos);
-                pos += n;
-                if (requestSide) {
-                    s.reqSkip -= n;
-                } else {
-                    s.respSkip -= n;
-                }
+            int skipped = s.consume(requestSide, end - pos);
+            if (skipped > 0) {
+                pos += skipped;
                 continue;
             }
             if (end - pos < HEADER_BYTES) {
@@ -171,10 +154,10 @@ public final class MongoParser implements ProtocolParser {
             }
             if (requestSide) {
                 request(conn, buf, pos, head, len);
-                s.reqSkip = len - head;
+                s.add(true, len - head);
             } else {
                 response(conn, s, buf, pos, head, len);
-                s.respSkip = len - head;
+                s.add(false, len - head);
             }
             pos += head;
         }

@@ -1,6 +1,7 @@
 package io.periscope.protocols.mqtt;
 
 import io.periscope.protocols.Connection;
+import io.periscope.protocols.FrameSkip;
 import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
@@ -166,11 +167,9 @@ public final class MqttParser implements ProtocolParser {
     }
 
     /** Per-connection state: protocol level and bytes of a packet still to skip, per direction. */
-    static final class State {
+    static final class State extends FrameSkip {
         /** 3, 4 or 5 from CONNECT; 4 until a CONNECT is seen. */
         int level = 4;
-        long reqSkip;
-        long respSkip;
     }
 
     @Override
@@ -180,22 +179,12 @@ public final class MqttParser implements ProtocolParser {
 
     @Override
     public void reset(Object state, boolean requestSide) {
-        State s = (State) state;
-        if (requestSide) {
-            s.reqSkip = 0;
-        } else {
-            s.respSkip = 0;
-        }
+        ((State) state).clear(requestSide);
     }
 
     @Override
     public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        State s = (State) conn.state();
-        if (requestSide) {
-            s.reqSkip = Math.max(0, s.reqSkip - missingBytes);
-        } else {
-            s.respSkip = Math.max(0, s.respSkip - missingBytes);
-        }
+        ((State) conn.state()).lost(requestSide, missingBytes);
     }
 
     @Override
@@ -204,15 +193,9 @@ public final class MqttParser implements ProtocolParser {
         int end = offset + length;
         int pos = offset;
         while (pos < end) {
-            long skip = requestSide ? s.reqSkip : s.respSkip;
-            if (skip > 0) {
-                int n = (int) Math.min(skip, end - pos);
-                pos += n;
-                if (requestSide) {
-                    s.reqSkip -= n;
-                } else {
-                    s.respSkip -= n;
-                }
+            int skipped = s.consume(requestSide, end - pos);
+            if (skipped > 0) {
+                pos += skipped;
                 continue;
             }
             int b = buf.getByte(pos) & 0xFF;
@@ -232,11 +215,8 @@ public final class MqttParser implements ProtocolParser {
             }
             packet(conn, s, requestSide, buf, pos, b, body, (int) Math.min(rem, head - (body - pos)), total);
             pos += head;
-            if (requestSide) {
-                s.reqSkip = total - head;
-            } else {
-                s.respSkip = total - head;
-            }
+            // The head is read; the rest of the message is passed over.
+            s.add(requestSide, total - head);
         }
         return pos - offset;
     }

@@ -2,6 +2,7 @@ package io.periscope.protocols.nats;
 
 import io.periscope.protocols.AsciiBytes;
 import io.periscope.protocols.Connection;
+import io.periscope.protocols.FrameSkip;
 import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
@@ -73,9 +74,7 @@ public final class NatsParser implements ProtocolParser {
     }
 
     /** Per-connection state: payload bytes to skip per direction, verbose acknowledgements. */
-    static final class State {
-        long reqSkip;
-        long respSkip;
+    static final class State extends FrameSkip {
         boolean verbose;
     }
 
@@ -86,22 +85,12 @@ public final class NatsParser implements ProtocolParser {
 
     @Override
     public void reset(Object state, boolean requestSide) {
-        State s = (State) state;
-        if (requestSide) {
-            s.reqSkip = 0;
-        } else {
-            s.respSkip = 0;
-        }
+        ((State) state).clear(requestSide);
     }
 
     @Override
     public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        State s = (State) conn.state();
-        if (requestSide) {
-            s.reqSkip = Math.max(0, s.reqSkip - missingBytes);
-        } else {
-            s.respSkip = Math.max(0, s.respSkip - missingBytes);
-        }
+        ((State) conn.state()).lost(requestSide, missingBytes);
     }
 
     @Override
@@ -110,15 +99,9 @@ public final class NatsParser implements ProtocolParser {
         int end = offset + length;
         int pos = offset;
         while (pos < end) {
-            long skip = requestSide ? s.reqSkip : s.respSkip;
-            if (skip > 0) {
-                int n = (int) Math.min(skip, end - pos);
-                pos += n;
-                if (requestSide) {
-                    s.reqSkip -= n;
-                } else {
-                    s.respSkip -= n;
-                }
+            int skipped = s.consume(requestSide, end - pos);
+            if (skipped > 0) {
+                pos += skipped;
                 continue;
             }
             int lf = AsciiBytes.indexOfLf(buf, pos, end);
@@ -140,11 +123,8 @@ public final class NatsParser implements ProtocolParser {
                 return length;
             }
             pos = lf + 1;
-            if (requestSide) {
-                s.reqSkip = payload;
-            } else {
-                s.respSkip = payload;
-            }
+            // The head is read; the rest of the message is passed over.
+            s.add(requestSide, payload);
         }
         return pos - offset;
     }

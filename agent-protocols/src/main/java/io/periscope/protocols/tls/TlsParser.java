@@ -1,6 +1,7 @@
 package io.periscope.protocols.tls;
 
 import io.periscope.protocols.Connection;
+import io.periscope.protocols.FrameSkip;
 import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
@@ -76,9 +77,7 @@ public final class TlsParser implements ProtocolParser {
     }
 
     /** Per-connection state: record bytes still to skip per direction. */
-    static final class State {
-        long reqSkip;
-        long respSkip;
+    static final class State extends FrameSkip {
     }
 
     @Override
@@ -88,22 +87,12 @@ public final class TlsParser implements ProtocolParser {
 
     @Override
     public void reset(Object state, boolean requestSide) {
-        State s = (State) state;
-        if (requestSide) {
-            s.reqSkip = 0;
-        } else {
-            s.respSkip = 0;
-        }
+        ((State) state).clear(requestSide);
     }
 
     @Override
     public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        State s = (State) conn.state();
-        if (requestSide) {
-            s.reqSkip = Math.max(0, s.reqSkip - missingBytes);
-        } else {
-            s.respSkip = Math.max(0, s.respSkip - missingBytes);
-        }
+        ((State) conn.state()).lost(requestSide, missingBytes);
     }
 
     @Override
@@ -112,15 +101,9 @@ public final class TlsParser implements ProtocolParser {
         int end = offset + length;
         int pos = offset;
         while (pos < end) {
-            long skip = requestSide ? s.reqSkip : s.respSkip;
-            if (skip > 0) {
-                int n = (int) Math.min(skip, end - pos);
-                pos += n;
-                if (requestSide) {
-                    s.reqSkip -= n;
-                } else {
-                    s.respSkip -= n;
-                }
+            int skipped = s.consume(requestSide, end - pos);
+            if (skipped > 0) {
+                pos += skipped;
                 continue;
             }
             if (end - pos < RECORD_HEADER_BYTES) {
@@ -150,11 +133,8 @@ public final class TlsParser implements ProtocolParser {
                 alert(conn, buf, pos, body, total);
             }
             pos += head;
-            if (requestSide) {
-                s.reqSkip = total - head;
-            } else {
-                s.respSkip = total - head;
-            }
+            // The head is read; the rest of the message is passed over.
+            s.add(requestSide, total - head);
         }
         return pos - offset;
     }
