@@ -140,8 +140,8 @@ final class Agent {
                 registerPacketMetrics(services.metrics(), packets);
                 exportPacketCounters(exporter, packets);
                 packets.start();
-                LOG.info("packet capture on {} ring(s): flows exported every {}", packets.readerCount(),
-                        config.flowMap().exportInterval());
+                LOG.info("packet capture on {} ({} ring(s)): flows exported every {}", packets.interfaceNames(),
+                        packets.readerCount(), config.flowMap().exportInterval());
             } else {
                 LOG.info("packet capture disabled (packet.enabled=false): no flows");
             }
@@ -250,6 +250,9 @@ final class Agent {
                 packets::flowsDropped);
         metrics.counter("periscope_flows_evicted_total", "Flows evicted early to make room in the flow map",
                 packets::flowsEvicted);
+        metrics.counter("periscope_packet_poll_errors_total",
+                "Waits for packets that poll(2) ended at once with an error (e.g. an interface went down)",
+                packets::pollErrors);
         metrics.gauge("periscope_flows_active", "Flows in the flow maps", () -> packets.activeFlows());
         metrics.counter("periscope_pipeline_dropped_total", SyscallPipeline.DROPPED_HELP, packets::flowLogsDropped,
                 "stage", "flow_export_queue");

@@ -12,7 +12,7 @@ public record PacketConfig(boolean enabled, List<String> interfaces, boolean inc
                            @Range(min = 2, max = 65_536) int blockCount,
                            boolean l7Parsing) {
     private static final int DEFAULT_BLOCK_BYTES = 1024 * 1024;
-    private static final int DEFAULT_BLOCK_COUNT = 64;
+    private static final int DEFAULT_BLOCK_COUNT = 16;
 
     public PacketConfig {
         interfaces = List.copyOf(interfaces);
@@ -22,7 +22,7 @@ public record PacketConfig(boolean enabled, List<String> interfaces, boolean inc
         }
     }
 
-    /** Every interface except loopback, no filter, one reader, 64 blocks of 1 MiB, flows only. */
+    /** Every interface except loopback, no filter, one reader, 16 blocks of 1 MiB, flows only. */
     public static PacketConfig defaults() {
         return new PacketConfig(true, List.of("*"), false, "", 1, DEFAULT_BLOCK_BYTES, DEFAULT_BLOCK_COUNT, false);
     }

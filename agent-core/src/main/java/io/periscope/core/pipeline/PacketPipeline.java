@@ -33,6 +33,8 @@ public final class PacketPipeline implements AutoCloseable {
     private static final int POLL_BATCH = 512;
     private static final int AWAIT_MILLIS = 100;
     private static final long TICK_INTERVAL_NANOS = 100_000_000L;
+    /** A wait for packets shorter than this that found none means poll(2) is reporting an error. */
+    private static final long MIN_AWAIT_NANOS = 1_000_000L;
     private static final long STATS_INTERVAL_NANOS = 1_000_000_000L;
     private static final int FANOUT_GROUP_BASE = 0x5e00;
 
@@ -50,6 +52,7 @@ public final class PacketPipeline implements AutoCloseable {
         private final Thread thread;
         private final AtomicLong packets = new AtomicLong();
         private final AtomicLong notTracked = new AtomicLong();
+        private final AtomicLong pollErrors = new AtomicLong();
         /** L7 parsing of the packet streams (packet.l7_parsing), or null. */
         private final ProtocolEngine engine;
         private final PacketStreams streams;
@@ -115,11 +118,19 @@ public final class PacketPipeline implements AutoCloseable {
                         ring.updateKernelStatistics();
                     }
                     if (n == 0) {
-                        ring.awaitPackets(AWAIT_MILLIS);
+                        long before = System.nanoTime();
+                        if (!ring.awaitPackets(AWAIT_MILLIS) && System.nanoTime() - before < MIN_AWAIT_NANOS) {
+                            // poll(2) came back at once with nothing (POLLERR: e.g. the interface went
+                            // down): wait anyway rather than spin a core.
+                            pollErrors.lazySet(pollErrors.get() + 1);
+                            Thread.sleep(AWAIT_MILLIS);
+                        }
                     }
                 }
                 // Flows still open at shutdown are reported with what they have so far.
                 table.flush(System.currentTimeMillis() * 1_000_000L);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
                 LOG.error("packet reader {} stopped: {}", thread.getName(), e.toString(), e);
             }
@@ -220,6 +231,16 @@ public final class PacketPipeline implements AutoCloseable {
     /** TCP holes given up by the packet stream reassembly (packet.l7_parsing). */
     public long streamGaps() {
         return readers.stream().filter(r -> r.streams != null).mapToLong(r -> r.streams.gaps()).sum();
+    }
+
+    /** Waits for packets that returned at once with none (the socket reports an error). */
+    public long pollErrors() {
+        return readers.stream().mapToLong(r -> r.pollErrors.get()).sum();
+    }
+
+    /** The interfaces captured on, for the log. */
+    public List<String> interfaceNames() {
+        return readers.stream().map(r -> r.ring.captureInterface().name()).distinct().toList();
     }
 
     public int readerCount() {

@@ -82,13 +82,18 @@ public record CaptureInterface(String name, int ifindex, int arpHardwareType, bo
         }
         for (String pattern : patterns) {
             PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
+            // A glob ('*', 'eth*') means the interfaces that carry traffic: up ones, loopback only
+            // when asked. An exact name is taken as given.
+            boolean glob = pattern.chars().anyMatch(c -> c == '*' || c == '?' || c == '[');
             boolean matched = false;
             for (CaptureInterface i : all) {
-                if (matcher.matches(Path.of(i.name())) && !out.contains(i)) {
+                if (!matcher.matches(Path.of(i.name()))) {
+                    continue;
+                }
+                matched = true;
+                boolean wanted = !glob || (i.up() && (includeLoopback || !i.loopback()));
+                if (wanted && !out.contains(i)) {
                     out.add(i);
-                    matched = true;
-                } else if (matcher.matches(Path.of(i.name()))) {
-                    matched = true;
                 }
             }
             if (!matched) {

@@ -35,7 +35,15 @@ class PacketFilterTest {
             assertThat(i.linkType()).isEqualTo(CaptureInterface.DLT_EN10MB);
         });
         assertThat(CaptureInterface.select(List.of(), false)).noneMatch(CaptureInterface::loopback);
-        assertThat(CaptureInterface.select(List.of("l?"), false)).extracting(CaptureInterface::name).contains("lo");
+        // A glob means interfaces that carry traffic: up, and loopback only when asked for.
+        assertThat(CaptureInterface.select(List.of("l?"), false)).extracting(CaptureInterface::name)
+                .doesNotContain("lo");
+        assertThat(CaptureInterface.select(List.of("l?"), true)).extracting(CaptureInterface::name).contains("lo");
+        assertThat(CaptureInterface.select(List.of("*"), false))
+                .allMatch(CaptureInterface::up).noneMatch(CaptureInterface::loopback);
+        // An exact name is taken as given.
+        assertThat(CaptureInterface.select(List.of("lo"), false)).extracting(CaptureInterface::name)
+                .containsExactly("lo");
         assertThatThrownBy(() -> CaptureInterface.select(List.of("psfnothing*"), false))
                 .hasMessageContaining("psfnothing*").hasMessageContaining("lo");
     }
