@@ -49,6 +49,7 @@ final class Agent {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
     private static final long DRAIN_MILLIS = 2_000;
     private static final Duration FLUSH_DEADLINE = Duration.ofSeconds(5);
+    private static final Duration FILE_BATCH_DELAY = Duration.ofMillis(200);
     private static final int PACKET_SNAP_HEADERS_BYTES = 256;
     private static final int PACKET_SNAP_WITH_PAYLOAD_BYTES = 65_535;
     private static final int MIN_FLOWS_PER_TABLE = 1024;
@@ -357,7 +358,9 @@ final class Agent {
             }
             otlp.headers().forEach(b::header);
         } else {
-            b.file(Path.of(exporters.file().path()), exporters.file().maxBytes(), exporters.file().maxFiles());
+            b.file(Path.of(exporters.file().path()), exporters.file().maxBytes(), exporters.file().maxFiles())
+                    // A local append is cheap: batch briefly so spans show up well within a second.
+                    .maxBatchDelay(FILE_BATCH_DELAY);
         }
         return b.build();
     }
