@@ -163,7 +163,11 @@ netns_up() {
     ip -n psba link set psba1 up; ip -n psba link set lo up
     ip -n psbb link set psbb1 up; ip -n psbb link set lo up
     local i
-    for i in $(seq 50); do ip netns exec psba ping -c1 -W1 10.202.0.2 >/dev/null 2>&1 && return 0; sleep 0.1; done
+    # Reachable when a connect to a closed port is refused (no ping on a minimal Debian).
+    for i in $(seq 30); do
+        grep -q refused < <(ip netns exec psba timeout 1 bash -c 'exec 3<>/dev/tcp/10.202.0.2/18699' 2>&1) && return 0
+        sleep 0.2
+    done
     die "netns psba cannot reach psbb"
 }
 netns_down() {
