@@ -111,7 +111,9 @@ def nginx(doc, base):
                "R = ((agent CPU + nginx CPU increase + h2load CPU increase) / spans) ÷ "
                "(nginx baseline CPU / requests); spans include h2load's client spans (the agent "
                "traces every process), hence the client's increase in the numerator. "
-               "R/req is the same cost per request instead of per span. "
+               "R/req is the same cost per request instead of per span. At rate \"max\" (no --rps, "
+               "nginx saturated) the agent run serves fewer requests than its baseline, so part of its "
+               "nginx increase is the lost batching of a lower rate: R there is an upper bound. "
                f"Reference R: {REFERENCE_R['full']:.2f} full, {REFERENCE_R['shallow']:.2f} shallow.")
     out.append("")
     rows = []
@@ -141,10 +143,11 @@ def nginx(doc, base):
 
     targets = []
     for mode in ("full", "shallow"):
-        xs = best(mode, lambda r: r["rate"] != "max")
+        xs = best(mode, lambda r: r["rate"] != "max") or best(mode)
         if xs:
-            # The highest fixed rate is the one that matters (the reference ran at 40K req/s).
-            top = max(xs, key=lambda r: float(r["rate"]))
+            # The highest fixed rate is the one that matters (the reference ran at 40K req/s); the
+            # saturated run ("max") only when no fixed rate was valid.
+            top = max(xs, key=lambda r: float(r["rate"]) if r["rate"] != "max" else -1.0)
             targets.append([f"R {mode} (at {top['rate']} req/s)", f"≤ {TARGET_R[mode]:.2f}",
                             fmt(top["R"]), "pass" if top["R"] <= TARGET_R[mode] else "MISS"])
         else:
