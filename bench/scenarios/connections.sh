@@ -51,6 +51,9 @@ for s in $(seq 0 $((SHARDS - 1))); do
 done
 
 agent_config "$WORK/agent.yaml" <<YAML
+ebpf:
+  ports:
+    allow: [18630-18649]
 packet:
   interfaces: [psba0]
 YAML

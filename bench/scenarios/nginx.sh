@@ -46,12 +46,17 @@ for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; 
 curl -sf -o /dev/null "http://127.0.0.1:$PORT/" || die "nginx did not answer on port $PORT"
 
 # The agent's default config (traces every process, so h2load's client side too) except the
-# exporter (OTLP JSON lines to a temp file: every span is encoded and written), our port, and
+# exporter (OTLP JSON lines to a temp file: every span is encoded and written), our metrics
+# port, the socket tracer limited to nginx's port (filtered in the kernel: on a shared machine
+# every other job's socket traffic would otherwise become spans and agent CPU here), and
 # packet capture on the default-route interface only: the default '*' also grabs other jobs'
 # short-lived veths, and one vanishing between listing and bind stops the agent at start.
 IFACE=$(ip route show default | awk '{for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit }}')
 write_config() {
     agent_config "$WORK/agent.yaml" <<YAML
+ebpf:
+  ports:
+    allow: [$PORT]
 packet:
   interfaces: [${IFACE:-eth0}]
 protocols:
@@ -121,6 +126,14 @@ taskset -c 1 h2load --h1 -c "$CLIENTS" -D 1 "http://127.0.0.1:$PORT/" >/dev/null
 for rate in $RATES; do phase "$rate" off; done
 write_config false
 agent_start "$WORK/agent.yaml"
+# The agent's CPU with no traffic at all (timers, guard, idle ring waits), so the report can
+# also give R above that floor: what the requests themselves cost.
+IDLE_S=$(( QUICK == 1 ? 3 : 6 ))
+i0=$(proc_ticks "$AGENT_PID"); sleep "$IDLE_S"; i1=$(proc_ticks "$AGENT_PID")
+bench_record --argjson duration_s "$IDLE_S" --argjson agent_cpu_s "$(ticks_to_s $((i1 - i0)))" \
+    --argjson agent_rss_kb "$(proc_rss_kb "$AGENT_PID")" --argjson load1 "$(load1)" \
+    '{rate: "idle", mode: "idle", duration_s: $duration_s, agent_cpu_s: $agent_cpu_s, agent_rss_kb: $agent_rss_kb, load1: $load1}'
+say "agent idle: $(ticks_to_s $((i1 - i0)))s CPU in ${IDLE_S}s"
 for rate in $RATES; do
     phase "$rate" full
     write_config true; agent_reload

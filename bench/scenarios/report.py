@@ -53,7 +53,10 @@ def table(head, rows):
 
 # ---------------------------------------------------------------- B nginx
 def nginx(doc, base):
-    runs = doc["runs"]
+    idle = [r for r in doc["runs"] if r["mode"] == "idle"]
+    idle_cores = (sum(r["agent_cpu_s"] for r in idle) / sum(r["duration_s"] for r in idle)) if idle else None
+    doc["agent_idle_cores"] = idle_cores
+    runs = [r for r in doc["runs"] if r["mode"] != "idle"]
     for r in runs:
         r["achieved_rps"] = r["requests"] / r["duration_s"] if r["duration_s"] else 0.0
         reasons = []
@@ -91,7 +94,7 @@ def nginx(doc, base):
         r["nginx_cores"] = r["nginx_cpu_s"] / r["duration_s"] if r["duration_s"] else None
         r["agent_cores"] = r["agent_cpu_s"] / r["duration_s"] if r["duration_s"] else None
         r["spans_per_s"] = r["spans"] / r["duration_s"] if r["duration_s"] else None
-        r["R"] = r["R_per_request"] = r["p50_increase"] = None
+        r["R"] = r["R_per_request"] = r["R_above_idle"] = r["p50_increase"] = None
         b = baseline.get(r["rate"])
         if r["mode"] == "off" or not b or not r["valid"] or not r["spans"]:
             continue
@@ -103,10 +106,15 @@ def nginx(doc, base):
         # traces h2load too (2 spans per request), so the client's CPU increase counts as well.
         r["R"] = ((r["agent_cpu_s"] + nginx_inc + client_inc) / r["spans"]) / b["nginx_s_per_req"]
         r["R_per_request"] = ((r["agent_cpu_s"] + nginx_inc + client_inc) / r["requests"]) / b["nginx_s_per_req"]
+        r["R_above_idle"] = None
+        if idle_cores is not None:
+            above = r["agent_cpu_s"] - idle_cores * r["duration_s"]
+            r["R_above_idle"] = ((above + nginx_inc + client_inc) / r["spans"]) / b["nginx_s_per_req"]
         r["p50_increase"] = r["p50_us"] / b["p50_us"] - 1 if b["p50_us"] else None
 
     out = header(doc, "Scenario B — nginx (one worker on CPU 0, h2load --h1 on CPU 1)")
-    out.append(f"Agent: default config, file exporter (OTLP JSON lines to a temp file), "
+    out.append(f"Agent: default config, file exporter (OTLP JSON lines to a temp file), socket tracer "
+               "limited to nginx's port (in-kernel filter), packets captured on the default-route interface, "
                f"full ↔ shallow HTTP/1 switched by reload. h2load -c {runs[0]['clients']}. "
                "R = ((agent CPU + nginx CPU increase + h2load CPU increase) / spans) ÷ "
                "(nginx baseline CPU / requests); spans include h2load's client spans (the agent "
@@ -121,7 +129,7 @@ def nginx(doc, base):
         for mode in ("off", "full", "shallow"):
             for r in (x for x in runs if x["rate"] == rate and x["mode"] == mode):
                 if not r["valid"]:
-                    rows.append([rate, mode, "INVALID: " + r["invalid_reason"]] + [""] * 11)
+                    rows.append([rate, mode, "INVALID: " + r["invalid_reason"]] + [""] * 12)
                     continue
                 on = mode != "off"
                 rows.append([rate, mode, round(r["achieved_rps"]), fmt(r["nginx_cores"], 3),
@@ -131,11 +139,15 @@ def nginx(doc, base):
                              f"{r['p50_us']}/{r['p90_us']}/{r['p99_us']}",
                              f"{r['p50_increase'] * 100:+.1f}%" if r.get("p50_increase") is not None else "–",
                              r["lost_events"] if on else "–", r["dropped"] if on else "–",
-                             fmt(r["R"]), fmt(r["R_per_request"]), r["load1"]])
+                             fmt(r["R"]), fmt(r["R_per_request"]), fmt(r["R_above_idle"]), r["load1"]])
     out += table(["rate req/s", "agent", "achieved req/s", "nginx CPU cores", "agent CPU cores", "agent RSS MB",
                   "spans/s", "latency P50/P90/P99 µs", "P50 vs off", "lost events", "pipeline drops", "R",
-                  "R/req", "load1"], rows)
+                  "R/req", "R above idle", "load1"], rows)
     out.append("")
+    if idle_cores is not None:
+        out.append(f"Agent CPU with no traffic at all: {idle_cores:.3f} cores (measured right after start, "
+                   "before the first phase); \"R above idle\" subtracts it from the agent's CPU.")
+        out.append("")
 
     def best(mode, pred=lambda r: True):
         xs = [r for r in runs if r["mode"] == mode and r["valid"] and r["R"] is not None and pred(r)]
@@ -172,27 +184,35 @@ def nginx(doc, base):
     out.append("")
     out += table(["what", "target", "measured", ""], targets)
     out.append("")
-    chart = nginx_chart(runs, base)
+    chart = nginx_chart(runs, base, idle_cores)
     if chart:
         out.append(f"![agent CPU vs request rate]({os.path.basename(chart)})")
         out.append("")
     return out
 
 
-def nginx_chart(runs, base):
-    if not any(r["valid"] and r["mode"] != "off" for r in runs):
+def nginx_chart(runs, base, idle_cores=None):
+    # The x axis is the achieved rate, so a phase that missed its target rate still gives a true
+    # point; only phases without spans or with the guard shedding (not full parsing) are left out.
+    def plotted(r, mode):
+        return r["mode"] == mode and r["spans"] > 0 and r["duration_s"] and not (
+            mode == "full" and r["guard_level"] > 0)
+
+    if not any(plotted(r, m) for r in runs for m in ("full", "shallow")):
         print("report: no valid agent run, so no chart", file=sys.stderr)
         return None
     dat = base + ".dat"
     lines, plots = [], []
     titles = {"full": "full HTTP/1 parsing", "shallow": "shallow (method, status, latency)"}
     for mode, pt in (("full", 7), ("shallow", 5)):
-        pts = sorted((r["achieved_rps"], r["agent_cores"] * 100) for r in runs
-                     if r["mode"] == mode and r["valid"])
+        pts = sorted((r["achieved_rps"], r["agent_cores"] * 100) for r in runs if plotted(r, mode))
         if not pts:
             continue
-        plots.append(f"'{dat}' index {len(plots)} using 1:2 with linespoints lw 2 pt {pt} title '{titles[mode]}'")
+        plots.append(f"'{dat}' index {len(plots)} using 1:2 with linespoints lw 2 pt {pt} ps 1.5 "
+                     f"title '{titles[mode]}'")
         lines += [f"# {mode}"] + [f"{x:.0f} {y:.2f}" for x, y in pts] + ["", ""]
+    if idle_cores is not None:
+        plots.append(f"{idle_cores * 100:.2f} with lines dt 2 lw 2 lc rgb 'gray40' title 'agent with no traffic'")
     with open(dat, "w") as f:
         f.write("\n".join(lines))
     png = base + ".png"
@@ -203,9 +223,10 @@ set title 'periscope agent CPU vs nginx request rate (scenario B)'
 set xlabel 'achieved requests per second'
 set ylabel 'agent CPU (% of one core)'
 set grid
-set key top left
+set key below
 set yrange [0:*]
 set xrange [0:*]
+set offsets 0, graph 0.05, graph 0.1, 0
 plot {", ".join(plots)}
 """
     try:

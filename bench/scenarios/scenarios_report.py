@@ -44,8 +44,8 @@ def packets(doc, generic, fmt, table):
     out = generic(doc, "Scenario F — UDP flood on veth: agent vs tcpdump, same packets, same run", keys, derive,
                   notes=[f"iperf3 -u -b 0 -l {doc['runs'][0]['payload_bytes'] if doc['runs'] else '?'} "
                          "from netns psba to psbb through a bridge; the agent (packet.interfaces [psba0], "
-                         "the flood's port denied to the socket tracer) and `tcpdump -n -w /dev/null -i psba0` "
-                         "capture the same interface at the same time. Packets counted on psba0 are rx+tx "
+                         "the socket tracer limited to an unused port) and `tcpdump -n -w /dev/null -i psba0` "
+                         "capture the same interface at the same time (the socket tracer limited to an unused port). Packets counted on psba0 are rx+tx "
                          "(the flood's datagrams plus a few iperf3 control packets)."])
     valid = [r for r in doc["runs"] if r["valid"] and r["ratio_vs_tcpdump"] is not None]
     out.append("Targets:")
@@ -133,8 +133,8 @@ def throughput(doc, generic, fmt, table):
             ("spans", "spans"), ("load1", "load1")]
     out = generic(doc, "Scenario E — iperf3 TCP through veth", keys, derive,
                   notes=["iperf3 TCP (one stream, as fast as it goes) from netns psba to psbb; the agent with "
-                          "its default config except packet.interfaces [psba0] (so the socket tracer sees "
-                          "iperf3's syscalls too). Runs alternate off/on in one run."])
+                          "its default config except packet.interfaces [psba0] and the socket tracer limited to "
+                          "iperf3's port (it sees iperf3's syscalls; other jobs' traffic is filtered in the kernel). Runs alternate off/on in one run."])
     offs = [r["gbps"] for r in doc["runs"] if r["mode"] == "off" and r["valid"]]
     ons = [r for r in doc["runs"] if r["mode"] == "on" and r["valid"]]
     if offs and ons:

@@ -2,7 +2,8 @@
 # Scenario E (throughput): one iperf3 TCP stream as fast as it goes from netns psba to netns
 # psbb (veth + bridge); phases alternate agent off / on within one run so the throughput cost is
 # a same-run comparison. The agent runs its default config except packet.interfaces [psba0], so
-# it captures every packet of the stream and its socket tracer sees iperf3's syscalls.
+# it captures every packet of the stream, and the socket tracer limited to iperf3's port (it
+# sees iperf3's syscalls; other jobs' socket traffic on this machine is filtered in the kernel).
 #
 # usage: bench/scenarios/throughput.sh [--quick]     PHASE_S=20 ROUNDS=2
 set -euo pipefail
@@ -22,6 +23,9 @@ bench_on_exit "kill $IPERF_PID; wait $IPERF_PID"
 sleep 0.5
 
 agent_config "$WORK/agent.yaml" <<YAML
+ebpf:
+  ports:
+    allow: [$PORT]
 packet:
   interfaces: [psba0]
 YAML
