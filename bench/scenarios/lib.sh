@@ -81,6 +81,9 @@ agent_config() {
         printf 'exporters:\n  file:\n    path: %s\n' "$WORK/otlp.jsonl"
         printf 'self_metrics:\n  listen: 127.0.0.1:%s\n' "$AGENT_METRICS_PORT"
         cat
+        # AGENT_YAML: extra top-level sections for an experiment (e.g. 'pipeline: {wait_strategy:
+        # blocking}'); name the results apart with BENCH_SUFFIX=-blocking.
+        [ -z "${AGENT_YAML:-}" ] || printf '%s\n' "$AGENT_YAML"
     } > "$file"
 }
 
@@ -135,8 +138,9 @@ bench_finish() {
         --arg load_before "$BENCH_LOAD_BEFORE" --arg load_after "$(loadavg)" --argjson quick "$QUICK" \
         --arg kernel "$(uname -r)" --argjson cpus "$(nproc)" --arg cpu_model "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \
         --arg commit "$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+        --arg agent_yaml "${AGENT_YAML:-}" \
         '{scenario: $scenario, started: $started, finished: $finished, quick: ($quick == 1), commit: $commit,
-          machine: {cpus: $cpus, cpu_model: $cpu_model, kernel: $kernel},
+          machine: {cpus: $cpus, cpu_model: $cpu_model, kernel: $kernel}, agent_yaml_extra: $agent_yaml,
           load_average_before: $load_before, load_average_after: $load_after, runs: .}' "$RUNS" > "$base.json"
     python3 "$BENCH_SCENARIOS/report.py" "$base.json" > "$base.md"
     say "wrote $base.json and $base.md"

@@ -36,6 +36,8 @@ def header(doc, title):
                f"{doc['load_average_after']}"
                + ("  **(machine busy: numbers are noisy; compare ratios within this run only)**"
                   if busy(doc) else ""))
+    if doc.get("agent_yaml_extra"):
+        out.append(f"- agent config changed for this run: `{doc['agent_yaml_extra']}`")
     out.append("")
     return out
 
