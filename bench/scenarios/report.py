@@ -147,8 +147,11 @@ def nginx(doc, base):
                   "R/req", "R above idle", "load1"], rows)
     out.append("")
     if idle_cores is not None:
-        out.append(f"Agent CPU with no traffic at all: {idle_cores:.3f} cores (measured right after start, "
-                   "before the first phase); \"R above idle\" subtracts it from the agent's CPU.")
+        warm = idle[0].get("warmup_s")
+        out.append(f"Agent CPU with no traffic at all: {idle_cores:.3f} cores (measured after start"
+                   + (f" and a {warm}-second unmeasured warm-up at 2000 req/s" if warm else " (no warm-up: the first "
+                      "phase also pays for JIT compilation)")
+                   + ", before the first phase); \"R above idle\" subtracts it from the agent's CPU.")
         out.append("")
 
     def best(mode, pred=lambda r: True):
@@ -186,14 +189,15 @@ def nginx(doc, base):
     out.append("")
     out += table(["what", "target", "measured", ""], targets)
     out.append("")
-    chart = nginx_chart(runs, base, idle_cores)
+    chart = nginx_chart(runs, base, idle_cores, f"{doc['started'][:16]}Z, load average {doc['load_average_before']}"
+                        + (", --quick" if doc["quick"] else ""))
     if chart:
         out.append(f"![agent CPU vs request rate]({os.path.basename(chart)})")
         out.append("")
     return out
 
 
-def nginx_chart(runs, base, idle_cores=None):
+def nginx_chart(runs, base, idle_cores=None, subtitle=""):
     # The x axis is the achieved rate, so a phase that missed its target rate still gives a true
     # point; only phases without spans or with the guard shedding (not full parsing) are left out.
     def plotted(r, mode):
@@ -221,14 +225,14 @@ def nginx_chart(runs, base, idle_cores=None):
     script = f"""
 set terminal pngcairo size 900,540 font 'DejaVu Sans,12'
 set output '{png}'
-set title 'periscope agent CPU vs nginx request rate (scenario B)'
+set title "periscope agent CPU vs nginx request rate (scenario B)\\n{{/*0.8 {subtitle}}}"
 set xlabel 'achieved requests per second'
 set ylabel 'agent CPU (% of one core)'
 set grid
-set key below
+set key top left opaque box
 set yrange [0:*]
 set xrange [0:*]
-set offsets 0, graph 0.05, graph 0.1, 0
+set offsets 0, graph 0.05, graph 0.45, 0
 plot {", ".join(plots)}
 """
     try:
