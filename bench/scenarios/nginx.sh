@@ -51,12 +51,16 @@ curl -sf -o /dev/null "http://127.0.0.1:$PORT/" || die "nginx did not answer on 
 # every other job's socket traffic would otherwise become spans and agent CPU here), and
 # packet capture on the default-route interface only: the default '*' also grabs other jobs'
 # short-lived veths, and one vanishing between listing and bind stops the agent at start.
+# The resource guard is off: past its 1-core budget it switches parsing to shallow (and further
+# to sampling, no payload), which would turn the "full" phases into something else.
 IFACE=$(ip route show default | awk '{for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit }}')
 write_config() {
     agent_config "$WORK/agent.yaml" <<YAML
 ebpf:
   ports:
     allow: [$PORT]
+limits:
+  guard: {enabled: false}
 packet:
   interfaces: [${IFACE:-eth0}]
 protocols:

@@ -117,6 +117,10 @@ def nginx(doc, base):
     out = header(doc, "Scenario B — nginx (one worker on CPU 0, h2load --h1 on CPU 1)")
     out.append(f"Agent: default config, file exporter (OTLP JSON lines to a temp file), socket tracer "
                "limited to nginx's port (in-kernel filter), packets captured on the default-route interface, "
+               + ("resource guard ON (default config: past its 1-core budget it sheds to shallow parsing, "
+                  "sampling and no payload; full phases where it shed are INVALID), " if doc.get("guard_on") else
+                  "resource guard off (it would switch full parsing to shallow past its 1-core budget), ")
+               + 
                f"full ↔ shallow HTTP/1 switched by reload. h2load -c {runs[0]['clients']}. "
                "R = ((agent CPU + nginx CPU increase + h2load CPU increase) / spans) ÷ "
                "(nginx baseline CPU / requests); spans include h2load's client spans (the agent "
