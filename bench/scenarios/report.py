@@ -289,5 +289,6 @@ def main():
 
 
 if __name__ == "__main__":
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     main()
