@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Scenario D (connections): hold N concurrent idle TCP connections from netns psba to netns
+# psbb (through veth + bridge) while the agent captures on psba0; report the agent's RSS before
+# and while holding, its active flows, and RSS growth per flow. Connections open at a bounded
+# rate (a slow new-connection rate, as in the reference) over 4 server ports, so one client
+# address gets past 64K ephemeral ports.
+#
+# usage: bench/scenarios/connections.sh [--quick]     CONNECTIONS=122000 RATE=2500 HOLD_S=10
+set -euo pipefail
+SCENARIO=connections
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init "$@"
+require_cmds ip java curl jq python3
+[ -f "$BENCH_JAR" ] || die "$BENCH_JAR missing: mvn -q -pl bench -am package -DskipTests"
+if [ "$QUICK" = 1 ]; then
+    CONNECTIONS=${CONNECTIONS:-15000}; RATE=${RATE:-2000}; HOLD_S=${HOLD_S:-5}
+else
+    CONNECTIONS=${CONNECTIONS:-122000}; RATE=${RATE:-2500}; HOLD_S=${HOLD_S:-10}
+fi
+# The fd hard limit here may be low (20000 without CAP_SYS_RESOURCE), so the connections are
+# spread over shards: one server process (one port) and one client process per shard.
+FDS_PER_SHARD=$(( $(ulimit -Hn) - 1000 ))
+ulimit -n "$(ulimit -Hn)"
+SHARDS=$(( (CONNECTIONS + FDS_PER_SHARD - 1) / FDS_PER_SHARD ))
+[ "$SHARDS" -le 20 ] || die "needs $SHARDS shards of $FDS_PER_SHARD connections (fd hard limit $(ulimit -Hn)); ports 18630-18649 give 20"
+PER_SHARD=$(( (CONNECTIONS + SHARDS - 1) / SHARDS ))
+
+bench_on_exit netns_down
+netns_up
+ip netns exec psba sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+ip netns exec psbb sysctl -qw net.core.somaxconn=4096
+
+# Every holder reads this fifo and exits at its end of file, i.e. when this script closes it.
+mkfifo "$WORK/hold"
+exec {HOLD}<>"$WORK/hold"
+bench_on_exit "exec {HOLD}>&-; sleep 1; for p in \$HOLDER_PIDS; do kill \$p; done; wait"
+HOLDER_PIDS=""
+HOLDER=(java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$BENCH_JAR" io.periscope.bench.scenario.ConnectionHolder)
+for s in $(seq 0 $((SHARDS - 1))); do
+    ip netns exec psbb "${HOLDER[@]}" server 10.202.0.2 $((18630 + s)) < "$WORK/hold" > "$WORK/server-$s.log" 2>&1 &
+    HOLDER_PIDS="$HOLDER_PIDS $!"
+done
+await_line() {  # file, pattern, seconds
+    local i
+    for i in $(seq $(( $3 * 10 ))); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+    return 1
+}
+for s in $(seq 0 $((SHARDS - 1))); do
+    await_line "$WORK/server-$s.log" '^listening' 60 || die "holder server $s did not start: $(cat "$WORK/server-$s.log")"
+done
+
+agent_config "$WORK/agent.yaml" <<YAML
+ebpf:
+  ports:
+    allow: [18630-18649]
+packet:
+  interfaces: [psba0]
+YAML
+agent_start "$WORK/agent.yaml"
+agent_scrape "$WORK/m0"
+rss_before=$(proc_rss_kb "$AGENT_PID")
+load=$(load1)
+
+say "opening $CONNECTIONS connections in $SHARDS shard(s) at up to $RATE/s in all"
+for s in $(seq 0 $((SHARDS - 1))); do
+    ip netns exec psba "${HOLDER[@]}" client 10.202.0.2 $((18630 + s)) "$PER_SHARD" $(( (RATE + SHARDS - 1) / SHARDS )) \
+        < "$WORK/hold" > "$WORK/client-$s.log" 2>&1 &
+    HOLDER_PIDS="$HOLDER_PIDS $!"
+done
+# Bounded: the pacing alone takes CONNECTIONS/RATE seconds; give it twice that plus a minute.
+limit=$(( CONNECTIONS / RATE * 2 + 60 ))
+connected=0; open_ms=0; failure=""
+for s in $(seq 0 $((SHARDS - 1))); do
+    if await_line "$WORK/client-$s.log" '^(holding|failed)' "$limit"; then
+        read -r state n ms rest < <(grep -E '^(holding|failed)' "$WORK/client-$s.log")
+        connected=$((connected + n)); [ "$ms" -gt "$open_ms" ] && open_ms=$ms
+        [ "$state" = failed ] && failure="$failure shard $s after $n: $rest;"
+    else
+        failure="$failure shard $s did not finish in ${limit}s;"
+    fi
+done
+[ -n "$failure" ] && say "client failures:$failure"
+say "holding $connected connections; waiting ${HOLD_S}s for the agent to settle"
+sleep "$HOLD_S"
+agent_scrape "$WORK/m1"
+bench_record --argjson target_connections "$CONNECTIONS" --argjson connected "${connected:-0}" \
+    --argjson open_s "$(awk -v m="${open_ms:-0}" 'BEGIN { print m / 1000 }')" --arg failure "$failure" --argjson shards "$SHARDS" \
+    --argjson rate "$RATE" --argjson flows_active "$(metric "$WORK/m1" periscope_flows_active)" \
+    --argjson agent_rss_before_kb "$rss_before" --argjson agent_rss_kb "$(proc_rss_kb "$AGENT_PID")" \
+    --argjson agent_hwm_kb "$(proc_hwm_kb "$AGENT_PID")" \
+    --argjson agent_heap_used_bytes "$(metric "$WORK/m1" periscope_jvm_heap_used_bytes)" \
+    --argjson packets "$(( $(metric "$WORK/m1" periscope_packets_total) - $(metric "$WORK/m0" periscope_packets_total) ))" \
+    --argjson agent_kernel_drops "$(( $(metric "$WORK/m1" periscope_packet_kernel_drops_total) - $(metric "$WORK/m0" periscope_packet_kernel_drops_total) ))" \
+    --argjson flows_evicted "$(metric "$WORK/m1" periscope_flows_evicted_total)" \
+    --argjson flows_dropped "$(metric "$WORK/m1" periscope_flows_dropped_total)" --argjson load1 "$load" \
+    '{target_connections: $target_connections, connected: $connected, shards: $shards, open_s: $open_s, failure: $failure,
+      rate: $rate, flows_active: $flows_active, agent_rss_before_kb: $agent_rss_before_kb,
+      agent_rss_kb: $agent_rss_kb, agent_hwm_kb: $agent_hwm_kb, agent_heap_used_bytes: $agent_heap_used_bytes,
+      packets: $packets, agent_kernel_drops: $agent_kernel_drops, flows_evicted: $flows_evicted,
+      flows_dropped: $flows_dropped, load1: $load1}'
+bench_finish

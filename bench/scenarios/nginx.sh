@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Scenario B (nginx): one nginx worker pinned to CPU 0, h2load --h1 pinned to CPU 1 at fixed
+# request rates, agent off / on with full HTTP/1 parsing / on with shallow parsing. One agent
+# start serves every "on" phase (full and shallow are switched by a config reload, SIGHUP), and
+# the "off" baseline is measured both before and after the agent block, so both sides of every
+# ratio see the same machine. report.py computes R and draws the chart from the raw numbers.
+#
+# usage: bench/scenarios/nginx.sh [--quick]
+#   RATES="2000 5000 10000 20000 max"  total req/s per phase ("max": no --rps, nginx saturated)
+#   PHASE_S=8  CLIENTS=20
+set -euo pipefail
+SCENARIO=nginx
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init "$@"
+require_cmds nginx h2load taskset curl jq python3
+[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (nginx on CPU 0, h2load on CPU 1)"
+
+if [ "$QUICK" = 1 ]; then
+    RATES=${RATES:-"5000 max"}; PHASE_S=${PHASE_S:-4}
+else
+    RATES=${RATES:-"2000 5000 10000 20000 max"}; PHASE_S=${PHASE_S:-8}
+fi
+CLIENTS=${CLIENTS:-20}
+PORT=18601
+
+mkdir -p "$WORK/nginx/tmp"
+cat > "$WORK/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/tmp/body; proxy_temp_path $WORK/nginx/tmp/proxy;
+  fastcgi_temp_path $WORK/nginx/tmp/fastcgi; uwsgi_temp_path $WORK/nginx/tmp/uwsgi; scgi_temp_path $WORK/nginx/tmp/scgi;
+  keepalive_requests 10000000;
+  server { listen 127.0.0.1:$PORT; location / { default_type text/plain; return 200 "hello periscope\n"; } }
+}
+CONF
+taskset -c 0 /usr/sbin/nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+NGINX_PID=$!
+bench_on_exit "kill $NGINX_PID; wait $NGINX_PID"
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
+curl -sf -o /dev/null "http://127.0.0.1:$PORT/" || die "nginx did not answer on port $PORT"
+
+# The agent's default config (traces every process, so h2load's client side too) except the
+# exporter (OTLP JSON lines to a temp file: every span is encoded and written), our metrics
+# port, the socket tracer limited to nginx's port (filtered in the kernel: on a shared machine
+# every other job's socket traffic would otherwise become spans and agent CPU here), and
+# packet capture on the default-route interface only: the default '*' also grabs other jobs'
+# short-lived veths, and one vanishing between listing and bind stops the agent at start.
+# The resource guard is off: past its 1-core budget it switches parsing to shallow (and further
+# to sampling, no payload), which would turn the "full" phases into something else.
+IFACE=$(ip route show default | awk '{for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit }}')
+write_config() {
+    agent_config "$WORK/agent.yaml" <<YAML
+ebpf:
+  ports:
+    allow: [$PORT]
+limits:
+  guard: {enabled: false}
+packet:
+  interfaces: [${IFACE:-eth0}]
+protocols:
+  http1: {enabled: true, shallow: $1, ports: [80, 8080, $PORT], timeout: 30s}
+YAML
+}
+
+# SIGHUP, then wait for the agent to say the parse shards took the new config.
+agent_reload() {
+    local before
+    before=$(grep -c 'applied reloaded config' "$AGENT_LOG" || true)
+    kill -HUP "$AGENT_PID"
+    for _ in $(seq 100); do
+        [ "$(grep -c 'applied reloaded config' "$AGENT_LOG" || true)" -gt "$before" ] && { sleep 0.3; return 0; }
+        sleep 0.1
+    done
+    die "the agent did not apply the reloaded config within 10 s"
+}
+
+# One load phase at a rate in a mode; appends its record.
+phase() {
+    local rate=$1 mode=$2 out rps_opt=() n0 n1 a0=0 a1=0 load log="$WORK/h2load.log"
+    if [ "$rate" != max ]; then rps_opt=(--rps $(( (rate + CLIENTS - 1) / CLIENTS ))); fi
+    load=$(load1)
+    [ -n "$AGENT_PID" ] && { agent_scrape "$WORK/m0"; a0=$(proc_ticks "$AGENT_PID"); }
+    n0=$(tree_ticks "$NGINX_PID")
+    # `times` in the subshell gives h2load's own CPU (its children's) after it exits.
+    out=$( (taskset -c 1 h2load --h1 -c "$CLIENTS" "${rps_opt[@]}" -D "$PHASE_S" --log-file="$log" \
+        "http://127.0.0.1:$PORT/" 2>&1; times) ) || true
+    n1=$(tree_ticks "$NGINX_PID")
+    local spans=0 lost=0 dropped=0 guard=0 rss=0 hwm=0
+    if [ -n "$AGENT_PID" ]; then
+        a1=$(proc_ticks "$AGENT_PID"); sleep 0.2; agent_scrape "$WORK/m1"
+        spans=$(( $(metric "$WORK/m1" periscope_spans_offered_total) - $(metric "$WORK/m0" periscope_spans_offered_total) ))
+        lost=$(( $(metric "$WORK/m1" periscope_ebpf_lost_events_total) - $(metric "$WORK/m0" periscope_ebpf_lost_events_total) ))
+        dropped=$(( $(metric "$WORK/m1" periscope_pipeline_dropped_total) - $(metric "$WORK/m0" periscope_pipeline_dropped_total) ))
+        guard=$(metric "$WORK/m1" periscope_guard_level)
+        rss=$(proc_rss_kb "$AGENT_PID"); hwm=$(proc_hwm_kb "$AGENT_PID")
+    fi
+    local succeeded failed elapsed h2cpu p50 p90 p99
+    succeeded=$(echo "$out" | awk '/^requests:/ {print $8}')
+    failed=$(echo "$out" | awk '/^requests:/ {print $10 + $12 + $14}')
+    elapsed=$(echo "$out" | awk '/^finished in/ {sub(/s,$/, "", $3); print $3}')
+    h2cpu=$(echo "$out" | tail -1 | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); sub(/s/, "", p[2]); s += p[1] * 60 + p[2] } print s }')
+    read -r p50 p90 p99 < <(cut -f3 "$log" 2>/dev/null | sort -n | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "0 0 0"; exit } print v[int(NR * 0.5 + 0.5)], v[int(NR * 0.9 + 0.5)], v[int(NR * 0.99 + 0.5)] }')
+    rm -f "$log"
+    bench_record --arg rate "$rate" --arg mode "$mode" --argjson duration_s "${elapsed:-0}" \
+        --argjson requests "${succeeded:-0}" --argjson failed "${failed:-0}" \
+        --argjson nginx_cpu_s "$(ticks_to_s $((n1 - n0)))" --argjson h2load_cpu_s "${h2cpu:-0}" \
+        --argjson p50_us "$p50" --argjson p90_us "$p90" --argjson p99_us "$p99" \
+        --argjson agent_cpu_s "$(ticks_to_s $((a1 - a0)))" --argjson agent_rss_kb "$rss" --argjson agent_hwm_kb "$hwm" \
+        --argjson spans "$spans" --argjson lost_events "$lost" --argjson dropped "$dropped" \
+        --argjson guard_level "$guard" --argjson load1 "$load" --argjson clients "$CLIENTS" \
+        '{rate: $rate, mode: $mode, clients: $clients, duration_s: $duration_s, requests: $requests, failed: $failed,
+          nginx_cpu_s: $nginx_cpu_s, h2load_cpu_s: $h2load_cpu_s, p50_us: $p50_us, p90_us: $p90_us, p99_us: $p99_us,
+          agent_cpu_s: $agent_cpu_s, agent_rss_kb: $agent_rss_kb, agent_hwm_kb: $agent_hwm_kb, spans: $spans,
+          lost_events: $lost_events, dropped: $dropped, guard_level: $guard_level, load1: $load1}'
+    say "$(printf '%-6s %-7s %8s req in %5ss  nginx %6ss  agent %6ss  spans %8s  lost %s  load %s' \
+        "$rate" "$mode" "${succeeded:-?}" "${elapsed:-?}" "$(ticks_to_s $((n1 - n0)))" "$(ticks_to_s $((a1 - a0)))" \
+        "$spans" "$lost" "$load")"
+}
+
+# Warm nginx and the page cache once so the first measured phase is not special.
+taskset -c 1 h2load --h1 -c "$CLIENTS" -D 1 "http://127.0.0.1:$PORT/" >/dev/null 2>&1 || true
+
+for rate in $RATES; do phase "$rate" off; done
+write_config false
+agent_start "$WORK/agent.yaml"
+# A few seconds of traffic first, not measured: the JIT compiles the agent's parse and export
+# paths here instead of inside the first phase (which otherwise shows the highest agent CPU).
+taskset -c 1 h2load --h1 -c "$CLIENTS" --rps $((2000 / CLIENTS)) -D 3 "http://127.0.0.1:$PORT/" >/dev/null 2>&1 || true
+sleep 1
+# The agent's CPU with no traffic at all (timers, guard, idle ring waits), so the report can
+# also give R above that floor: what the requests themselves cost.
+IDLE_S=$(( QUICK == 1 ? 3 : 6 ))
+i0=$(proc_ticks "$AGENT_PID"); sleep "$IDLE_S"; i1=$(proc_ticks "$AGENT_PID")
+bench_record --argjson duration_s "$IDLE_S" --argjson agent_cpu_s "$(ticks_to_s $((i1 - i0)))" \
+    --argjson agent_rss_kb "$(proc_rss_kb "$AGENT_PID")" --argjson load1 "$(load1)" \
+    '{rate: "idle", mode: "idle", duration_s: $duration_s, agent_cpu_s: $agent_cpu_s, agent_rss_kb: $agent_rss_kb,
+      load1: $load1, warmup_s: 3}'
+say "agent idle: $(ticks_to_s $((i1 - i0)))s CPU in ${IDLE_S}s"
+for rate in $RATES; do
+    phase "$rate" full
+    write_config true; agent_reload
+    phase "$rate" shallow
+    write_config false; agent_reload
+done
+agent_stop
+for rate in $RATES; do phase "$rate" off; done
+bench_finish
