@@ -251,6 +251,9 @@ final class Agent {
                 packets::flowsDropped);
         metrics.counter("periscope_flows_evicted_total", "Flows evicted early to make room in the flow map",
                 packets::flowsEvicted);
+        metrics.counter("periscope_packet_interfaces_skipped_total",
+                "Selected interfaces not captured on because their ring could not be opened (see the log)",
+                packets::interfacesSkipped);
         metrics.counter("periscope_packet_poll_errors_total",
                 "Waits for packets that poll(2) ended at once with an error (e.g. an interface went down)",
                 packets::pollErrors);

@@ -40,6 +40,7 @@ public final class PacketPipeline implements AutoCloseable {
 
     private final List<Reader> readers = new ArrayList<>();
     private final AtomicLong flowLogsDropped = new AtomicLong();
+    private final AtomicLong interfacesSkipped = new AtomicLong();
     private volatile boolean running;
 
     /** One ring, its decoder and its flow table, all on one thread. */
@@ -138,9 +139,10 @@ public final class PacketPipeline implements AutoCloseable {
     }
 
     /**
-     * Opens a ring per interface and reader; on any failure closes what it opened and throws.
+     * Opens a ring per interface and reader. An interface whose ring cannot be opened is skipped
+     * with a warning (and counted); only when none can be opened does it throw.
      *
-     * @throws IllegalStateException naming the interface and the failed step
+     * @throws IllegalStateException naming the interface and the failed step, when no ring opened
      * @throws IllegalArgumentException when the filter does not compile
      */
     public PacketPipeline(List<CaptureInterface> interfaces, int fanoutReaders, PacketRingConfig ringConfig,
@@ -159,19 +161,36 @@ public final class PacketPipeline implements AutoCloseable {
             throw new IllegalStateException("no interface to capture on matches packet.interfaces; "
                     + "list them with `ip link` (loopback needs packet.include_loopback: true)");
         }
-        try {
-            for (CaptureInterface iface : interfaces) {
+        RuntimeException firstFailure = null;
+        for (CaptureInterface iface : interfaces) {
+            List<Reader> opened = new ArrayList<>();
+            try {
                 for (int r = 0; r < fanoutReaders; r++) {
                     PacketRingConfig config = fanoutReaders > 1
                             ? ringConfig.withFanoutGroup(FANOUT_GROUP_BASE + iface.ifindex()) : ringConfig;
                     PacketRing ring = PacketRing.open(iface, config);
-                    readers.add(new Reader(ring, tableConfig, exporter, "periscope-packets-" + iface.name() + "-" + r,
+                    opened.add(new Reader(ring, tableConfig, exporter, "periscope-packets-" + iface.name() + "-" + r,
                             engines == null ? null : engines.get(), sinks == null ? null : sinks.get()));
                 }
+                readers.addAll(opened);
+            } catch (IllegalArgumentException e) {
+                // A filter that does not compile is wrong for every interface: say so at once.
+                closeAll(opened);
+                close();
+                throw e;
+            } catch (RuntimeException e) {
+                // Interfaces come and go (another container's veth can vanish between listing and
+                // bind): one that cannot be opened is skipped and named, the others still capture.
+                closeAll(opened);
+                interfacesSkipped.incrementAndGet();
+                LOG.warn("not capturing on {}: {}", iface.name(), e.getMessage());
+                if (firstFailure == null) {
+                    firstFailure = e;
+                }
             }
-        } catch (RuntimeException e) {
-            close();
-            throw e;
+        }
+        if (readers.isEmpty() && firstFailure != null) {
+            throw firstFailure;
         }
     }
 
@@ -180,6 +199,18 @@ public final class PacketPipeline implements AutoCloseable {
         for (Reader reader : readers) {
             reader.thread.start();
         }
+    }
+
+    private static void closeAll(List<Reader> opened) {
+        for (Reader reader : opened) {
+            reader.ring.close();
+            reader.table.close();
+        }
+    }
+
+    /** Interfaces selected but not captured on because their ring could not be opened. */
+    public long interfacesSkipped() {
+        return interfacesSkipped.get();
     }
 
     /** Stops the readers (each flushes its open flows to the exporter) and closes the rings. */
