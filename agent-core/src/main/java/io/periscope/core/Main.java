@@ -256,7 +256,8 @@ public final class Main {
             long packets = replay.run(capture);
             err.println("periscope replay: " + capture + ": " + packets + " packets, " + replay.requestLogs()
                     + " request logs, " + replay.flowLogs() + " flow logs, " + replay.undecodable()
-                    + " packets not decoded");
+                    + " packets not decoded, " + replay.streams().gaps() + " TCP gaps given up, "
+                    + replay.streams().streamsDropped() + " streams not tracked");
             return EXIT_OK;
         } catch (NoSuchFileException e) {
             err.println("periscope replay: " + capture + ": no such file");

@@ -227,23 +227,29 @@ public final class FlowLog {
     }
 
     static InetAddress toInet(int ipVersion, long high, long low) {
-        byte[] raw;
-        if (ipVersion == 4) {
-            raw = new byte[4];
-            for (int i = 0; i < 4; i++) {
-                raw[i] = (byte) (low >>> (24 - 8 * i));
-            }
-        } else {
-            raw = new byte[16];
-            for (int i = 0; i < 8; i++) {
-                raw[i] = (byte) (high >>> (56 - 8 * i));
-                raw[8 + i] = (byte) (low >>> (56 - 8 * i));
-            }
-        }
+        byte[] raw = new byte[ipVersion == 4 ? 4 : 16];
+        writeAddress(raw, ipVersion, high, low);
         try {
             return InetAddress.getByAddress(raw);
         } catch (UnknownHostException e) {
             throw new IllegalStateException("address of length " + raw.length, e);
+        }
+    }
+
+    /**
+     * Writes an address held as two longs (see the class comment) into {@code into} without
+     * allocating: the first 4 bytes for IPv4, 16 for IPv6, network order.
+     */
+    public static void writeAddress(byte[] into, int ipVersion, long high, long low) {
+        if (ipVersion == 4) {
+            for (int i = 0; i < 4; i++) {
+                into[i] = (byte) (low >>> (24 - 8 * i));
+            }
+        } else {
+            for (int i = 0; i < 8; i++) {
+                into[i] = (byte) (high >>> (56 - 8 * i));
+                into[8 + i] = (byte) (low >>> (56 - 8 * i));
+            }
         }
     }
 

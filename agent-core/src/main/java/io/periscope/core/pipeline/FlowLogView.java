@@ -16,23 +16,9 @@ public final class FlowLogView implements FlowRecord {
     /** Points this view at {@code flowLog}; returns this. */
     public FlowLogView wrap(FlowLog flowLog) {
         log = flowLog;
-        write(client, flowLog.ipVersion(), flowLog.clientAddressHigh(), flowLog.clientAddressLow());
-        write(server, flowLog.ipVersion(), flowLog.serverAddressHigh(), flowLog.serverAddressLow());
+        FlowLog.writeAddress(client, flowLog.ipVersion(), flowLog.clientAddressHigh(), flowLog.clientAddressLow());
+        FlowLog.writeAddress(server, flowLog.ipVersion(), flowLog.serverAddressHigh(), flowLog.serverAddressLow());
         return this;
-    }
-
-    /** IPv4 in the first 4 bytes (the low 32 bits of {@code low}); IPv6 as two big-endian longs. */
-    private static void write(byte[] into, int ipVersion, long high, long low) {
-        if (ipVersion == 4) {
-            for (int i = 0; i < 4; i++) {
-                into[i] = (byte) (low >>> (24 - 8 * i));
-            }
-        } else {
-            for (int i = 0; i < 8; i++) {
-                into[i] = (byte) (high >>> (56 - 8 * i));
-                into[8 + i] = (byte) (low >>> (56 - 8 * i));
-            }
-        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.periscope.core.pipeline;
 
 import io.periscope.flowmap.DecodedPacket;
+import io.periscope.flowmap.FlowLog;
 import io.periscope.protocols.CaptureSource;
 import io.periscope.protocols.CapturedMessage;
 import io.periscope.protocols.Direction;
@@ -12,7 +13,6 @@ import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -37,7 +37,6 @@ public final class PacketStreams {
     private final CapturedMessage message = new CapturedMessage();
     private final UnsafeBuffer heldView = new UnsafeBuffer(new byte[0]);
     private long nextStreamId = 1;
-    private long segmentsDelivered;
     private long duplicateSegments;
     private long gaps;
     private long streamsDropped;
@@ -227,24 +226,9 @@ public final class PacketStreams {
                 .l4Protocol(s.protocol)
                 .interfaceIndex(ifindex)
                 .payload(buffer, offset, captured, trueLength);
-        address(m.localAddress(), s.ipVersion, s.clientHigh, s.clientLow);
-        address(m.remoteAddress(), s.ipVersion, s.serverHigh, s.serverLow);
-        segmentsDelivered++;
+        FlowLog.writeAddress(m.localAddress(), s.ipVersion, s.clientHigh, s.clientLow);
+        FlowLog.writeAddress(m.remoteAddress(), s.ipVersion, s.serverHigh, s.serverLow);
         engine.onMessage(m, sink);
-    }
-
-    private static void address(byte[] into, int ipVersion, long high, long low) {
-        Arrays.fill(into, (byte) 0);
-        if (ipVersion == 4) {
-            for (int i = 0; i < 4; i++) {
-                into[i] = (byte) (low >>> (24 - 8 * i));
-            }
-        } else {
-            for (int i = 0; i < 8; i++) {
-                into[i] = (byte) (high >>> (56 - 8 * i));
-                into[8 + i] = (byte) (low >>> (56 - 8 * i));
-            }
-        }
     }
 
     /** A direction-independent hash of the 5-tuple. */
@@ -267,10 +251,6 @@ public final class PacketStreams {
             engine.onConnectionClosed(s.id, timestampNanos, sink);
         }
         streams.clear();
-    }
-
-    public long segmentsDelivered() {
-        return segmentsDelivered;
     }
 
     public long duplicateSegments() {

@@ -27,7 +27,6 @@ final class ParseShard implements EventHandler<SyscallEventSlot> {
     private final IntConsumer onExec;
     private final IntConsumer onExit;
     private final CapturedMessage message = new CapturedMessage();
-    private final AtomicLong eventsHandled = new AtomicLong();
     private final AtomicLong pendingDroppedOnReconfigure = new AtomicLong();
     private volatile ProtocolConfig nextConfig;
     private volatile ProtocolEngine engine;
@@ -62,7 +61,6 @@ final class ParseShard implements EventHandler<SyscallEventSlot> {
                 (kind == SocketEvent.KIND_EXEC ? onExec : onExit).accept(event.pid());
             }
         } else if (shardOf(event.socketId(), shardCount) == shardIndex) {
-            eventsHandled.lazySet(eventsHandled.get() + 1);
             if (kind == SocketEvent.KIND_DATA) {
                 onData(event);
             } else if (kind == SocketEvent.KIND_CLOSE) {
@@ -150,10 +148,6 @@ final class ParseShard implements EventHandler<SyscallEventSlot> {
 
     ProtocolEngine engine() {
         return engine;
-    }
-
-    long eventsHandled() {
-        return eventsHandled.get();
     }
 
     long pendingDroppedOnReconfigure() {

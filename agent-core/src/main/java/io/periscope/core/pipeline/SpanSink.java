@@ -34,12 +34,19 @@ final class SpanSink implements RequestLogSink {
         }
     }
 
-    /** Counters shared by every shard's sink. */
+    /**
+     * This sink's counters. One thread writes them (the sink's shard), so they are published with
+     * ordered stores instead of contended atomic increments; readers sum every sink's.
+     */
     static final class Counters {
         final AtomicLong offered = new AtomicLong();
         final AtomicLong droppedByExporter = new AtomicLong();
         final AtomicLong filteredPort = new AtomicLong();
         final AtomicLong filteredProcess = new AtomicLong();
+
+        private static void increment(AtomicLong counter) {
+            counter.lazySet(counter.get() + 1);
+        }
     }
 
     /** A pid's resource and whether the process filter admits it. */
@@ -53,7 +60,7 @@ final class SpanSink implements RequestLogSink {
     private final String hostName;
     private final ProcessResource unknownProcess;
     private final Generation generation;
-    private final Counters counters;
+    private final Counters counters = new Counters();
     private final Int2ObjectHashMap<Entry> byPid = new Int2ObjectHashMap<>();
     private volatile Filters filters;
     private long seenGeneration;
@@ -63,14 +70,17 @@ final class SpanSink implements RequestLogSink {
     }
 
     SpanSink(OtlpExporter exporter, ProcessMetadataCache metadata, String hostName, Filters filters,
-            Generation generation, Counters counters) {
+            Generation generation) {
         this.exporter = exporter;
         this.metadata = metadata;
         this.hostName = hostName;
         this.filters = filters;
         this.generation = generation;
-        this.counters = counters;
         this.unknownProcess = ProcessResource.builder("unknown_service").hostName(hostName).build();
+    }
+
+    Counters counters() {
+        return counters;
     }
 
     void filters(Filters newFilters) {
@@ -83,17 +93,17 @@ final class SpanSink implements RequestLogSink {
     public void onRequestLog(RequestLog log) {
         Filters f = filters;
         if (!admitsPorts(f.ports(), log.localPort(), log.remotePort())) {
-            counters.filteredPort.incrementAndGet();
+            Counters.increment(counters.filteredPort);
             return;
         }
         Entry entry = entry(log, f.processes());
         if (!entry.admitted()) {
-            counters.filteredProcess.incrementAndGet();
+            Counters.increment(counters.filteredProcess);
             return;
         }
-        counters.offered.incrementAndGet();
+        Counters.increment(counters.offered);
         if (!exporter.offer(log, entry.resource())) {
-            counters.droppedByExporter.incrementAndGet();
+            Counters.increment(counters.droppedByExporter);
         }
     }
 

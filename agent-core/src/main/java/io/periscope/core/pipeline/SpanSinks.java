@@ -8,6 +8,8 @@ import io.periscope.sender.OtlpExporter;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * Where request logs leave the pipelines: makes one {@link SpanSink} per parse shard or packet
@@ -19,7 +21,6 @@ public final class SpanSinks {
     private final ProcessMetadataCache metadata;
     private final String hostName;
     private final SpanSink.Generation generation = new SpanSink.Generation();
-    private final SpanSink.Counters counters = new SpanSink.Counters();
     private final List<SpanSink> sinks = new CopyOnWriteArrayList<>();
     private volatile SpanSink.Filters filters;
 
@@ -32,7 +33,7 @@ public final class SpanSinks {
 
     /** A sink for one thread (a parse shard or a packet reader), called once per thread at setup. */
     public RequestLogSink newShardSink() {
-        SpanSink sink = new SpanSink(exporter, metadata, hostName, filters, generation, counters);
+        SpanSink sink = new SpanSink(exporter, metadata, hostName, filters, generation);
         sinks.add(sink);
         return sink;
     }
@@ -58,12 +59,21 @@ public final class SpanSinks {
     }
 
     public void registerMetrics(MetricsRegistry metrics) {
-        metrics.counter("periscope_spans_offered_total", "Request logs handed to the exporter", counters.offered::get);
+        metrics.counter("periscope_spans_offered_total", "Request logs handed to the exporter",
+                () -> sum(c -> c.offered));
         metrics.counter("periscope_pipeline_dropped_total", SyscallPipeline.DROPPED_HELP,
-                counters.droppedByExporter::get, "stage", "export_queue");
+                () -> sum(c -> c.droppedByExporter), "stage", "export_queue");
         metrics.counter("periscope_filtered_total", "Request logs left out by the config's filters",
-                counters.filteredPort::get, "filter", "port");
+                () -> sum(c -> c.filteredPort), "filter", "port");
         metrics.counter("periscope_filtered_total", "Request logs left out by the config's filters",
-                counters.filteredProcess::get, "filter", "process");
+                () -> sum(c -> c.filteredProcess), "filter", "process");
+    }
+
+    private long sum(Function<SpanSink.Counters, AtomicLong> counter) {
+        long total = 0;
+        for (SpanSink sink : sinks) {
+            total += counter.apply(sink.counters()).get();
+        }
+        return total;
     }
 }
