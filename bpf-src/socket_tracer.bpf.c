@@ -6,8 +6,10 @@
  * sys_exit_* turns them into one event per call (per message for *mmsg) with the socket's
  * addresses, tcp sequence, timing, a per-thread syscall trace id and up to payload_bytes of the
  * data, copied through a per-CPU scratch buffer and published with bpf_ringbuf_output so ring
- * space is spent only on the bytes captured. Non-socket fds are
- * dropped at enter: file I/O never touches the per-thread state. Ring-full drops are counted per CPU in `lost_events`.
+ * space is spent only on the bytes captured. Whether the fd is a socket is decided at exit, and
+ * only for calls that moved data: the syscall has just walked the same fd table, file and sock,
+ * so the walk hits warm cache lines, and failed or empty calls (EAGAIN) never walk at all.
+ * Ring-full drops are counted per CPU in `lost_events`.
  *
  * The Java twin of struct socket_event is io.periscope.ebpf.tracer.SocketEvent: keep them in sync.
  */
@@ -75,7 +77,6 @@ struct socket_event {
 #define EVENT_HEADER_BYTES (sizeof(struct socket_event) - 2 * MAX_PAYLOAD_BYTES)
 
 /* Set by the loader before load (frozen: the verifier sees them as constants). */
-const volatile __u32 payload_bytes = 1024;
 const volatile __u32 ignore_tgid = 0;
 const volatile __u32 target_tgid = 0;
 const volatile bool trace_unix = false;
@@ -100,7 +101,6 @@ __u64 next_trace_id = 1;
 
 struct syscall_args {
     __u64 buf; /* buf, iovec array, msghdr or mmsghdr array */
-    __u64 sk;
     __u64 enter_ns;
     __u64 addr; /* sendto dest_addr / recvfrom src_addr (user struct sockaddr *), or 0 */
     __s32 fd;
@@ -142,6 +142,21 @@ struct {
     __type(key, __u32);
     __type(value, __u64);
 } lost_events SEC(".maps");
+
+/* Settings the agent changes while attached (not .rodata, which is frozen at load). The loader
+ * writes the configured values after load and before attach. */
+struct runtime_config {
+    /* Bytes of payload captured per event, 0..MAX_PAYLOAD_BYTES; 0: metadata-only events
+     * (lengths, addresses, timestamps), the resource guard's last level. */
+    __u32 payload_bytes;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct runtime_config);
+} runtime SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -206,11 +221,10 @@ static __always_inline struct sock *as_sock(__u64 sk)
 }
 
 /* The struct sock behind fd if it is a traced socket (TCP/UDP over IPv4/IPv6, unix if enabled). */
-static __always_inline __u64 socket_of_fd(int fd)
+static __always_inline __u64 socket_of_fd(struct task_struct *task, int fd)
 {
     if (fd < 0)
         return 0;
-    struct task_struct *task = bpf_get_current_task_btf();
     struct fdtable *fdt = task->files->fdt;
     if ((unsigned int)fd >= fdt->max_fds)
         return 0;
@@ -267,14 +281,18 @@ static __always_inline bool port_wanted(__u16 local_port, __u16 remote_port)
     return false;
 }
 
+/*
+ * Enter only records the arguments: no fd walk here, where the task's fd table, file and sock are
+ * often cold (the syscall has not touched them yet). The exit walks them after the syscall did.
+ */
 static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u64 addr, __u8 syscall, __u8 direction)
 {
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
-    if (!process_wanted(pid_tgid >> 32))
+    if (fd < 0)
         return 0;
-    __u64 sk = socket_of_fd(fd);
-    if (!sk)
-        return 0;
+    if (ignore_tgid != 0 || target_tgid != 0) {
+        if (!process_wanted(bpf_get_current_pid_tgid() >> 32))
+            return 0;
+    }
     struct thread_state *ts = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
                                                    BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (!ts) {
@@ -283,7 +301,6 @@ static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u64 addr,
         return 0;
     }
     ts->args.buf = buf;
-    ts->args.sk = sk;
     ts->args.enter_ns = bpf_ktime_get_ns();
     ts->args.fd = fd;
     ts->args.vlen = vlen;
@@ -396,7 +413,7 @@ static __always_inline void peer_from_sockaddr(struct socket_event *e, __u64 nam
 
 static __always_inline void emit_data(struct syscall_args *args, struct sock *sk, struct sock_info *info,
                                       __u64 trace_id, __s64 bytes, __u64 buf, __u64 iovcnt, bool vectored,
-                                      __u64 name)
+                                      __u64 name, __u32 payload_bytes)
 {
     __u32 cpu = bpf_get_smp_processor_id();
     struct socket_event *e = bpf_map_lookup_elem(&scratch, &cpu);
@@ -425,19 +442,29 @@ static __always_inline void emit_data(struct syscall_args *args, struct sock *sk
         if (!port_wanted(e->local_port, e->remote_port))
             return;
     }
+    /* comm with two direct loads from the task instead of the bpf_get_current_comm helper
+     * (a call and a byte-wise copy); a concurrent rename may tear it, as the helper may too. */
+    struct task_struct *task = bpf_get_current_task_btf();
+    const __u64 *comm = (const __u64 *)task->comm;
+    __u64 *dst = (__u64 *)e->comm;
+    dst[0] = comm[0];
+    dst[1] = comm[1];
     e->tcp_seq = 0;
     if (e->l4_proto == IPPROTO_TCP) {
         struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
         __u32 seq = args->direction == DIR_EGRESS ? tp->write_seq : tp->copied_seq;
         e->tcp_seq = seq - (__u32)bytes;
     }
-    bpf_get_current_comm(&e->comm, sizeof(e->comm));
 
     __u32 want = payload_bytes;
     if (want > MAX_PAYLOAD_BYTES)
         want = MAX_PAYLOAD_BYTES;
     if (bytes < want)
         want = bytes;
+    /* want <= MAX already; payload_bytes is a runtime value now, and clang may drop the clamp's
+     * bound on the copy it passes on, so the mask (kept by the barrier) restates it. */
+    barrier_var(want);
+    want &= 2 * MAX_PAYLOAD_BYTES - 1;
     __u32 got = 0;
     if (vectored) {
         got = copy_iovecs(e, (struct iovec *)buf, iovcnt, want);
@@ -452,7 +479,8 @@ static __always_inline void emit_data(struct syscall_args *args, struct sock *sk
     e->payload_len = got;
     if (got < bytes)
         e->flags |= FLAG_TRUNCATED;
-    if (prefix_count > 0 && info->prefix_state == PREFIX_UNCHECKED)
+    /* Without captured bytes (payload capture off) there is nothing to judge yet: stay unchecked. */
+    if (prefix_count > 0 && info->prefix_state == PREFIX_UNCHECKED && got > 0)
         info->prefix_state = starts_with_known_prefix(e, got) ? PREFIX_MATCHED : PREFIX_REJECTED;
     if (info->prefix_state == PREFIX_REJECTED)
         return;
@@ -472,8 +500,11 @@ static __always_inline int exit_data(long ret, __u8 syscall)
     if (ret <= 0)
         return 0;
     struct syscall_args a = ts->args;
-    struct sock *sk = as_sock(a.sk);
-    struct sock_info *info = sock_info_of(a.sk, ROLE_UNKNOWN);
+    __u64 skp = socket_of_fd(bpf_get_current_task_btf(), a.fd);
+    if (!skp)
+        return 0;
+    struct sock *sk = as_sock(skp);
+    struct sock_info *info = sock_info_of(skp, ROLE_UNKNOWN);
     if (!info)
         return 0;
     __u16 local_port = sk->__sk_common.skc_num;
@@ -499,17 +530,21 @@ static __always_inline int exit_data(long ret, __u8 syscall)
         ts->last_direction = DIR_EGRESS;
     }
 
+    __u32 zero = 0;
+    struct runtime_config *rc = bpf_map_lookup_elem(&runtime, &zero);
+    __u32 payload_bytes = rc ? rc->payload_bytes : 0;
+
     switch (a.syscall) {
     case SC_READV:
     case SC_WRITEV:
-        emit_data(&a, sk, info, trace_id, ret, a.buf, a.vlen, true, 0);
+        emit_data(&a, sk, info, trace_id, ret, a.buf, a.vlen, true, 0, payload_bytes);
         break;
     case SC_SENDMSG:
     case SC_RECVMSG: {
         struct user_msghdr msg = {};
         if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a.buf) == 0)
             emit_data(&a, sk, info, trace_id, ret, (__u64)msg.msg_iov, msg.msg_iovlen, true,
-                      (__u64)msg.msg_name);
+                      (__u64)msg.msg_name, payload_bytes);
         break;
     }
     case SC_SENDMMSG:
@@ -523,12 +558,12 @@ static __always_inline int exit_data(long ret, __u8 syscall)
                 break;
             if (m.msg_len > 0)
                 emit_data(&a, sk, info, trace_id, m.msg_len, (__u64)m.msg_hdr.msg_iov, m.msg_hdr.msg_iovlen, true,
-                          (__u64)m.msg_hdr.msg_name);
+                          (__u64)m.msg_hdr.msg_name, payload_bytes);
         }
         break;
     }
     default:
-        emit_data(&a, sk, info, trace_id, ret, a.buf, 0, false, a.addr);
+        emit_data(&a, sk, info, trace_id, ret, a.buf, 0, false, a.addr, payload_bytes);
     }
     return 0;
 }
@@ -590,7 +625,7 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
     bpf_map_delete_elem(&connecting, &pid_tgid);
     if (ctx->ret != 0 && ctx->ret != -EINPROGRESS)
         return 0;
-    __u64 sk = socket_of_fd(fd);
+    __u64 sk = socket_of_fd(bpf_get_current_task_btf(), fd);
     if (sk)
         sock_info_of(sk, ROLE_CLIENT);
     return 0;
@@ -600,7 +635,7 @@ static __always_inline int exit_accept(long ret)
 {
     if (ret < 0 || !process_wanted(bpf_get_current_pid_tgid() >> 32))
         return 0;
-    __u64 sk = socket_of_fd((int)ret);
+    __u64 sk = socket_of_fd(bpf_get_current_task_btf(), (int)ret);
     if (sk)
         sock_info_of(sk, ROLE_SERVER);
     return 0;
@@ -645,7 +680,7 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
     if (!process_wanted(bpf_get_current_pid_tgid() >> 32))
         return 0;
     int fd = (int)ctx->args[0];
-    __u64 key = socket_of_fd(fd);
+    __u64 key = socket_of_fd(bpf_get_current_task_btf(), fd);
     if (!key)
         return 0;
     struct sock_info *info = bpf_map_lookup_elem(&socks, &key);

@@ -6,6 +6,10 @@
 #
 # usage: bench/scenarios/tracer-overhead.sh [rps_per_client=250] [clients=4] [seconds=15] [rounds=2]
 #        TRACER_OPTS="-Dpayload=0 | -Dtarget=1 | -Dwakeup=0" attributes the cost (see TracerRunner)
+#        BPF_STATS=1: enable kernel.bpf_stats_enabled for the run and print, per traced phase, each
+#        of the tracer's programs' run_cnt and run_time_ns/run_cnt (bpftool), the steadier measure
+#        on a shared machine; TRACER_CP=dir puts dir (e.g. agent-ebpf-loader/target/classes)
+#        before the jar, to measure a rebuilt BPF object without repackaging the bench jar
 # needs: root, nginx-light, nghttp2-client (h2load), a built bench jar
 #        (mvn -q -pl bench -am package -DskipTests)
 set -euo pipefail
@@ -27,7 +31,14 @@ grep -qs ' /sys/kernel/tracing tracefs ' /proc/mounts || mount -t tracefs tracef
 WORK=$(mktemp -d)
 NGINX_PID=""
 TRACER_PID=""
+STATS_BEFORE=""
+if [ "${BPF_STATS:-0}" = 1 ]; then
+    command -v bpftool >/dev/null || { echo "tracer-overhead: BPF_STATS=1 needs bpftool" >&2; exit 1; }
+    STATS_BEFORE=$(sysctl -n kernel.bpf_stats_enabled)
+    sysctl -q -w kernel.bpf_stats_enabled=1
+fi
 cleanup() {
+    [ -n "$STATS_BEFORE" ] && sysctl -q -w kernel.bpf_stats_enabled="$STATS_BEFORE"
     [ -n "$TRACER_PID" ] && kill "$TRACER_PID" 2>/dev/null || true
     [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
     wait 2>/dev/null || true
@@ -81,11 +92,30 @@ phase() {
 
 start_tracer() {
     # shellcheck disable=SC2086
-    coproc TRACER { exec java ${TRACER_OPTS:-} -cp "$JAR" io.periscope.bench.ebpf.TracerRunner; }
+    coproc TRACER { exec java ${TRACER_OPTS:-} -cp "${TRACER_CP:+$TRACER_CP:}$JAR" io.periscope.bench.ebpf.TracerRunner; }
     TRACER_PID=$TRACER_PID
     read -r line <&"${TRACER[0]}"
     [ "$line" = ready ] || { echo "tracer did not start: $line" >&2; exit 1; }
     sleep 2  # let the reader JVM's start-up work (JIT, class loading) pass before measuring
+}
+# Per-program averages of the tracer's programs since attach: the programs whose fds the tracer
+# JVM holds (prog_id in /proc/<pid>/fdinfo; this bpftool cannot list pids), as other helpers'
+# tests may load tracers of their own.
+bpf_stats() {
+    local ids
+    ids=$(grep -hs '^prog_id:' /proc/"$1"/fdinfo/* | awk '{print $2}' | sort -u | tr '\n' ' ')
+    bpftool -j prog show | python3 -c '
+import json, sys
+reqs, ids = int(sys.argv[1]), set(int(i) for i in sys.argv[2].split())
+progs = [p for p in json.load(sys.stdin) if p["id"] in ids]
+total = 0
+for p in sorted(progs, key=lambda p: p["name"]):
+    n, t = p.get("run_cnt", 0), p.get("run_time_ns", 0)
+    total += t
+    if n:
+        print("    bpf %-16s run_cnt %9d  %6.0f ns/run" % (p["name"], n, t / n))
+print("    bpf total %.2f us per request (all traced processes, h2load included, since attach)" % (total / 1e3 / reqs))
+' "$2" "$ids"
 }
 stop_tracer() {
     exec {TRACER[1]}>&-
@@ -95,6 +125,7 @@ stop_tracer() {
     echo "    tracer: $summary"
 }
 
+echo "tracer-overhead: load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 echo "tracer-overhead: nginx 1 worker, h2load --h1 -c $CLIENTS --rps $RPS, ${SECONDS_PER_PHASE}s per phase, $ROUNDS rounds"
 base_sum=0; traced_sum=0
 for round in $(seq "$ROUNDS"); do
@@ -103,9 +134,11 @@ for round in $(seq "$ROUNDS"); do
     start_tracer
     read -r reqs traced agent <<<"$(phase)"
     echo "  round $round with tracer:    $reqs requests, nginx $traced us CPU/request (agent reader $agent us/request)"
+    [ -n "$STATS_BEFORE" ] && bpf_stats "$TRACER_PID" "$reqs"
     stop_tracer
     base_sum=$(awk -v a="$base_sum" -v b="$base" 'BEGIN { print a + b }')
     traced_sum=$(awk -v a="$traced_sum" -v b="$traced" 'BEGIN { print a + b }')
 done
+echo "tracer-overhead: load average $(cut -d' ' -f1-3 /proc/loadavg) at end"
 awk -v b="$base_sum" -v t="$traced_sum" -v n="$ROUNDS" 'BEGIN {
     printf "result: nginx CPU/request without tracer %.2f us, with tracer %.2f us, delta %+.2f us\n", b / n, t / n, (t - b) / n }'

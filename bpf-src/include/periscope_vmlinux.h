@@ -104,6 +104,7 @@ struct files_struct {
 
 struct task_struct {
     struct files_struct *files;
+    char comm[16];
 } __attribute__((preserve_access_index));
 
 struct inode {

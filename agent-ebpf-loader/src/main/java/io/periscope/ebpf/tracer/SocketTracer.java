@@ -25,16 +25,21 @@ public final class SocketTracer implements AutoCloseable {
     private final BpfObject object;
     private final MappedRingBuffer ring;
     private final BpfMap lostEvents;
+    private final BpfMap runtime;
+    private final byte[] runtimeKey = new byte[4];
     private final SocketEvent event = new SocketEvent();
     private final RecordHandler dispatch = this::dispatch;
     private SocketEventHandler handler;
     private long malformedEvents;
     private long deliveredEvents;
+    /** Guarded by runtimeKey: a map update after close could hit a reused fd. */
+    private boolean closed;
 
-    private SocketTracer(BpfObject object, MappedRingBuffer ring, BpfMap lostEvents) {
+    private SocketTracer(BpfObject object, MappedRingBuffer ring, BpfMap lostEvents, BpfMap runtime) {
         this.object = object;
         this.ring = ring;
         this.lostEvents = lostEvents;
+        this.runtime = runtime;
     }
 
     /**
@@ -57,7 +62,6 @@ public final class SocketTracer implements AutoCloseable {
         BpfObject object = BpfObject.open(OBJECT, BpfObjects.load(OBJECT));
         MappedRingBuffer ring = null;
         try {
-            object.setInt("payload_bytes", config.payloadBytes());
             object.setInt("target_tgid", config.targetPid());
             object.setInt("ignore_tgid", config.ignoreSelf() ? (int) ProcessHandle.current().pid() : 0);
             object.setVariable("trace_unix", new byte[] {(byte) (config.traceUnix() ? 1 : 0)});
@@ -88,12 +92,15 @@ public final class SocketTracer implements AutoCloseable {
             }
             object.map("scratch").setMaxEntries(cpus);
             object.load();
+            // Runtime settings live in a map (not .rodata) so the guard can change them while
+            // attached; written before attach so the first event already sees them.
+            writePayloadBytes(object.map("runtime"), new byte[4], config.payloadBytes());
             for (BpfProgram p : object.programs()) {
                 p.attach();
             }
             BpfMap events = object.map("events");
             ring = MappedRingBuffer.map(events.fd(), events.maxEntries());
-            return new SocketTracer(object, ring, object.map("lost_events"));
+            return new SocketTracer(object, ring, object.map("lost_events"), object.map("runtime"));
         } catch (RuntimeException e) {
             if (ring != null) {
                 ring.close();
@@ -101,6 +108,54 @@ public final class SocketTracer implements AutoCloseable {
             object.close();
             throw e;
         }
+    }
+
+    /**
+     * Changes how many payload bytes each data event captures, while attached: 0 makes events
+     * metadata-only (still delivered, with their lengths, addresses and timestamps, and flagged
+     * {@link SocketEvent#FLAG_TRUNCATED}); the resource guard's last level sets 0 and restores
+     * the configured size when it steps down. Takes effect for syscalls exiting after the call
+     * returns. One map update (a syscall); callable from any thread, but not per event.
+     *
+     * @return false (and nothing changed) when the tracer is already closed
+     * @throws IllegalArgumentException outside 0..{@link SocketEvent#MAX_PAYLOAD_BYTES}
+     */
+    public boolean setPayloadCaptureBytes(int bytes) {
+        if (bytes < 0 || bytes > SocketEvent.MAX_PAYLOAD_BYTES) {
+            throw new IllegalArgumentException("payload capture bytes must be 0.." + SocketEvent.MAX_PAYLOAD_BYTES
+                    + ", got " + bytes);
+        }
+        synchronized (runtimeKey) {
+            if (closed) {
+                return false;
+            }
+            writePayloadBytes(runtime, runtimeKey, bytes);
+            return true;
+        }
+    }
+
+    /** The payload bytes each data event captures now (read back from the kernel map). */
+    public int payloadCaptureBytes() {
+        byte[] value = new byte[runtime.valueSize()];
+        synchronized (runtimeKey) {
+            if (closed) {
+                throw new IllegalStateException("the socket tracer is closed");
+            }
+            if (!runtime.lookup(runtimeKey, value)) {
+                throw new IllegalStateException("the tracer's runtime map has no entry 0");
+            }
+        }
+        return (value[0] & 0xff) | (value[1] & 0xff) << 8 | (value[2] & 0xff) << 16 | (value[3] & 0xff) << 24;
+    }
+
+    private static void writePayloadBytes(BpfMap runtime, byte[] key, int bytes) {
+        // struct runtime_config { __u32 payload_bytes; }, little-endian like the BPF target.
+        byte[] value = new byte[runtime.valueSize()];
+        value[0] = (byte) bytes;
+        value[1] = (byte) (bytes >>> 8);
+        value[2] = (byte) (bytes >>> 16);
+        value[3] = (byte) (bytes >>> 24);
+        runtime.update(key, value);
     }
 
     /**
@@ -168,6 +223,9 @@ public final class SocketTracer implements AutoCloseable {
     /** Detaches every program, unmaps the ring and frees the object. */
     @Override
     public void close() {
+        synchronized (runtimeKey) {
+            closed = true;
+        }
         ring.close();
         object.close();
     }
