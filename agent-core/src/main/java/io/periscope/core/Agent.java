@@ -125,6 +125,11 @@ final class Agent {
                     guardLevel = level;
                     pipeline.reconfigure(protocolConfig(current, level));
                 });
+                // Guard level 3: the kernel stops copying payload (events keep lengths and timestamps).
+                SocketTracer attached = tracer;
+                int payloadBytes = config.ebpf().payloadBytes();
+                services.guard().onLevelChange(
+                        level -> attached.setPayloadCaptureBytes(level.payloadCapture() ? payloadBytes : 0));
                 LOG.info("eBPF socket tracer attached (payload {} bytes, {} parse shard(s))",
                         config.ebpf().payloadBytes(), config.pipeline().shards());
             } else {
