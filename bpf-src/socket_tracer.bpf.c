@@ -97,7 +97,10 @@ const volatile __u8 prefixes[MAX_PREFIXES][MAX_PREFIX_BYTES] = {};
 
 /* Unique ids for the tracer's lifetime, handed out atomically across CPUs. */
 __u64 next_socket_id = 1;
-__u64 next_trace_id = 1;
+/* Syscall trace ids: a thread takes a block of 2^32 ids on its first trace (and when it used them
+ * up) and numbers its traces inside it, so ids are unique and increase per thread while the
+ * shared counter's cache line is touched once per thread, not once per request. */
+__u64 next_trace_block = 1;
 
 struct syscall_args {
     __u64 buf; /* buf, iovec array, msghdr or mmsghdr array */
@@ -411,7 +414,8 @@ static __always_inline void peer_from_sockaddr(struct socket_event *e, __u64 nam
     }
 }
 
-static __always_inline void emit_data(struct syscall_args *args, struct sock *sk, struct sock_info *info,
+static __always_inline void emit_data(struct task_struct *task, struct syscall_args *args, struct sock *sk,
+                                      struct sock_info *info,
                                       __u64 trace_id, __s64 bytes, __u64 buf, __u64 iovcnt, bool vectored,
                                       __u64 name, __u32 payload_bytes)
 {
@@ -444,7 +448,6 @@ static __always_inline void emit_data(struct syscall_args *args, struct sock *sk
     }
     /* comm with two direct loads from the task instead of the bpf_get_current_comm helper
      * (a call and a byte-wise copy); a concurrent rename may tear it, as the helper may too. */
-    struct task_struct *task = bpf_get_current_task_btf();
     const __u64 *comm = (const __u64 *)task->comm;
     __u64 *dst = (__u64 *)e->comm;
     dst[0] = comm[0];
@@ -490,7 +493,8 @@ static __always_inline void emit_data(struct syscall_args *args, struct sock *sk
 
 static __always_inline int exit_data(long ret, __u8 syscall)
 {
-    struct thread_state *ts = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct thread_state *ts = bpf_task_storage_get(&threads, task, 0, 0);
     if (!ts || !ts->in_flight)
         return 0;
     ts->in_flight = 0;
@@ -500,7 +504,7 @@ static __always_inline int exit_data(long ret, __u8 syscall)
     if (ret <= 0)
         return 0;
     struct syscall_args a = ts->args;
-    __u64 skp = socket_of_fd(bpf_get_current_task_btf(), a.fd);
+    __u64 skp = socket_of_fd(task, a.fd);
     if (!skp)
         return 0;
     struct sock *sk = as_sock(skp);
@@ -521,7 +525,10 @@ static __always_inline int exit_data(long ret, __u8 syscall)
     __u64 trace_id;
     if (a.direction == DIR_INGRESS) {
         if (ts->last_direction != DIR_INGRESS || ts->trace_id == 0) {
-            ts->trace_id = __sync_fetch_and_add(&next_trace_id, 1);
+            __u64 next = ts->trace_id + 1;
+            if (ts->trace_id == 0 || (__u32)next == 0)
+                next = (__sync_fetch_and_add(&next_trace_block, 1) << 32) | 1;
+            ts->trace_id = next;
             ts->last_direction = DIR_INGRESS;
         }
         trace_id = ts->trace_id;
@@ -537,13 +544,13 @@ static __always_inline int exit_data(long ret, __u8 syscall)
     switch (a.syscall) {
     case SC_READV:
     case SC_WRITEV:
-        emit_data(&a, sk, info, trace_id, ret, a.buf, a.vlen, true, 0, payload_bytes);
+        emit_data(task, &a, sk, info, trace_id, ret, a.buf, a.vlen, true, 0, payload_bytes);
         break;
     case SC_SENDMSG:
     case SC_RECVMSG: {
         struct user_msghdr msg = {};
         if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a.buf) == 0)
-            emit_data(&a, sk, info, trace_id, ret, (__u64)msg.msg_iov, msg.msg_iovlen, true,
+            emit_data(task, &a, sk, info, trace_id, ret, (__u64)msg.msg_iov, msg.msg_iovlen, true,
                       (__u64)msg.msg_name, payload_bytes);
         break;
     }
@@ -557,13 +564,13 @@ static __always_inline int exit_data(long ret, __u8 syscall)
             if (bpf_probe_read_user(&m, sizeof(m), (void *)(a.buf + i * sizeof(struct mmsghdr))))
                 break;
             if (m.msg_len > 0)
-                emit_data(&a, sk, info, trace_id, m.msg_len, (__u64)m.msg_hdr.msg_iov, m.msg_hdr.msg_iovlen, true,
+                emit_data(task, &a, sk, info, trace_id, m.msg_len, (__u64)m.msg_hdr.msg_iov, m.msg_hdr.msg_iovlen, true,
                           (__u64)m.msg_hdr.msg_name, payload_bytes);
         }
         break;
     }
     default:
-        emit_data(&a, sk, info, trace_id, ret, a.buf, 0, false, a.addr, payload_bytes);
+        emit_data(task, &a, sk, info, trace_id, ret, a.buf, 0, false, a.addr, payload_bytes);
     }
     return 0;
 }
