@@ -24,10 +24,11 @@ public final class TracerRunner {
             config.ports(Integer.parseInt(args[0]));
         }
         // Knobs for attributing overhead: -Dpayload=0 (no payload copy), -Dtarget=<pid> (programs
-        // attached but every call bails out at the pid check), -Dwakeup=<bytes>.
+        // attached but every call bails out at the pid check), -Dwakeup=<bytes>, -Dring=<bytes>.
         config.payloadBytes(Integer.getInteger("payload", SocketTracerConfig.DEFAULT_PAYLOAD_BYTES));
         config.targetPid(Integer.getInteger("target", 0));
         config.wakeupBytes(Integer.getInteger("wakeup", SocketTracerConfig.DEFAULT_WAKEUP_BYTES));
+        config.ringBytes(Integer.getInteger("ring", SocketTracerConfig.DEFAULT_RING_BYTES));
         long[] totals = new long[2];
         try (SocketTracer tracer = SocketTracer.open(config.build())) {
             Thread stopper = new Thread(() -> {
