@@ -97,6 +97,8 @@ const volatile __u8 prefixes[MAX_PREFIXES][MAX_PREFIX_BYTES] = {};
 
 /* Unique ids for the tracer's lifetime, handed out atomically across CPUs. */
 __u64 next_socket_id = 1;
+/* The kernel's socket_file_ops address, learned from the first socket seen (see socket_of_fd). */
+__u64 socket_fops = 0;
 /* Syscall trace ids: a thread takes a block of 2^32 ids on its first trace (and when it used them
  * up) and numbers its traces inside it, so ids are unique and increase per thread while the
  * shared counter's cache line is touched once per thread, not once per request. */
@@ -238,8 +240,16 @@ static __always_inline __u64 socket_of_fd(struct task_struct *task, int fd)
     if (!fp)
         return 0;
     struct file *file = bpf_rdonly_cast(fp, bpf_core_type_id_kernel(struct file));
-    if ((file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
-        return 0;
+    /* Every socket file shares the kernel's socket_file_ops (sock_alloc_file), which the syscall
+     * itself just compared (sock_from_file), so that line is warm; the inode is not. Learn the
+     * address from the first file whose inode says S_IFSOCK, then skip the inode for sockets.
+     * A non-socket file never matches, so it still takes the inode check. */
+    __u64 fops = (__u64)file->f_op;
+    if (fops != socket_fops || fops == 0) {
+        if ((file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
+            return 0;
+        socket_fops = fops;
+    }
     struct socket *sock = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
     struct sock *sk = sock->sk;
     if (!sk)

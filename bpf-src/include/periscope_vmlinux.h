@@ -111,9 +111,12 @@ struct inode {
     unsigned short i_mode;
 } __attribute__((preserve_access_index));
 
+struct file_operations;
+
 struct file {
     void *private_data;
     struct inode *f_inode;
+    const struct file_operations *f_op;
 } __attribute__((preserve_access_index));
 
 struct in6_addr {
