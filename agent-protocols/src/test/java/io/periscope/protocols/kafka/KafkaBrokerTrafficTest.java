@@ -75,12 +75,23 @@ class KafkaBrokerTrafficTest {
     private static final int UNKNOWN_TOPIC_OR_PARTITION = 3;
     private static final int METADATA = 3;
     private static final int DESCRIBE_TOPIC_PARTITIONS = 75;
+    /** APIs whose error code we read: the first one in the response, as the broker logs it. */
+    private static final List<Integer> ERROR_COMPARED = List.of(0, 1, 10, 11, 12, 13, 14, 16, 18, 22, 25, 26, 60);
+    /** OffsetCommit, OffsetFetch, JoinGroup, Heartbeat, LeaveGroup, SyncGroup: the group is an attribute. */
+    private static final List<Integer> GROUP_APIS = List.of(8, 9, 11, 12, 13, 14);
+    private static final Pattern HEADER = Pattern.compile("\"requestApiKey\":(\\d+),\"requestApiVersion\":(\\d+),"
+            + "\"correlationId\":(-?\\d+),\"clientId\":(?:\"([^\"]*)\"|null)");
+    private static final Pattern CONNECTION = Pattern.compile("\"connection\":\"127\\.0\\.0\\.1:" + PORT
+            + "-127\\.0\\.0\\.1:(\\d+)-");
+    private static final Pattern NAME = Pattern.compile("\"name\":\"([^\"]*)\"");
+    private static final Pattern GROUP_ID = Pattern.compile("\"groupId\":\"([^\"]*)\"");
+    private static final Pattern ERROR_CODE = Pattern.compile("\"errorCode\":(-?\\d+)");
 
     @TempDir
     Path dir;
 
     @Test
-    void realKafkaShouldReadAsTsharkReadsIt() throws Exception {
+    void realKafkaShouldReadAsTsharkAndTheBrokerReadIt() throws Exception {
         Path props = writeServerProperties();
         format(props);
         Path pcap = dir.resolve("kafka.pcap");
@@ -205,18 +216,6 @@ class KafkaBrokerTrafficTest {
         assertThat(logs).filteredOn(l -> l.method().contentEquals("CreateTopics")).singleElement()
                 .satisfies(l -> assertThat(l.attribute(KafkaParser.CLIENT_ID).toString()).isEqualTo("periscope-admin"));
     }
-
-    /** APIs whose error code we read: the first one in the response (tshark's and the broker's). */
-    private static final List<Integer> ERROR_COMPARED = List.of(0, 1, 10, 11, 12, 13, 14, 16, 18, 22, 25, 26, 60);
-    /** OffsetCommit, OffsetFetch, JoinGroup, Heartbeat, LeaveGroup, SyncGroup: the group is an attribute. */
-    private static final List<Integer> GROUP_APIS = List.of(8, 9, 11, 12, 13, 14);
-    private static final Pattern HEADER = Pattern.compile("\"requestApiKey\":(\\d+),\"requestApiVersion\":(\\d+),"
-            + "\"correlationId\":(-?\\d+),\"clientId\":(?:\"([^\"]*)\"|null)");
-    private static final Pattern CONNECTION = Pattern.compile("\"connection\":\"127\\.0\\.0\\.1:" + PORT
-            + "-127\\.0\\.0\\.1:(\\d+)-");
-    private static final Pattern NAME = Pattern.compile("\"name\":\"([^\"]*)\"");
-    private static final Pattern GROUP_ID = Pattern.compile("\"groupId\":\"([^\"]*)\"");
-    private static final Pattern ERROR_CODE = Pattern.compile("\"errorCode\":(-?\\d+)");
 
     /** One line of the broker's request log: header, the first topic and group named, the first error code. */
     private record BrokerEntry(int apiKey, int version, String clientId, String topic, String group, int error) {
