@@ -45,6 +45,8 @@ public final class KafkaParser implements ProtocolParser {
 
     private static final int PRODUCE = 0;
     private static final int FETCH = 1;
+    private static final int OFFSET_FETCH = 9;
+    private static final int FIND_COORDINATOR = 10;
     private static final int API_VERSIONS = 18;
 
     private static final String[] API_NAMES = {
@@ -276,6 +278,9 @@ public final class KafkaParser implements ProtocolParser {
                 }
                 break;
             case 8: case 9: case 11: case 12: case 13: case 14: {
+                if (apiKey == OFFSET_FETCH && version >= 8 && arrayLength(s, buf, flexible) <= 0) {
+                    break; // v8+ asks for a batch of groups[group_id ...]: the first one is reported
+                }
                 int n = stringLength(s, buf, flexible);
                 if (n > 0 && s.cur + n <= s.lim) {
                     TextField g = log.addAttribute(CONSUMER_GROUP);
@@ -401,6 +406,18 @@ public final class KafkaParser implements ProtocolParser {
     }
 
     private static int errorCode(State s, DirectBuffer buf, int apiKey, int version, boolean flexible) {
+        if (apiKey == FIND_COORDINATOR && version >= 4) {
+            // v4+ answers a batch: throttle_time_ms, coordinators[key, node_id, host, port, error_code ...]
+            s.cur += 4;
+            if (arrayLength(s, buf, flexible) <= 0) {
+                return 0;
+            }
+            skipString(s, buf, flexible);
+            s.cur += 4;
+            skipString(s, buf, flexible);
+            s.cur += 4;
+            return int16(s, buf);
+        }
         if (apiKey < TOP_LEVEL_ERROR.length && TOP_LEVEL_ERROR[apiKey]) {
             if (version >= THROTTLE_FROM[apiKey]) {
                 s.cur += 4;
