@@ -315,6 +315,37 @@ class FlowTableTest {
     }
 
     @Test
+    void shouldMakeOnlyTheEntriesInUseResidentAndReuseFreedOnes() throws Exception {
+        // A 1 M-flow budget (254 MB): untouched capacity must cost address space, not RSS.
+        long before = residentKb();
+        table(FlowTableConfig.builder().maxFlows(1_000_000).otherTimeout(1, TimeUnit.SECONDS));
+        assertThat(table.memoryBytes()).isGreaterThan(250L << 20);
+        for (int round = 0; round < 5; round++) {
+            long now = T0 + round * 10 * S;
+            for (int i = 0; i < 10_000; i++) {
+                assertThat(udp(round * 10_000 + i, now)).isTrue();
+            }
+            table.tick(now + 5 * S);
+            assertThat(table.size()).as("every flow of the round expired").isZero();
+        }
+        assertThat(table.finalRecords()).isEqualTo(50_000);
+        assertThat(table.entryBytesTouched()).as("freed entries are reused: the most live at once were touched")
+                .isEqualTo(10_000L * FlowTable.ENTRY_BYTES);
+        long grownKb = residentKb() - before;
+        assertThat(grownKb).as("resident growth (KiB) with 10 000 flows live at most in a 254 MB table")
+                .isLessThan(128 * 1024);
+    }
+
+    private static long residentKb() throws java.io.IOException {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IllegalStateException("no VmRSS in /proc/self/status");
+    }
+
+    @Test
     void shouldSpreadFlowsThatDifferOnlyInPortsOrInterface() {
         table(FlowTableConfig.builder().maxFlows(40_000));
         FlowKey k = new FlowKey();
