@@ -14,7 +14,8 @@ import io.periscope.flowmap.PacketDecoder;
  * not wall time: on a shared machine a descheduled thread inflates JMH's numbers, not these.
  * Prints min and median CPU ns per packet over {@code runs} runs of {@code passes} passes of
  * {@value FlowTableBenchmark#PACKETS} packets, after a warm-up. Run with
- * {@code java -cp bench/target/benchmarks.jar io.periscope.bench.flow.FlowDecodeCpuMain [tcp|udp] [flows]}.
+ * {@code java -cp bench/target/benchmarks.jar io.periscope.bench.flow.FlowDecodeCpuMain [tcp|udp|tcp-decode|udp-decode]
+ * [flows]}.
  */
 public final class FlowDecodeCpuMain {
     private static final int WARMUP_PASSES = 400;
@@ -27,7 +28,9 @@ public final class FlowDecodeCpuMain {
 
     /** Entry point. */
     public static void main(String[] args) {
-        boolean tcp = args.length == 0 || "tcp".equals(args[0]);
+        boolean tcp = args.length == 0 || args[0].startsWith("tcp");
+        // "tcp-decode" / "udp-decode": the decoder alone, for the split between decoder and table.
+        boolean decodeOnly = args.length > 0 && args[0].endsWith("-decode");
         int flows = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
         int packetsPerPass = FlowTableBenchmark.PACKETS;
         FlowPackets packets = tcp ? FlowPackets.tcp(flows, packetsPerPass / 2 / flows, 1400)
@@ -45,7 +48,7 @@ public final class FlowDecodeCpuMain {
             if (tcp) {
                 packets.advance(++pass);
             }
-            ts = replay(packets, decoder, packet, table, ts);
+            ts = replay(packets, decoder, packet, decodeOnly ? null : table, ts);
         }
         double[] nsPerPacket = new double[RUNS];
         for (int run = 0; run < RUNS; run++) {
@@ -54,16 +57,17 @@ public final class FlowDecodeCpuMain {
                 if (tcp) {
                     packets.advance(++pass);
                 }
-                ts = replay(packets, decoder, packet, table, ts);
+                ts = replay(packets, decoder, packet, decodeOnly ? null : table, ts);
             }
             long cpu = threads.getCurrentThreadCpuTime() - cpu0;
             nsPerPacket[run] = (double) cpu / ((long) PASSES * packets.count);
         }
         ok += decoder.count(PacketDecoder.OK);
         Arrays.sort(nsPerPacket);
-        System.out.printf("%s flows=%d: CPU ns/packet min %.1f median %.1f max %.1f (%d runs x %d packets; %d decoded,"
-                        + " %d live flows)%n", tcp ? "tcp" : "udp", flows, nsPerPacket[0], nsPerPacket[RUNS / 2],
-                nsPerPacket[RUNS - 1], RUNS, PASSES * packets.count, ok, table.size());
+        System.out.printf("%s%s flows=%d: CPU ns/packet min %.1f median %.1f max %.1f (%d runs x %d packets;"
+                        + " %d decoded, %d live flows)%n", tcp ? "tcp" : "udp", decodeOnly ? " decode only" : "", flows,
+                nsPerPacket[0], nsPerPacket[RUNS / 2], nsPerPacket[RUNS - 1], RUNS, PASSES * packets.count, ok,
+                table.size());
         table.close();
     }
 
@@ -72,12 +76,14 @@ public final class FlowDecodeCpuMain {
         long ts = start;
         for (int i = 0; i < packets.count; i++) {
             if (decoder.decodeEthernet(packets.buffer, packets.offsets[i], packets.lengths[i], packet)
-                    == PacketDecoder.OK) {
+                    == PacketDecoder.OK && table != null) {
                 table.onPacket(packet, 1, ts);
             }
             ts += PACKET_GAP_NANOS;
         }
-        table.tick(ts);
+        if (table != null) {
+            table.tick(ts);
+        }
         return ts;
     }
 }
