@@ -336,6 +336,34 @@ class FlowTableTest {
                 .isLessThan(128 * 1024);
     }
 
+    @Test
+    void shouldStartCleanAfterFlushReusingTheSameEntries() {
+        table(FlowTableConfig.builder().maxFlows(500));
+        for (int i = 0; i < 300; i++) {
+            assertThat(udp(i, T0 + i * MS)).isTrue();
+        }
+        table.flush(T0 + S);
+        assertThat(table.size()).isZero();
+        assertThat(logs).hasSize(300);
+        FlowLog peek = new FlowLog();
+        for (int i = 1000; i < 1200; i++) {
+            assertThat(udp(i, T0 + 2 * S)).isTrue();
+            assertThat(udp(i, T0 + 2 * S + MS)).isTrue();
+        }
+        assertThat(table.size()).isEqualTo(200);
+        assertThat(table.entryBytesTouched()).isEqualTo(200L * FlowTable.ENTRY_BYTES);
+        for (int i = 0; i < 1200; i++) {
+            key.ipv4(TestPackets.ipv4("10.9.0.1") + (i >>> 16), 10000 + (i & 0x7FFF), TestPackets.ipv4("10.9.1.1"),
+                    53, 17);
+            boolean live = i >= 1000;
+            assertThat(table.peek(key, peek)).as("flow %d", i).isEqualTo(live);
+            if (live) {
+                assertThat(peek.packets(0)).as("flow %d", i).isEqualTo(2);
+                assertThat(peek.bytes(0)).as("flow %d: no bytes left over from before the flush", i).isEqualTo(120);
+            }
+        }
+    }
+
     private static long residentKb() throws java.io.IOException {
         for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
             if (line.startsWith("VmRSS:")) {
