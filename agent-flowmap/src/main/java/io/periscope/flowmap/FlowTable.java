@@ -2,16 +2,19 @@ package io.periscope.flowmap;
 
 import java.util.Arrays;
 
-import org.agrona.UnsafeAccess;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * The off-heap flow table: open addressing with linear probing over one native-memory block of
- * fixed-size entries ({@value #ENTRY_BYTES} bytes, key included), read and written in place through
- * Agrona's {@link UnsafeBuffer}. Capacity is fixed at construction and the table never grows: when
+ * The off-heap flow table: fixed-size entries ({@value #ENTRY_BYTES} bytes, key included) in a
+ * slab of {@code maxFlows} entries, found through an open-addressing index with linear probing
+ * whose 8-byte slots hold the flow hash and the entry number (a probe compares hashes in the
+ * index and reads an entry only when its hash matches). Both live in one anonymous mmap, read and
+ * written in place through Agrona's {@link UnsafeBuffer}: untouched pages are not resident, and
+ * entries are handed out densely (freed ones first), so resident memory follows the most flows
+ * live at once, not the capacity. Capacity is fixed at construction and the table never grows: when
  * {@code maxFlows} flows are live, a new flow is dropped and counted, or (by config) the flow whose
- * timer comes soonest is evicted and exported. Deletion shifts later entries back (no tombstones),
- * so probe chains stay short for the table's whole life.
+ * timer comes soonest is evicted and exported. Deletion shifts later index slots back (no
+ * tombstones), so probe chains stay short for the table's whole life; entries never move.
  *
  * <p>Keys are normalised 5-tuples (+ interface and VLAN), so both directions of a connection share
  * one entry; counters are kept per direction (client to server, server to client) with TCP
@@ -93,6 +96,11 @@ public final class FlowTable implements AutoCloseable {
     private static final int DF_HOLE = 8;
 
     private static final int NIL = -1;
+    /** A free entry links to the next free one here (inside the key, which a new flow overwrites). */
+    private static final int FREE_NEXT = A_HIGH;
+    private static final int INDEX_SLOT_BYTES = 8;
+    private static final long INDEX_HASH_MASK = 0xFFFF_FFFF_0000_0000L;
+    private static final long INDEX_ENTRY_MASK = 0xFFFF_FFFFL;
     private static final int MAX_SHORT_COUNT = 0xFFFF;
     private static final int PROTO_TCP = 6;
     private static final int FIN = DecodedPacket.FIN;
@@ -104,8 +112,11 @@ public final class FlowTable implements AutoCloseable {
     private final FlowTableConfig config;
     private final FlowLogHandler logHandler;
     private final EndpointMetricsHandler metricsHandler;
-    private final long address;
+    private final AnonymousMemory memory;
+    /** The entries: {@code maxFlows} x {@value #ENTRY_BYTES} bytes. */
     private final UnsafeBuffer table;
+    /** The index: {@code slots} longs, each (hash << 32 | entry + 1), 0 when empty. */
+    private final UnsafeBuffer index;
     private final int slots;
     private final int maxFlows;
     private final boolean evictWhenFull;
@@ -126,6 +137,9 @@ public final class FlowTable implements AutoCloseable {
     private long currentTick = Long.MIN_VALUE;
     private long metricsIntervalStart = Long.MIN_VALUE;
     private int detachedHead = NIL;
+    private int freeHead = NIL;
+    /** Entries below this have been used (touched) at least once; those above are untouched. */
+    private int highWater;
     private int size;
     private boolean closed;
 
@@ -162,17 +176,18 @@ public final class FlowTable implements AutoCloseable {
         this.metricsHandler = metricsHandler;
         this.maxFlows = config.maxFlows();
         long slotCount = Math.max(maxFlows + 1L, (long) Math.ceil(maxFlows / config.loadFactor()));
-        if (slotCount * ENTRY_BYTES > Integer.MAX_VALUE - 64) {
-            throw new IllegalArgumentException("flow table config: maxFlows " + maxFlows + " at load factor "
-                    + config.loadFactor() + " needs more than 2 GiB; use several tables (shard by flow hash)");
+        if ((long) maxFlows * ENTRY_BYTES > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("flow table config: maxFlows " + maxFlows
+                    + " needs more than 2 GiB of entries; use several tables (shard by flow hash)");
         }
         this.slots = (int) slotCount;
-        // Native memory outside the JVM's direct-buffer limit (which defaults to the heap size
-        // and would make the table's budget depend on -Xmx); zeroed now, so the table's whole
-        // footprint is resident from the start and never changes.
-        this.address = UnsafeAccess.UNSAFE.allocateMemory((long) slots * ENTRY_BYTES);
-        UnsafeAccess.UNSAFE.setMemory(address, (long) slots * ENTRY_BYTES, (byte) 0);
-        this.table = new UnsafeBuffer(address, slots * ENTRY_BYTES);
+        // Native memory outside the JVM's direct-buffer limit (which defaults to the heap size and
+        // would make the table's budget depend on -Xmx), mapped anonymous: zero pages on first
+        // touch, so the budget is address space and only the entries used become resident.
+        int entriesBytes = maxFlows * ENTRY_BYTES;
+        this.memory = new AnonymousMemory(entriesBytes + slotCount * INDEX_SLOT_BYTES);
+        this.table = new UnsafeBuffer(memory.address(), entriesBytes);
+        this.index = new UnsafeBuffer(memory.address() + entriesBytes, slots * INDEX_SLOT_BYTES);
         this.evictWhenFull = config.fullPolicy() == FlowTableConfig.FullPolicy.EVICT;
         this.establishedTimeoutNanos = config.establishedTimeoutNanos();
         this.openingTimeoutNanos = config.openingTimeoutNanos();
@@ -290,24 +305,51 @@ public final class FlowTable implements AutoCloseable {
         return n == slots ? 0 : n;
     }
 
-    /** Slot of the current key, or {@code -(insertion slot) - 1}. */
+    /** Entry of the current key, or {@code -(insertion index slot) - 1}. */
     private int find() {
+        UnsafeBuffer ix = index;
         UnsafeBuffer t = table;
+        long tag = (long) keyHash << 32;
         int i = home(keyHash);
         while (true) {
-            int base = i * ENTRY_BYTES;
-            int meta = t.getInt(base + META);
-            if (meta == 0) {
+            long v = ix.getLong(i * INDEX_SLOT_BYTES);
+            if (v == 0) {
                 return -i - 1;
             }
-            if (meta == keyMeta && t.getInt(base + HASH) == keyHash && t.getInt(base + PORTS) == keyPorts
-                    && t.getLong(base + A_LOW) == keyALow && t.getLong(base + B_LOW) == keyBLow
-                    && t.getLong(base + A_HIGH) == keyAHigh && t.getLong(base + B_HIGH) == keyBHigh
-                    && t.getInt(base + IFINDEX) == keyIfindex) {
-                return i;
+            if ((v & INDEX_HASH_MASK) == tag) {
+                int entry = (int) (v & INDEX_ENTRY_MASK) - 1;
+                int base = entry * ENTRY_BYTES;
+                if (t.getInt(base + PORTS) == keyPorts && t.getInt(base + META) == keyMeta
+                        && t.getLong(base + A_LOW) == keyALow && t.getLong(base + B_LOW) == keyBLow
+                        && t.getLong(base + A_HIGH) == keyAHigh && t.getLong(base + B_HIGH) == keyBHigh
+                        && t.getInt(base + IFINDEX) == keyIfindex) {
+                    return entry;
+                }
             }
             i = nextSlot(i);
         }
+    }
+
+    /** The index slot that points at {@code entry} (present: the probe from its home finds it). */
+    private int indexSlotOf(int entry, int hash) {
+        UnsafeBuffer ix = index;
+        long want = entry + 1L;
+        int i = home(hash);
+        while ((ix.getLong(i * INDEX_SLOT_BYTES) & INDEX_ENTRY_MASK) != want) {
+            i = nextSlot(i);
+        }
+        return i;
+    }
+
+    /** A free entry: the last one freed (its memory is warm and resident), else a new one. */
+    private int allocateEntry() {
+        int entry = freeHead;
+        if (entry != NIL) {
+            freeHead = table.getInt(entry * ENTRY_BYTES + FREE_NEXT);
+            table.putInt(entry * ENTRY_BYTES + FREE_NEXT, 0);
+            return entry;
+        }
+        return highWater++;
     }
 
     private boolean record(long ts, long ipBytes, long payloadBytes, int packets, boolean tcp, int flags, int seq,
@@ -379,8 +421,9 @@ public final class FlowTable implements AutoCloseable {
             int found = find();
             slot = -found - 1;
         }
+        int entry = allocateEntry();
         UnsafeBuffer t = table;
-        int base = slot * ENTRY_BYTES;
+        int base = entry * ENTRY_BYTES;
         t.putLong(base + A_HIGH, keyAHigh);
         t.putLong(base + A_LOW, keyALow);
         t.putLong(base + B_HIGH, keyBHigh);
@@ -389,10 +432,11 @@ public final class FlowTable implements AutoCloseable {
         t.putInt(base + META, keyMeta);
         t.putInt(base + IFINDEX, keyIfindex);
         t.putInt(base + HASH, keyHash);
+        index.putLong(slot * INDEX_SLOT_BYTES, ((long) keyHash << 32) | (entry + 1L));
         size++;
         flowsCreated++;
-        initFlow(slot, ts, tcp, flags);
-        return slot;
+        initFlow(entry, ts, tcp, flags);
+        return entry;
     }
 
     /** Initialises the state of a new flow (key already written; value bytes are zero). */
@@ -914,50 +958,39 @@ public final class FlowTable implements AutoCloseable {
         }
     }
 
-    /** Removes the entry and shifts later entries of its probe chain back (no tombstones). */
+    /**
+     * Removes the entry: its index slot is emptied and later slots of the probe chain shift back
+     * (no tombstones; only 8-byte index slots move, entries stay put), the entry is zeroed and freed.
+     */
     private void removeAt(int idx) {
         unlinkTimer(idx);
-        UnsafeBuffer t = table;
+        UnsafeBuffer ix = index;
+        int base = idx * ENTRY_BYTES;
         size--;
-        int hole = idx;
-        int j = idx;
+        int hole = indexSlotOf(idx, table.getInt(base + HASH));
+        int j = hole;
         while (true) {
             j = nextSlot(j);
-            int jb = j * ENTRY_BYTES;
-            if (t.getInt(jb + META) == 0) {
+            long v = ix.getLong(j * INDEX_SLOT_BYTES);
+            if (v == 0) {
                 break;
             }
-            int home = home(t.getInt(jb + HASH));
+            int home = home((int) (v >>> 32));
             boolean stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
             if (!stays) {
-                move(j, hole);
+                ix.putLong(hole * INDEX_SLOT_BYTES, v);
                 hole = j;
             }
         }
-        t.setMemory(hole * ENTRY_BYTES, ENTRY_BYTES, (byte) 0);
+        ix.putLong(hole * INDEX_SLOT_BYTES, 0);
+        freeEntry(idx);
     }
 
-    private void move(int from, int to) {
-        UnsafeBuffer t = table;
-        int toBase = to * ENTRY_BYTES;
-        t.putBytes(toBase, t, from * ENTRY_BYTES, ENTRY_BYTES);
-        int slot = t.getInt(toBase + TIMER_SLOT);
-        if (slot != NIL) {
-            int prev = t.getInt(toBase + TIMER_PREV);
-            int next = t.getInt(toBase + TIMER_NEXT);
-            if (prev != NIL) {
-                t.putInt(prev * ENTRY_BYTES + TIMER_NEXT, to);
-            } else if (wheelHeads[slot] == from) {
-                wheelHeads[slot] = to;
-            } else if (detachedHead == from) {
-                detachedHead = to;
-            }
-            if (next != NIL) {
-                t.putInt(next * ENTRY_BYTES + TIMER_PREV, to);
-            }
-        } else if (detachedHead == from) {
-            detachedHead = to;
-        }
+    private void freeEntry(int entry) {
+        int base = entry * ENTRY_BYTES;
+        table.setMemory(base, ENTRY_BYTES, (byte) 0);
+        table.putInt(base + FREE_NEXT, freeHead);
+        freeHead = entry;
     }
 
     /**
@@ -968,17 +1001,26 @@ public final class FlowTable implements AutoCloseable {
     public void flush(long nowNanos) {
         ensureOpen();
         UnsafeBuffer t = table;
+        UnsafeBuffer ix = index;
         for (int i = 0; i < slots; i++) {
-            int base = i * ENTRY_BYTES;
-            if (t.getInt(base + META) != 0) {
+            long v = ix.getLong(i * INDEX_SLOT_BYTES);
+            if (v != 0) {
+                int entry = (int) (v & INDEX_ENTRY_MASK) - 1;
+                int base = entry * ENTRY_BYTES;
                 int state = t.getByte(base + STATE);
                 CloseType type = state == TcpState.CLOSED.ordinal() ? CloseType.FIN
                         : state == TcpState.RESET.ordinal() ? CloseType.of(t.getByte(base + CLOSE_TYPE))
                         : CloseType.FLUSHED;
-                exportFinal(i, lastPacket(base), type);
+                exportFinal(entry, lastPacket(base), type);
+                // Zero only what was used: clearing the whole budget would make it all resident.
+                t.setMemory(base, ENTRY_BYTES, (byte) 0);
+                ix.putLong(i * INDEX_SLOT_BYTES, 0);
             }
         }
-        t.setMemory(0, slots * ENTRY_BYTES, (byte) 0);
+        // Free entries are zero but for their link, which a new flow's key overwrites.
+        freeHead = NIL;
+        highWater = 0;
+        detachedHead = NIL;
         Arrays.fill(wheelHeads, NIL);
         size = 0;
         if (endpoints != null && metricsIntervalStart != Long.MIN_VALUE) {
@@ -1057,7 +1099,7 @@ public final class FlowTable implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            UnsafeAccess.UNSAFE.freeMemory(address);
+            memory.close();
         }
     }
 
@@ -1065,9 +1107,9 @@ public final class FlowTable implements AutoCloseable {
     int maxProbeDistance() {
         int max = 0;
         for (int i = 0; i < slots; i++) {
-            int base = i * ENTRY_BYTES;
-            if (table.getInt(base + META) != 0) {
-                int home = home(table.getInt(base + HASH));
+            long v = index.getLong(i * INDEX_SLOT_BYTES);
+            if (v != 0) {
+                int home = home((int) (v >>> 32));
                 max = Math.max(max, i >= home ? i - home : i + slots - home);
             }
         }
@@ -1091,9 +1133,20 @@ public final class FlowTable implements AutoCloseable {
         return slots;
     }
 
-    /** Off-heap bytes held by the table (slots x {@value #ENTRY_BYTES}). */
+    /**
+     * Off-heap bytes of the table's budget ({@code maxFlows} x {@value #ENTRY_BYTES} + 8 per index
+     * slot), mapped at construction; pages become resident as flows first use them.
+     */
     public long memoryBytes() {
-        return (long) slots * ENTRY_BYTES;
+        return memory.bytes();
+    }
+
+    /**
+     * Bytes of entries used at least once (the most flows live at once, x {@value #ENTRY_BYTES}):
+     * with the index, what is resident of {@link #memoryBytes()}.
+     */
+    public long entryBytesTouched() {
+        return (long) highWater * ENTRY_BYTES;
     }
 
     /** Flows created since construction. */

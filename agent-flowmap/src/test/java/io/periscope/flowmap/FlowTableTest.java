@@ -315,6 +315,65 @@ class FlowTableTest {
     }
 
     @Test
+    void shouldMakeOnlyTheEntriesInUseResidentAndReuseFreedOnes() throws Exception {
+        // A 1 M-flow budget (254 MB): untouched capacity must cost address space, not RSS.
+        long before = residentKb();
+        table(FlowTableConfig.builder().maxFlows(1_000_000).otherTimeout(1, TimeUnit.SECONDS));
+        assertThat(table.memoryBytes()).isGreaterThan(250L << 20);
+        for (int round = 0; round < 5; round++) {
+            long now = T0 + round * 10 * S;
+            for (int i = 0; i < 10_000; i++) {
+                assertThat(udp(round * 10_000 + i, now)).isTrue();
+            }
+            table.tick(now + 5 * S);
+            assertThat(table.size()).as("every flow of the round expired").isZero();
+        }
+        assertThat(table.finalRecords()).isEqualTo(50_000);
+        assertThat(table.entryBytesTouched()).as("freed entries are reused: the most live at once were touched")
+                .isEqualTo(10_000L * FlowTable.ENTRY_BYTES);
+        long grownKb = residentKb() - before;
+        assertThat(grownKb).as("resident growth (KiB) with 10 000 flows live at most in a 254 MB table")
+                .isLessThan(128 * 1024);
+    }
+
+    @Test
+    void shouldStartCleanAfterFlushReusingTheSameEntries() {
+        table(FlowTableConfig.builder().maxFlows(500));
+        for (int i = 0; i < 300; i++) {
+            assertThat(udp(i, T0 + i * MS)).isTrue();
+        }
+        table.flush(T0 + S);
+        assertThat(table.size()).isZero();
+        assertThat(logs).hasSize(300);
+        FlowLog peek = new FlowLog();
+        for (int i = 1000; i < 1200; i++) {
+            assertThat(udp(i, T0 + 2 * S)).isTrue();
+            assertThat(udp(i, T0 + 2 * S + MS)).isTrue();
+        }
+        assertThat(table.size()).isEqualTo(200);
+        assertThat(table.entryBytesTouched()).isEqualTo(200L * FlowTable.ENTRY_BYTES);
+        for (int i = 0; i < 1200; i++) {
+            key.ipv4(TestPackets.ipv4("10.9.0.1") + (i >>> 16), 10000 + (i & 0x7FFF), TestPackets.ipv4("10.9.1.1"),
+                    53, 17);
+            boolean live = i >= 1000;
+            assertThat(table.peek(key, peek)).as("flow %d", i).isEqualTo(live);
+            if (live) {
+                assertThat(peek.packets(0)).as("flow %d", i).isEqualTo(2);
+                assertThat(peek.bytes(0)).as("flow %d: no bytes left over from before the flush", i).isEqualTo(120);
+            }
+        }
+    }
+
+    private static long residentKb() throws java.io.IOException {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IllegalStateException("no VmRSS in /proc/self/status");
+    }
+
+    @Test
     void shouldSpreadFlowsThatDifferOnlyInPortsOrInterface() {
         table(FlowTableConfig.builder().maxFlows(40_000));
         FlowKey k = new FlowKey();

@@ -70,7 +70,7 @@ public final class PacketPipeline implements AutoCloseable {
                 if (!exporter.offerFlow(view.wrap(log), null)) {
                     flowLogsDropped.incrementAndGet();
                 }
-            }, record -> { });
+            }, null); // endpoint metrics are not exported from here: do not aggregate them per packet
             this.ethernet = ring.linkType() == CaptureInterface.DLT_EN10MB;
             this.thread = new Thread(this, name);
             this.thread.setDaemon(true);
