@@ -12,6 +12,7 @@ import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.ArrayList;
@@ -81,17 +82,37 @@ public final class ConfigWatcher implements AutoCloseable {
         LOG.info("watching {} for changes (SIGHUP also reloads)", file);
     }
 
+    /**
+     * True for an event about the config file itself, an overflow (events were lost), or a
+     * Kubernetes ConfigMap update (the kubelet swaps the {@code ..data} symlink, never touching
+     * the file's own name). Other files in the directory, e.g. a log or an export file written
+     * next to the config, must not make the agent re-parse its config on every write.
+     */
+    static boolean concernsConfig(Object context, String configName) {
+        if (!(context instanceof Path)) {
+            return true;
+        }
+        String name = context.toString();
+        return name.equals(configName) || name.startsWith("..");
+    }
+
     private void watch() {
+        String configName = current.source().getFileName().toString();
         try {
             while (true) {
                 WatchKey key = watchService.take();
                 boolean valid;
+                boolean relevant = false;
                 do {
-                    key.pollEvents();
+                    for (WatchEvent<?> event : key.pollEvents()) {
+                        relevant |= concernsConfig(event.context(), configName);
+                    }
                     valid = key.reset();
                     key = watchService.poll(SETTLE_MILLIS, TimeUnit.MILLISECONDS);
                 } while (key != null);
-                reload();
+                if (relevant) {
+                    reload();
+                }
                 if (!valid) {
                     LOG.warn("the config directory of {} is gone; no more reloads on change", current.source());
                     return;

@@ -43,6 +43,35 @@ class ConfigWatcherTest {
     }
 
     @Test
+    void shouldIgnoreOtherFilesInTheConfigDirectory() {
+        // A log or export file written next to the config made the agent re-parse it on every write.
+        assertThat(ConfigWatcher.concernsConfig(Path.of("agent.log"), "agent.yaml")).isFalse();
+        assertThat(ConfigWatcher.concernsConfig(Path.of("otlp.jsonl"), "agent.yaml")).isFalse();
+        assertThat(ConfigWatcher.concernsConfig(Path.of("agent.yaml.swp"), "agent.yaml")).isFalse();
+        assertThat(ConfigWatcher.concernsConfig(Path.of("agent.yaml"), "agent.yaml")).isTrue();
+        // A Kubernetes ConfigMap update swaps the ..data symlink; an overflow event has no file.
+        assertThat(ConfigWatcher.concernsConfig(Path.of("..data"), "agent.yaml")).isTrue();
+        assertThat(ConfigWatcher.concernsConfig(null, "agent.yaml")).isTrue();
+    }
+
+    @Test
+    void shouldStillReloadAfterWritesToOtherFiles() throws Exception {
+        Path file = write("protocols:\n  http1: {shallow: false}\n");
+        BlockingQueue<AgentConfig> seen = new LinkedBlockingQueue<>();
+        try (ConfigWatcher watcher = new ConfigWatcher(ConfigLoader.load(file, List.of()), List.of())) {
+            watcher.onChange(seen::add);
+            watcher.start();
+            for (int i = 0; i < 20; i++) {
+                Files.writeString(dir.resolve("agent.log"), "line " + i + "\n");
+            }
+            Files.writeString(file, "protocols:\n  http1: {shallow: true}\n");
+            AgentConfig reloaded = seen.poll(30, TimeUnit.SECONDS);
+            assertThat(reloaded).as("a reload after the config itself changed").isNotNull();
+            assertThat(reloaded.protocol(L7Protocol.HTTP1).shallow()).isTrue();
+        }
+    }
+
+    @Test
     void shouldKeepTheRunningConfigWhenTheNewFileIsInvalid() throws Exception {
         Path file = write("logging: {level: info}\n");
         AgentConfig initial = ConfigLoader.load(file, List.of());
