@@ -43,6 +43,9 @@ bench_init() {
         esac
     done
     [ "$(id -u)" = 0 ] || die "run as root (BPF, AF_PACKET, netns)"
+    # Build now if a source changed: `periscope run` would otherwise rebuild in the middle of the
+    # scenario, replacing benchmarks.jar under the running sink and backend JVMs.
+    "$BENCH_ROOT/periscope" build >&2 || die "build failed"
     [ -f "$AGENT_JAR" ] || die "$AGENT_JAR missing: ./periscope build"
     WORK=$(mktemp -d /tmp/psb-"$SCENARIO".XXXXXX)
     RUNS="$WORK/runs.jsonl"
@@ -134,12 +137,13 @@ sink_start() {
         "$SINK_GRPC_PORT" "$SINK_HTTP_PORT" > "$SINK_LOG" 2>&1 &
     SINK_PID=$!
     local i
-    for i in $(seq 300); do
+    # It warms itself up before listening (a few seconds; more on a busy machine).
+    for i in $(seq 900); do
         grep -q '^listening' "$SINK_LOG" && return 0
         kill -0 "$SINK_PID" 2>/dev/null || { cat "$SINK_LOG" >&2; die "OTLP sink exited at start"; }
         sleep 0.1
     done
-    die "OTLP sink not listening after 30 s"
+    die "OTLP sink not listening after 90 s"
 }
 sink_stop() {
     [ -n "$SINK_PID" ] || return 0

@@ -2,7 +2,9 @@ package io.periscope.bench.sink;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
@@ -20,6 +22,8 @@ import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
 import io.opentelemetry.proto.metrics.v1.ScopeMetrics;
 import io.opentelemetry.proto.common.v1.KeyValue;
+import io.opentelemetry.proto.common.v1.AnyValue;
+import io.opentelemetry.proto.resource.v1.Resource;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
@@ -50,12 +54,16 @@ import java.util.concurrent.atomic.LongAdder;
  * the process that made them ({@code process.executable.name}), span kind and protocol
  * ({@code db.system.name}, else {@code network.protocol.name}), so a scenario can tell which hop
  * of a request produced which span. It prints {@code listening ...} once ready and its final counts
- * when stopped (SIGTERM).
+ * when stopped (SIGTERM). Before it says it listens it sends itself a few hundred exports and
+ * forgets them, so its own JIT warm-up does not slow the agent's first exports.
  */
 public final class OtlpSink {
     /** The agent batches; a Collector's default 4 MiB cap would reject a large batch as an error. */
     private static final int MAX_MESSAGE_BYTES = 64 << 20;
     private static final long STOP_TIMEOUT_SECONDS = 5;
+    /** Self-exports at start, so the agent never meets a cold (interpreted, class-loading) sink. */
+    private static final int WARMUP_REQUESTS = 400;
+    private static final int WARMUP_SPANS_PER_REQUEST = 512;
 
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong spans = new AtomicLong();
@@ -86,6 +94,8 @@ public final class OtlpSink {
                 .addService(sink.new Logs())
                 .build()
                 .start();
+        warmUp(grpcPort);
+        sink.reset();
         HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", httpPort), 16);
         http.createContext("/counts", sink::serveCounts);
         http.start();
@@ -105,6 +115,40 @@ public final class OtlpSink {
         System.out.println("listening grpc=127.0.0.1:" + grpcPort + " http=127.0.0.1:" + httpPort);
         System.out.flush();
         stopped.await();
+    }
+
+    private void reset() {
+        requests.set(0);
+        spans.set(0);
+        metricPoints.set(0);
+        logRecords.set(0);
+        bytes.set(0);
+        byKind.clear();
+    }
+
+    private static void warmUp(int grpcPort) throws InterruptedException {
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+        try {
+            TraceServiceGrpc.TraceServiceBlockingStub stub = TraceServiceGrpc.newBlockingStub(channel);
+            ScopeSpans.Builder scope = ScopeSpans.newBuilder();
+            for (int i = 0; i < WARMUP_SPANS_PER_REQUEST; i++) {
+                scope.addSpans(Span.newBuilder().setName("warm-up").setKind(Span.SpanKind.SPAN_KIND_SERVER)
+                        .addAttributes(KeyValue.newBuilder().setKey("network.protocol.name")
+                                .setValue(AnyValue.newBuilder().setStringValue("http"))));
+            }
+            ExportTraceServiceRequest request = ExportTraceServiceRequest.newBuilder()
+                    .addResourceSpans(ResourceSpans.newBuilder().setResource(Resource.newBuilder()
+                            .addAttributes(KeyValue.newBuilder().setKey("process.executable.name")
+                                    .setValue(AnyValue.newBuilder().setStringValue("warm-up"))))
+                            .addScopeSpans(scope))
+                    .build();
+            for (int i = 0; i < WARMUP_REQUESTS; i++) {
+                stub.export(request);
+            }
+        } finally {
+            channel.shutdownNow();
+            channel.awaitTermination(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }
     }
 
     String countsJson() {
