@@ -211,7 +211,7 @@ def nginx(doc, base):
     out.append("")
     out += table(["what", "target", "measured", ""], targets)
     out.append("")
-    out += e2e_section(e2e)
+    out += e2e_section(e2e, runs)
     chart = nginx_chart(runs, base, idle_cores, f"{doc['started'][:16]}Z, load average {doc['load_average_before']}"
                         + (", --quick" if doc["quick"] else ""))
     if chart:
@@ -248,10 +248,11 @@ def e2e_target(e):
             "0", loss, "pass" if loss == 0 else "MISS"]
 
 
-def e2e_section(e2e):
+def e2e_section(e2e, runs=()):
     if not e2e:
         return []
     e = e2e[0]
+    windows = [r for r in runs if r["mode"] not in ("off", "idle", "e2e") and "export_dropped" in r]
     made = e["offered"] - e["export_dropped"]
     out = ["End to end over the agent's whole run (warm-ups included), read after the export pipeline "
            "drained and the agent stopped:", ""]
@@ -261,6 +262,8 @@ def e2e_section(e2e):
         ["pipeline drops: parse ring full", e["parse_ring_dropped"]],
         ["pipeline drops: pending requests lost to a reload", e["reconfigure_dropped"]],
         ["export drops: export queue full", e["export_dropped"]],
+        ["… of which inside the measured windows (the rest happened during the unmeasured warm-ups)",
+         sum(r["export_dropped"] for r in windows) if windows else "–"],
         ["flow export drops", e["flow_export_dropped"]],
         ["spans the sink received", e["sink_spans"]],
         ["sink received − (made − export drops)", e["sink_spans"] - made],

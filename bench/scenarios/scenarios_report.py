@@ -283,7 +283,7 @@ def chain(doc, generic, fmt, table):
     if e2e:
         out += table(["what", "target", "measured", ""], [report.e2e_target(e2e[0])])
         out.append("")
-        out += report.e2e_section(e2e)
+        out += report.e2e_section(e2e, runs)
     return out
 
 
