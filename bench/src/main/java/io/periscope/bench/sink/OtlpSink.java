@@ -37,6 +37,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -57,7 +58,7 @@ import java.util.concurrent.atomic.LongAdder;
  * when stopped (SIGTERM). Before it says it listens it sends itself a few hundred exports and
  * forgets them, so its own JIT warm-up does not slow the agent's first exports.
  */
-public final class OtlpSink {
+public final class OtlpSink implements AutoCloseable {
     /** The agent batches; a Collector's default 4 MiB cap would reject a large batch as an error. */
     private static final int MAX_MESSAGE_BYTES = 64 << 20;
     private static final long STOP_TIMEOUT_SECONDS = 5;
@@ -72,6 +73,10 @@ public final class OtlpSink {
     private final AtomicLong bytes = new AtomicLong();
     private final Map<String, LongAdder> byKind = new ConcurrentHashMap<>();
 
+    private Server grpc;
+    private HttpServer http;
+    private ExecutorService executor;
+
     private OtlpSink() {
     }
 
@@ -83,31 +88,10 @@ public final class OtlpSink {
         }
         int grpcPort = Integer.parseInt(args[0]);
         int httpPort = Integer.parseInt(args[1]);
-        OtlpSink sink = new OtlpSink();
-        // One thread serves every call: the sink is pinned to one CPU like the load generator, and
-        // counting needs no parallelism.
-        Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", grpcPort))
-                .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-                .executor(Executors.newSingleThreadExecutor(r -> new Thread(r, "otlp-sink")))
-                .addService(sink.new Traces())
-                .addService(sink.new Metrics())
-                .addService(sink.new Logs())
-                .build()
-                .start();
-        warmUp(grpcPort);
-        sink.reset();
-        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", httpPort), 16);
-        http.createContext("/counts", sink::serveCounts);
-        http.start();
+        OtlpSink sink = start(grpcPort, httpPort, WARMUP_REQUESTS);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            http.stop(0);
-            grpc.shutdown();
-            try {
-                grpc.awaitTermination(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            sink.close();
             System.out.println("final " + sink.countsJson());
             System.out.flush();
             stopped.countDown();
@@ -115,6 +99,52 @@ public final class OtlpSink {
         System.out.println("listening grpc=127.0.0.1:" + grpcPort + " http=127.0.0.1:" + httpPort);
         System.out.flush();
         stopped.await();
+    }
+
+    /**
+     * Starts a sink on 127.0.0.1: OTLP/gRPC on {@code grpcPort}, counts on {@code httpPort}; first sends
+     * itself {@code warmupRequests} trace exports and forgets them.
+     */
+    public static OtlpSink start(int grpcPort, int httpPort, int warmupRequests)
+            throws IOException, InterruptedException {
+        OtlpSink sink = new OtlpSink();
+        // One thread serves every call: the sink is pinned to one CPU like the load generator, and
+        // counting needs no parallelism.
+        sink.executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "otlp-sink"));
+        sink.grpc = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", grpcPort))
+                .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+                .executor(sink.executor)
+                .addService(sink.new Traces())
+                .addService(sink.new Metrics())
+                .addService(sink.new Logs())
+                .build()
+                .start();
+        try {
+            warmUp(grpcPort, warmupRequests);
+            sink.reset();
+            sink.http = HttpServer.create(new InetSocketAddress("127.0.0.1", httpPort), 16);
+            sink.http.createContext("/counts", sink::serveCounts);
+            sink.http.start();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            sink.close();
+            throw e;
+        }
+        return sink;
+    }
+
+    /** Stops both servers (waiting a few seconds for calls in progress). */
+    @Override
+    public void close() {
+        if (http != null) {
+            http.stop(0);
+        }
+        grpc.shutdown();
+        try {
+            grpc.awaitTermination(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        executor.shutdownNow();
     }
 
     private void reset() {
@@ -126,7 +156,7 @@ public final class OtlpSink {
         byKind.clear();
     }
 
-    private static void warmUp(int grpcPort) throws InterruptedException {
+    private static void warmUp(int grpcPort, int warmupRequests) throws InterruptedException {
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
         try {
             TraceServiceGrpc.TraceServiceBlockingStub stub = TraceServiceGrpc.newBlockingStub(channel);
@@ -142,7 +172,7 @@ public final class OtlpSink {
                                     .setValue(AnyValue.newBuilder().setStringValue("warm-up"))))
                             .addScopeSpans(scope))
                     .build();
-            for (int i = 0; i < WARMUP_REQUESTS; i++) {
+            for (int i = 0; i < warmupRequests; i++) {
                 stub.export(request);
             }
         } finally {
@@ -151,7 +181,8 @@ public final class OtlpSink {
         }
     }
 
-    String countsJson() {
+    /** The counts as served on /counts: one line of JSON. */
+    public String countsJson() {
         StringBuilder kinds = new StringBuilder();
         for (Map.Entry<String, LongAdder> e : new TreeMap<>(byKind).entrySet()) {
             kinds.append(kinds.length() == 0 ? "" : ",").append('"').append(jsonEscape(e.getKey())).append("\":")
