@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * reconnects to redis and postgresql before its next request, so connections start after the agent
  * does and it sees them from their first byte).
  */
-public final class ChainBackend {
+public final class ChainBackend implements AutoCloseable {
     private static final String KEY = "chain:key";
     private static final String VALUE = "value-from-redis";
     private static final byte[] GET_COMMAND = ("*2\r\n$3\r\nGET\r\n$" + KEY.length() + "\r\n" + KEY + "\r\n")
@@ -54,6 +54,9 @@ public final class ChainBackend {
         this.jdbcUrl = "jdbc:postgresql://127.0.0.1:" + pgPort + "/postgres?user=postgres&sslmode=disable";
     }
 
+    private HttpServer http;
+    private ExecutorService workers;
+
     /** Entry point; see the class comment for the arguments. */
     public static void main(String[] args) throws Exception {
         if (args.length != 4) {
@@ -61,16 +64,30 @@ public final class ChainBackend {
             System.exit(2);
         }
         int httpPort = Integer.parseInt(args[0]);
-        ChainBackend backend = new ChainBackend(Integer.parseInt(args[1]), Integer.parseInt(args[2]));
-        backend.seed();
         int threads = Integer.parseInt(args[3]);
-        ExecutorService workers = Executors.newFixedThreadPool(threads, r -> new Thread(r, "chain-worker"));
-        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", httpPort), BACKLOG);
-        http.setExecutor(workers);
-        http.createContext("/", backend::serve);
-        http.start();
+        start(httpPort, Integer.parseInt(args[1]), Integer.parseInt(args[2]), threads);
         System.out.println("listening http=127.0.0.1:" + httpPort + " threads=" + threads);
         System.out.flush();
+    }
+
+    /** Seeds redis and postgresql, then serves HTTP on 127.0.0.1:{@code httpPort} with {@code threads} workers. */
+    public static ChainBackend start(int httpPort, int redisPort, int pgPort, int threads)
+            throws IOException, SQLException {
+        ChainBackend backend = new ChainBackend(redisPort, pgPort);
+        backend.seed();
+        backend.workers = Executors.newFixedThreadPool(threads, r -> new Thread(r, "chain-worker"));
+        backend.http = HttpServer.create(new InetSocketAddress("127.0.0.1", httpPort), BACKLOG);
+        backend.http.setExecutor(backend.workers);
+        backend.http.createContext("/", backend::serve);
+        backend.http.start();
+        return backend;
+    }
+
+    /** Stops serving; the workers' connections close with their threads. */
+    @Override
+    public void close() {
+        http.stop(0);
+        workers.shutdownNow();
     }
 
     private void seed() throws IOException, SQLException {
