@@ -190,6 +190,7 @@ phase() {
         --argjson agent_cpu_s "$(ticks_to_s $((a1 - a0)))" --argjson agent_rss_kb "$rss" --argjson agent_hwm_kb "$hwm" \
         --argjson sink_cpu_s "$(ticks_to_s $((k1 - k0)))" \
         --argjson spans "$spans" --argjson lost_events "$lost" --argjson dropped "$dropped" \
+        --argjson export_dropped_before "$( [ -n "$AGENT_PID" ] && metric "$WORK/m0" periscope_pipeline_dropped_total 'stage="export_queue"' || echo 0)" \
         --argjson export_dropped "$export_dropped" --argjson drained "$drained" \
         --argjson request_logs_by_protocol "$by_protocol" --argjson sink0 "${sink0:-"{}"}" --argjson sink1 "${sink1:-"{}"}" \
         --argjson warmup_s "$WARMUP_S" --argjson load1 "$load" --argjson clients "$CLIENTS" \
@@ -199,7 +200,8 @@ phase() {
           postgres_cpu_s: $postgres_cpu_s, h2load_cpu_s: $h2load_cpu_s, p50_us: $p50_us, p90_us: $p90_us,
           p99_us: $p99_us, agent_cpu_s: $agent_cpu_s, agent_rss_kb: $agent_rss_kb, agent_hwm_kb: $agent_hwm_kb,
           sink_cpu_s: $sink_cpu_s, spans: $spans, lost_events: $lost_events, dropped: $dropped,
-          export_dropped: $export_dropped, drained: $drained, request_logs_by_protocol: $request_logs_by_protocol,
+          export_dropped: $export_dropped, export_dropped_before: $export_dropped_before, drained: $drained,
+          request_logs_by_protocol: $request_logs_by_protocol,
           sink_spans: (($sink1.spans // 0) - ($sink0.spans // 0)),
           sink_by_kind: (($sink1.by_kind // {}) as $b | ($sink0.by_kind // {}) as $a
                          | reduce ($b | keys[]) as $k ({}; .[$k] = $b[$k] - ($a[$k] // 0))),

@@ -135,13 +135,14 @@ phase() {
         --argjson p50_us "$p50" --argjson p90_us "$p90" --argjson p99_us "$p99" \
         --argjson agent_cpu_s "$(ticks_to_s $((a1 - a0)))" --argjson agent_rss_kb "$rss" --argjson agent_hwm_kb "$hwm" \
         --argjson spans "$spans" --argjson lost_events "$lost" --argjson dropped "$dropped" \
+        --argjson export_dropped_before "$( [ -n "$AGENT_PID" ] && metric "$WORK/m0" periscope_pipeline_dropped_total 'stage="export_queue"' || echo 0)" \
         --argjson export_dropped "$export_dropped" --argjson sink_spans "$received" --argjson drained "$drained" \
         --argjson sink_cpu_s "$(ticks_to_s $((k1 - k0)))" --argjson warmup_s "$warm" \
         --argjson guard_level "$guard" --argjson load1 "$load" --argjson clients "$CLIENTS" \
         '{rate: $rate, mode: $mode, clients: $clients, warmup_s: $warmup_s, duration_s: $duration_s, requests: $requests,
           failed: $failed, nginx_cpu_s: $nginx_cpu_s, h2load_cpu_s: $h2load_cpu_s, p50_us: $p50_us, p90_us: $p90_us,
           p99_us: $p99_us, agent_cpu_s: $agent_cpu_s, agent_rss_kb: $agent_rss_kb, agent_hwm_kb: $agent_hwm_kb,
-          spans: $spans, lost_events: $lost_events, dropped: $dropped, export_dropped: $export_dropped,
+          spans: $spans, lost_events: $lost_events, dropped: $dropped, export_dropped: $export_dropped, export_dropped_before: $export_dropped_before,
           sink_spans: $sink_spans, drained: $drained, sink_cpu_s: $sink_cpu_s, guard_level: $guard_level, load1: $load1}'
     say "$(printf '%-6s %-7s %8s req in %5ss  nginx %6ss  agent %6ss  spans %8s  sink %8s  lost %s  load %s' \
         "$rate" "$mode" "${succeeded:-?}" "${elapsed:-?}" "$(ticks_to_s $((n1 - n0)))" "$(ticks_to_s $((a1 - a0)))" \

@@ -264,6 +264,8 @@ def e2e_section(e2e, runs=()):
         ["export drops: export queue full", e["export_dropped"]],
         ["… of which inside the measured windows (the rest happened during the unmeasured warm-ups)",
          sum(r["export_dropped"] for r in windows) if windows else "–"],
+        ["… of which before the first measured window (agent start and first warm-up)",
+         windows[0].get("export_dropped_before", "–") if windows else "–"],
         ["flow export drops", e["flow_export_dropped"]],
         ["spans the sink received", e["sink_spans"]],
         ["sink received − (made − export drops)", e["sink_spans"] - made],
