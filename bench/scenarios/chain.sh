@@ -9,7 +9,7 @@
 # --quick shortens it to 5 s and is a smoke run, not steady state.
 #
 # usage: bench/scenarios/chain.sh [--quick]
-#   RATES="250 500 1000"  PHASE_S=10 (measured window)  WARMUP_S=30  CLIENTS=20  THREADS=16 (backend)
+#   RATES="500 1000 2000"  PHASE_S=10 (measured window)  WARMUP_S=30  CLIENTS=20  THREADS=16 (backend)
 set -euo pipefail
 SCENARIO=chain
 # shellcheck source=lib.sh
@@ -22,9 +22,9 @@ require_cmds nginx h2load taskset curl jq python3 redis-server runuser java
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (servers on CPU 0, h2load and the sink on CPU 1)"
 
 if [ "$QUICK" = 1 ]; then
-    RATES=${RATES:-"250"}; PHASE_S=${PHASE_S:-5}; WARMUP_S=${WARMUP_S:-5}
+    RATES=${RATES:-"500"}; PHASE_S=${PHASE_S:-5}; WARMUP_S=${WARMUP_S:-5}
 else
-    RATES=${RATES:-"250 500 1000"}; PHASE_S=${PHASE_S:-10}; WARMUP_S=${WARMUP_S:-30}
+    RATES=${RATES:-"500 1000 2000"}; PHASE_S=${PHASE_S:-10}; WARMUP_S=${WARMUP_S:-30}
 fi
 CLIENTS=${CLIENTS:-20}
 THREADS=${THREADS:-16}
