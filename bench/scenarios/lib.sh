@@ -6,13 +6,18 @@
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_SCENARIOS="$BENCH_ROOT/bench/scenarios"
-BENCH_RESULTS="$BENCH_ROOT/bench/results"
+# BENCH_RESULTS=/tmp/x sends a validation run's report elsewhere (e.g. on a busy machine).
+BENCH_RESULTS=${BENCH_RESULTS:-"$BENCH_ROOT/bench/results"}
 AGENT_JAR="$BENCH_ROOT/agent-core/target/periscope-agent.jar"
 BENCH_JAR="$BENCH_ROOT/bench/target/benchmarks.jar"
 CLK_TCK=$(getconf CLK_TCK)
 QUICK=0
 AGENT_PID=""
 AGENT_METRICS_PORT=18690
+# The OTLP sink (io.periscope.bench.sink.OtlpSink) the agent exports to, as it would to a Collector.
+SINK_GRPC_PORT=18691
+SINK_HTTP_PORT=18692
+SINK_PID=""
 _BENCH_CLEANUPS=()
 
 say() { echo "bench[$SCENARIO]: $*" >&2; }
@@ -23,6 +28,7 @@ _bench_cleanup() {
     local i
     set +e
     agent_stop >/dev/null 2>&1
+    sink_stop >/dev/null 2>&1
     for ((i = ${#_BENCH_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${_BENCH_CLEANUPS[$i]}" >/dev/null 2>&1; done
     [ -n "${WORK:-}" ] && [ -z "${BENCH_KEEP:-}" ] && rm -rf "$WORK"
 }
@@ -37,6 +43,9 @@ bench_init() {
         esac
     done
     [ "$(id -u)" = 0 ] || die "run as root (BPF, AF_PACKET, netns)"
+    # Build now if a source changed: `periscope run` would otherwise rebuild in the middle of the
+    # scenario, replacing benchmarks.jar under the running sink and backend JVMs.
+    "$BENCH_ROOT/periscope" build >&2 || die "build failed"
     [ -f "$AGENT_JAR" ] || die "$AGENT_JAR missing: ./periscope build"
     WORK=$(mktemp -d /tmp/psb-"$SCENARIO".XXXXXX)
     RUNS="$WORK/runs.jsonl"
@@ -73,12 +82,14 @@ proc_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo
 proc_hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 ticks_to_s() { awk -v t="$1" -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }'; }
 
-# Writes an agent config: the file exporter to $WORK, self-metrics on our port, plus any YAML
-# given on stdin (appended as is; keep its top-level sections distinct from these two).
+# Writes an agent config: self-metrics on our port, the file exporter off (its path in $WORK in
+# case it is ever written: only when no OTLP endpoint is set), plus any YAML given on stdin
+# (appended as is; keep its top-level sections distinct from these two). agent_start points the
+# OTLP exporter at the sink with --set, so the agent exports protobuf over gRPC as deployed.
 agent_config() {
     local file=$1
     {
-        printf 'exporters:\n  file:\n    path: %s\n' "$WORK/otlp.jsonl"
+        printf 'exporters:\n  file:\n    path: %s\n    always: false\n' "$WORK/otlp.jsonl"
         printf 'self_metrics:\n  listen: 127.0.0.1:%s\n' "$AGENT_METRICS_PORT"
         cat
         # AGENT_YAML: extra top-level sections for an experiment (e.g. 'pipeline: {wait_strategy:
@@ -92,7 +103,9 @@ agent_config() {
 agent_start() {
     local config=$1; shift
     AGENT_LOG="$WORK/agent.log"
-    "$BENCH_ROOT/periscope" run --config "$config" "$@" > "$AGENT_LOG" 2>&1 &
+    [ -n "$SINK_PID" ] || sink_start
+    "$BENCH_ROOT/periscope" run --config "$config" --set "exporters.otlp.endpoint=127.0.0.1:$SINK_GRPC_PORT" "$@" \
+        > "$AGENT_LOG" 2>&1 &
     AGENT_PID=$!
     local i
     for i in $(seq 600); do
@@ -113,6 +126,84 @@ agent_stop() {
     kill -KILL "$AGENT_PID" 2>/dev/null || true
     wait "$AGENT_PID" 2>/dev/null || true
     AGENT_PID=""
+}
+
+# --- the OTLP sink: a separate JVM pinned like the load generator (SINK_CPU, default CPU 1), so
+# the collector's work is not counted as the agent's and does not share the server's CPU.
+sink_start() {
+    [ -f "$BENCH_JAR" ] || die "$BENCH_JAR missing: ./periscope build (or mvn -q -pl bench -am package -DskipTests)"
+    SINK_LOG="$WORK/sink.log"
+    taskset -c "${SINK_CPU:-1}" java -Xmx256m -XX:+UseSerialGC -cp "$BENCH_JAR" io.periscope.bench.sink.OtlpSink \
+        "$SINK_GRPC_PORT" "$SINK_HTTP_PORT" > "$SINK_LOG" 2>&1 &
+    SINK_PID=$!
+    local i
+    # It warms itself up before listening (a few seconds; more on a busy machine).
+    for i in $(seq 900); do
+        grep -q '^listening' "$SINK_LOG" && return 0
+        kill -0 "$SINK_PID" 2>/dev/null || { cat "$SINK_LOG" >&2; die "OTLP sink exited at start"; }
+        sleep 0.1
+    done
+    die "OTLP sink not listening after 90 s"
+}
+sink_stop() {
+    [ -n "$SINK_PID" ] || return 0
+    kill -TERM "$SINK_PID" 2>/dev/null || true
+    wait "$SINK_PID" 2>/dev/null || true
+    SINK_PID=""
+}
+# "spans metric_points log_records" the sink received so far.
+sink_counts() {
+    curl -s --max-time 5 "http://127.0.0.1:$SINK_HTTP_PORT/counts" | jq -r '"\(.spans) \(.metric_points) \(.log_records)"' \
+        || echo "0 0 0"
+}
+sink_spans() { local n; n=$(sink_counts | cut -d' ' -f1); echo "${n:-0}"; }
+
+# Spans the agent handed to its exporter minus those its export queue dropped: what the sink
+# must receive when nothing is lost on the way. From a scrape file.
+agent_exportable_spans() {
+    echo $(( $(metric "$1" periscope_spans_offered_total) - $(metric "$1" periscope_pipeline_dropped_total 'stage="export_queue"') ))
+}
+# Waits (at most DRAIN_S, default 10 s) until the sink has every span the agent made so far,
+# i.e. the export pipeline is empty; leaves the last scrape in $1. Returns 1 on timeout (spans
+# still in flight or lost: the caller records the difference).
+agent_drain() {
+    local scrape=$1 i want got prev=-1
+    for i in $(seq $(( ${DRAIN_S:-10} * 5 ))); do
+        agent_scrape "$scrape"
+        want=$(agent_exportable_spans "$scrape")
+        got=$(sink_spans)
+        [ "$got" -ge "$want" ] && [ "$want" = "$prev" ] && return 0
+        prev=$want
+        sleep 0.2
+    done
+    return 1
+}
+
+# Stops the agent after the export pipeline drained and appends the end-to-end loss record
+# (mode "e2e"): over the agent's whole life, spans made vs spans the sink received, kernel lost
+# events, pipeline drops per stage, and whether the agent said it flushed everything at stop.
+agent_stop_e2e() {
+    local final="$WORK/m-final" drained=true flushed=false
+    agent_drain "$final" || drained=false
+    agent_stop
+    sleep 0.5
+    grep -q 'everything queued was exported' "$AGENT_LOG" && flushed=true
+    local sink
+    read -r -a sink < <(sink_counts)
+    bench_record --argjson offered "$(metric "$final" periscope_spans_offered_total)" \
+        --argjson export_dropped "$(metric "$final" periscope_pipeline_dropped_total 'stage="export_queue"')" \
+        --argjson parse_ring_dropped "$(metric "$final" periscope_pipeline_dropped_total 'stage="parse_ring"')" \
+        --argjson reconfigure_dropped "$(metric "$final" periscope_pipeline_dropped_total 'stage="reconfigure"')" \
+        --argjson flow_export_dropped "$(metric "$final" periscope_pipeline_dropped_total 'stage="flow_export_queue"')" \
+        --argjson lost_events "$(metric "$final" periscope_ebpf_lost_events_total)" \
+        --argjson sink_spans "${sink[0]:-0}" --argjson sink_metric_points "${sink[1]:-0}" \
+        --argjson sink_log_records "${sink[2]:-0}" --argjson drained "$drained" --argjson flushed_at_stop "$flushed" \
+        '{rate: "all", mode: "e2e", offered: $offered, export_dropped: $export_dropped,
+          parse_ring_dropped: $parse_ring_dropped, reconfigure_dropped: $reconfigure_dropped,
+          flow_export_dropped: $flow_export_dropped, lost_events: $lost_events, sink_spans: $sink_spans,
+          sink_metric_points: $sink_metric_points, sink_log_records: $sink_log_records,
+          drained_before_stop: $drained, flushed_at_stop: $flushed_at_stop}'
+    say "end to end: agent made $(metric "$final" periscope_spans_offered_total) spans, the sink received ${sink[0]:-0}; lost in kernel $(metric "$final" periscope_ebpf_lost_events_total), flushed at stop: $flushed"
 }
 
 # The agent's self-metrics, Prometheus text, into a file.
