@@ -21,10 +21,13 @@ import java.util.Map;
  * here; procfs is read outside it.
  *
  * <p>{@code service.name}: the config's {@code metadata.service_names} entry for the comm, else the
- * process's own OTEL_SERVICE_NAME, else the executable's file name, else the comm.
+ * process's own OTEL_SERVICE_NAME, else the executable's file name when the comm agrees with it (started
+ * through a link to another binary, the comm: the name it was started by), else the comm.
  */
 public final class ProcessMetadataCache {
     private static final int MAX_CMDLINE_BYTES = 4096;
+    /** TASK_COMM_LEN less the terminating NUL: a longer program name is cut to this. */
+    private static final int MAX_COMM_CHARS = 15;
     private static final int MAX_ENVIRON_BYTES = 64 * 1024;
     private static final int MAX_SMALL_FILE_BYTES = 64 * 1024;
     private static final long MILLIS_PER_SECOND = 1000;
@@ -165,7 +168,30 @@ public final class ProcessMetadataCache {
         String exe = executable.replace(" (deleted)", "");
         int slash = exe.lastIndexOf('/');
         String base = slash < 0 ? exe : exe.substring(slash + 1);
-        return base.isEmpty() ? comm : base;
+        if (base.isEmpty()) {
+            return comm;
+        }
+        if (comm.isEmpty() || base.startsWith(comm)) {
+            return base; // python3 running /usr/bin/python3.11: the file name says more
+        }
+        // The program was started through a link to another binary (Debian's redis-server is a
+        // link to redis-check-rdb): the comm is the name it was started by, so it names the service.
+        // A comm at the kernel's 15-byte limit is cut short: take the full name from argv[0].
+        if (comm.length() >= MAX_COMM_CHARS) {
+            String argv0 = commandLine(dir);
+            if (argv0.startsWith(comm)) {
+                return argv0;
+            }
+        }
+        return comm;
+    }
+
+    /** The file name of argv[0], or "" when there is none. */
+    private static String commandLine(Path dir) {
+        String cmdline = readQuietly(dir.resolve("cmdline"), MAX_CMDLINE_BYTES);
+        int end = cmdline.indexOf('\0');
+        String argv0 = end < 0 ? cmdline : cmdline.substring(0, end);
+        return argv0.substring(argv0.lastIndexOf('/') + 1);
     }
 
     private long bootEpochSeconds() {

@@ -65,6 +65,15 @@ class ProcessMetadataCacheTest {
         assertThat(cache.lookup(3).serviceName()).isEqualTo("sessions");
         assertThat(cache.lookup(1).container()).isNull();
 
+        // Started through a link to another binary (Debian's redis-server links to redis-check-rdb):
+        // the name it was started by wins.
+        process(4, "valkey-server", "/usr/bin/valkey-check-rdb", "/usr/bin/valkey-server 127.0.0.1:6379", 1,
+                "0::/\n", "");
+        assertThat(cache.lookup(4).serviceName()).isEqualTo("valkey-server");
+        // A comm cut at 15 bytes takes the whole name from argv[0].
+        process(5, "inventory-servi", "/opt/bin/launcher", "/srv/inventory-service --port 1", 1, "0::/\n", "");
+        assertThat(cache.lookup(5).serviceName()).isEqualTo("inventory-service");
+
         cache.updateServiceNames(Map.of("python3", "batch"));
         assertThat(cache.lookup(1).serviceName()).isEqualTo("batch");
     }
