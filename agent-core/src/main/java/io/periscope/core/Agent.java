@@ -95,7 +95,15 @@ final class Agent {
         PacketPipeline packets = null;
         SpanSinks spans = new SpanSinks(exporter, services.metadata(), hostName, config.ebpf());
         spans.registerMetrics(services.metrics());
-        services.configWatcher().onChange(reloaded -> spans.filters(reloaded.ebpf()));
+        spans.sampleKeepRatio(config.limits().guard().sampleKeepRatio());
+        services.configWatcher().onChange(reloaded -> {
+            spans.filters(reloaded.ebpf());
+            spans.sampleKeepRatio(reloaded.limits().guard().sampleKeepRatio());
+        });
+        // Guard level 2: sample request logs into spans; the RED metrics still count every request.
+        services.guard().onLevelChange(level -> spans.sampling(level.sampleRequestLogs()));
+        guardLevel = services.guard().level();
+        spans.sampling(guardLevel.sampleRequestLogs());
         try {
             if (config.ebpf().enabled()) {
                 try {
