@@ -167,7 +167,8 @@ class DeployFilesTest {
                 "    echo \"$BUDGET\"; exit 0",
                 "  fi",
                 "done",
-                "echo \"$@\"", ""));
+                // The environment the agent gets, then its arguments.
+                "echo \"MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX $@\"", ""));
         assertThat(fakeJava.toFile().setExecutable(true)).isTrue();
         List<String> command = new ArrayList<>(List.of(deploy.resolve("bin/periscope-agent").toString()));
         command.addAll(List.of(args));
@@ -176,6 +177,7 @@ class DeployFilesTest {
         builder.environment().put("PERISCOPE_HOME", "/opt/periscope");
         builder.environment().put("BUDGET", budget);
         builder.environment().put("PERISCOPE_JAVA_OPTS", javaOpts);
+        builder.environment().remove("MALLOC_ARENA_MAX");
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertThat(process.waitFor()).as(output).isZero();
@@ -185,11 +187,17 @@ class DeployFilesTest {
     @Test
     void shouldSizeTheJvmFromTheMemoryBudget(@TempDir Path dir) throws IOException, InterruptedException {
         assertThat(startScript(dir, "1024", "", "--config", "/etc/periscope/agent.yaml"))
-                .startsWith("--add-opens java.base/java.nio=ALL-UNNAMED")
-                .contains(" -Xmx512m -XX:MaxDirectMemorySize=256m ")
+                .startsWith("MALLOC_ARENA_MAX=2 --add-opens java.base/java.nio=ALL-UNNAMED")
+                .contains(" -Xms16m -Xmx256m -XX:MaxDirectMemorySize=128m ")
+                .contains(" -XX:+UseSerialGC ").contains(" -Dio.netty.allocator.numDirectArenas=1 ")
                 .endsWith("-jar /opt/periscope/periscope-agent.jar run --config /etc/periscope/agent.yaml");
+        assertThat(startScript(dir, "128", "")).as("a heap of at least 64 MB").contains(" -Xmx64m ");
+        assertThat(startScript(dir, "4096", "")).as("G1 for a big heap").contains(" -Xmx1024m ")
+                .doesNotContain("UseSerialGC");
+        assertThat(startScript(dir, "1024", "-XX:+UseG1GC")).as("an explicit collector wins")
+                .contains(" -Xmx256m ").contains("-XX:+UseG1GC").doesNotContain("UseSerialGC");
         assertThat(startScript(dir, "1024", "-Xmx2g", "--dry-run")).as("an explicit -Xmx wins")
-                .contains(" -Xmx2g ").doesNotContain("-Xmx512m").doesNotContain("MaxDirectMemorySize");
+                .contains(" -Xmx2g ").doesNotContain("-Xmx256m").doesNotContain("MaxDirectMemorySize");
         assertThat(startScript(dir, "bad", "", "--config", "x.yaml")).as("a rejected config is the agent's to report")
                 .doesNotContain("-Xmx").endsWith("run --config x.yaml");
     }
