@@ -130,8 +130,13 @@ final class Agent {
                     LOG.info("applied reloaded config to the parse shards");
                 });
                 services.guard().onLevelChange(level -> {
+                    GuardLevel before = guardLevel;
                     guardLevel = level;
-                    pipeline.reconfigure(protocolConfig(current, level));
+                    // Rebuilding the engines drops the requests awaiting a response: only when the
+                    // parsing itself changes (levels 2 and 3 sample or stop capture instead).
+                    if (level.shallowParsing() != before.shallowParsing()) {
+                        pipeline.reconfigure(protocolConfig(current, level));
+                    }
                 });
                 LOG.info("eBPF socket tracer attached (payload {} bytes, {} parse shard(s))",
                         config.ebpf().payloadBytes(), config.pipeline().shards());

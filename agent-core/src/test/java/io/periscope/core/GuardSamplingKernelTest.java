@@ -66,6 +66,8 @@ class GuardSamplingKernelTest {
                 AgentProcess agent = AgentProcess.start(config)) {
             agent.awaitRunning();
             assertThat(agent.awaitLog("level 1 -> 2")).as(agent.log()).isTrue();
+            // The guard logs a step before it tells the pipelines; the shards switch at their next tick.
+            Thread.sleep(500);
             String base = "http://127.0.0.1:" + nginx.port();
             // One curl, one keep-alive connection, SAMPLED_REQUESTS requests.
             Commands.run("curl", "-sS", base + "/sampled/x?[1-" + SAMPLED_REQUESTS + "]");
@@ -74,6 +76,7 @@ class GuardSamplingKernelTest {
             Files.writeString(config, config(spansFile, 1));
             agent.signal("HUP");
             assertThat(agent.awaitLog("level 2 -> 1")).as(agent.log()).isTrue();
+            Thread.sleep(500);
             Commands.run("curl", "-sS", base + "/full/x?[1-" + FULL_REQUESTS + "]");
             // SIGTERM drains the shards and flushes the exporter: every span and metric is in the file.
             assertThat(agent.terminate()).as(agent.log()).isZero();
