@@ -200,7 +200,7 @@ class DeployFilesTest {
                 .contains(" -XX:+UseSerialGC ").contains(" -Dio.netty.allocator.numDirectArenas=1 ")
                 .contains(" -XX:TrimNativeHeapInterval=5000 ")
                 .endsWith("-jar /opt/periscope/periscope-agent.jar run --config /etc/periscope/agent.yaml");
-        assertThat(startScript(dir, "128", "")).as("a heap of at least 64 MB").contains(" -Xmx64m ");
+        assertThat(startScript(dir, "256", "")).as("a heap of at least 128 MB").contains(" -Xmx128m ");
         assertThat(startScript(dir, "1024", "", true)).as("a runtime without heap trimming still gets sized")
                 .contains(" -Xms16m -Xmx256m ").doesNotContain("TrimNativeHeapInterval");
         assertThat(startScript(dir, "4096", "")).as("G1 for a big heap").contains(" -Xmx1024m ")
