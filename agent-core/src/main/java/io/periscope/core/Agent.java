@@ -95,7 +95,15 @@ final class Agent {
         PacketPipeline packets = null;
         SpanSinks spans = new SpanSinks(exporter, services.metadata(), hostName, config.ebpf());
         spans.registerMetrics(services.metrics());
-        services.configWatcher().onChange(reloaded -> spans.filters(reloaded.ebpf()));
+        spans.sampleKeepRatio(config.limits().guard().sampleKeepRatio());
+        services.configWatcher().onChange(reloaded -> {
+            spans.filters(reloaded.ebpf());
+            spans.sampleKeepRatio(reloaded.limits().guard().sampleKeepRatio());
+        });
+        // Guard level 2: sample request logs into spans; the RED metrics still count every request.
+        services.guard().onLevelChange(level -> spans.sampling(level.sampleRequestLogs()));
+        guardLevel = services.guard().level();
+        spans.sampling(guardLevel.sampleRequestLogs());
         try {
             if (config.ebpf().enabled()) {
                 try {
@@ -122,8 +130,13 @@ final class Agent {
                     LOG.info("applied reloaded config to the parse shards");
                 });
                 services.guard().onLevelChange(level -> {
+                    GuardLevel before = guardLevel;
                     guardLevel = level;
-                    pipeline.reconfigure(protocolConfig(current, level));
+                    // Rebuilding the engines drops the requests awaiting a response: only when the
+                    // parsing itself changes (levels 2 and 3 sample or stop capture instead).
+                    if (level.shallowParsing() != before.shallowParsing()) {
+                        pipeline.reconfigure(protocolConfig(current, level));
+                    }
                 });
                 // Guard level 3: the kernel stops copying payload (events keep lengths and timestamps).
                 SocketTracer attached = tracer;

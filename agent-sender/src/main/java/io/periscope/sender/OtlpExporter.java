@@ -117,6 +117,15 @@ public final class OtlpExporter implements AutoCloseable {
         return spans.offer(record, resource);
     }
 
+    /**
+     * Counts one request log in the RED metrics only, with no span and no log record: for request
+     * logs the agent's resource guard sampled out, so the request, error and duration metrics
+     * still cover every request while fewer spans are exported. Never blocks, never drops.
+     */
+    public void offerMetricsOnly(RequestLog record, ProcessResource resource) {
+        aggregator.recordRequest(record, resource);
+    }
+
     /** Offers a finished (or periodically reported) flow: a flow log record plus flow metrics. */
     public boolean offerFlow(FlowRecord flow, ProcessResource resource) {
         ProcessResource r = resource == null ? agentResource : resource;

@@ -7,9 +7,9 @@ import java.util.Locale;
 /**
  * The guard's decisions, free of clocks and procfs so they can be tested with synthetic readings.
  * Over budget (CPU or RSS above the limit) for {@code shed_after_samples} samples in a row: one
- * level up. Below {@code recover_below_fraction} of both budgets for {@code recover_after_samples}
- * in a row: one level down. Between the two (the hysteresis band) the level holds and the streaks
- * restart, so a load hovering at the limit does not flap.
+ * level up, never above {@code max_level}. Below {@code recover_below_fraction} of both budgets for
+ * {@code recover_after_samples} in a row: one level down. Between the two (the hysteresis band) the
+ * level holds and the streaks restart, so a load hovering at the limit does not flap.
  */
 public final class GuardStateMachine {
     private static final double BYTES_PER_MIB = 1024.0 * 1024.0;
@@ -19,6 +19,7 @@ public final class GuardStateMachine {
     private int shedAfterSamples;
     private int recoverAfterSamples;
     private double recoverBelowFraction;
+    private GuardLevel maxLevel = GuardLevel.STOP_PAYLOAD_CAPTURE;
     private GuardLevel level = GuardLevel.NORMAL;
     private int overStreak;
     private int underStreak;
@@ -29,13 +30,23 @@ public final class GuardStateMachine {
         applyLimits(limits);
     }
 
-    /** A new budget (config reload); the level and streaks carry on. */
+    /**
+     * A new budget (config reload); the level and streaks carry on, except that a level above the
+     * new {@code max_level} comes down to it at once.
+     */
     public void applyLimits(LimitsConfig limits) {
         maxCpuCores = limits.maxCpuCores();
         maxMemoryBytes = (long) limits.maxMemoryMb() * (long) BYTES_PER_MIB;
         shedAfterSamples = limits.guard().shedAfterSamples();
         recoverAfterSamples = limits.guard().recoverAfterSamples();
         recoverBelowFraction = limits.guard().recoverBelowFraction();
+        maxLevel = GuardLevel.values()[limits.guard().maxLevel()];
+        if (level.compareTo(maxLevel) > 0) {
+            level = maxLevel;
+            overStreak = 0;
+            underStreak = 0;
+            lastReason = "limits.guard.max_level is now " + maxLevel.number();
+        }
     }
 
     /**
@@ -51,7 +62,7 @@ public final class GuardStateMachine {
         if (over) {
             overStreak++;
             underStreak = 0;
-            if (overStreak >= shedAfterSamples && level != GuardLevel.STOP_PAYLOAD_CAPTURE) {
+            if (overStreak >= shedAfterSamples && level.compareTo(maxLevel) < 0) {
                 level = level.up();
                 overStreak = 0;
                 lastReason = describe("over budget", cpuCores, rssBytes);

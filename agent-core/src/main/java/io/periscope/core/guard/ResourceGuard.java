@@ -84,6 +84,8 @@ public final class ResourceGuard implements AutoCloseable {
     public synchronized void applyLimits(LimitsConfig newLimits) {
         limits = newLimits;
         machine.applyLimits(newLimits);
+        // A lower max_level can bring the level down at once.
+        changeLevel(machine.level());
     }
 
     private void sampleNow() {
@@ -103,8 +105,11 @@ public final class ResourceGuard implements AutoCloseable {
         previousCpuSeconds = cpuSecondsTotal;
         previousNanos = nowNanos;
         lastCpuCores = cpuCores;
+        changeLevel(machine.onSample(cpuCores, rssBytes));
+    }
+
+    private void changeLevel(GuardLevel after) {
         GuardLevel before = level;
-        GuardLevel after = machine.onSample(cpuCores, rssBytes);
         if (after == before) {
             return;
         }

@@ -12,10 +12,12 @@ import io.periscope.sender.ProcessResource;
 import org.agrona.collections.Int2ObjectHashMap;
 
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Where one parse shard's request logs go: the port and process filters of the config, then the
+ * Where one parse shard's request logs go: the port and process filters of the config, the
+ * resource guard's sampling (sampled-out requests feed only the RED metrics), then the
  * exporter with the resource of the process that made the request. Resources are cached per pid
  * on the shard's own thread; exec/exit of any process bumps {@link Generation}, which empties the
  * caches so a reused pid never inherits another program's name.
@@ -43,9 +45,61 @@ final class SpanSink implements RequestLogSink {
         final AtomicLong droppedByExporter = new AtomicLong();
         final AtomicLong filteredPort = new AtomicLong();
         final AtomicLong filteredProcess = new AtomicLong();
+        final AtomicLong sampledOut = new AtomicLong();
 
         private static void increment(AtomicLong counter) {
             counter.lazySet(counter.get() + 1);
+        }
+    }
+
+    /**
+     * The share of request logs kept as spans, set by the resource guard: 1.0 (all) below guard
+     * level 2, the configured {@code limits.guard.sample_keep_ratio} at level 2 and above.
+     */
+    static final class KeepRatio {
+        private volatile double value = 1.0;
+
+        void set(double ratio) {
+            value = ratio;
+        }
+
+        double get() {
+            return value;
+        }
+    }
+
+    /**
+     * One {@link ProcessResource} object per distinct process identity, shared by every sink: the
+     * exporter keys its RED metric series by resource object, so two shards (or two cache
+     * generations) making their own object for the same process would export two series with the
+     * same identity that overwrite each other downstream, and grow the exporter's tables.
+     */
+    static final class Resources {
+        private static final int MAX_RESOURCES = 16_384;
+
+        private record Key(String service, String host, int pid, String executable, String containerId) {
+        }
+
+        private final ConcurrentHashMap<Key, ProcessResource> byKey = new ConcurrentHashMap<>();
+
+        /** The shared object equal to {@code resource}; called only on a sink's cache miss. */
+        ProcessResource intern(ProcessResource resource) {
+            Key key = new Key(resource.serviceName(), resource.hostName(), resource.pid(),
+                    resource.executableName(), resource.containerId());
+            ProcessResource shared = byKey.get(key);
+            if (shared != null) {
+                return shared;
+            }
+            if (byKey.size() >= MAX_RESOURCES) {
+                // Bounded: dead pids' entries go; a live process gets a new object once more.
+                byKey.clear();
+            }
+            shared = byKey.putIfAbsent(key, resource);
+            return shared == null ? resource : shared;
+        }
+
+        int size() {
+            return byKey.size();
         }
     }
 
@@ -60,6 +114,9 @@ final class SpanSink implements RequestLogSink {
     private final String hostName;
     private final ProcessResource unknownProcess;
     private final Generation generation;
+    private final Resources resources;
+    private final KeepRatio keepRatio;
+    private final RequestLogSampler sampler = new RequestLogSampler();
     private final Counters counters = new Counters();
     private final Int2ObjectHashMap<Entry> byPid = new Int2ObjectHashMap<>();
     private volatile Filters filters;
@@ -70,8 +127,10 @@ final class SpanSink implements RequestLogSink {
     }
 
     SpanSink(OtlpExporter exporter, ProcessMetadataCache metadata, String hostName, Filters filters,
-            Generation generation) {
+            Generation generation, Resources resources, KeepRatio keepRatio) {
         this.exporter = exporter;
+        this.resources = resources;
+        this.keepRatio = keepRatio;
         this.metadata = metadata;
         this.hostName = hostName;
         this.filters = filters;
@@ -99,6 +158,13 @@ final class SpanSink implements RequestLogSink {
         Entry entry = entry(log, f.processes());
         if (!entry.admitted()) {
             Counters.increment(counters.filteredProcess);
+            return;
+        }
+        double ratio = keepRatio.get();
+        if (ratio < 1.0 && !sampler.keep(log, ratio)) {
+            // Sampled out: no span, but the RED metrics still count the request.
+            Counters.increment(counters.sampledOut);
+            exporter.offerMetricsOnly(log, entry.resource());
             return;
         }
         Counters.increment(counters.offered);
@@ -131,7 +197,8 @@ final class SpanSink implements RequestLogSink {
             // Short-lived clients (curl) are often gone from /proc by the time their response is
             // parsed: the command name the kernel reported is then the best name there is.
             String comm = log.comm().toString();
-            return new Entry(ProcessResource.builder(comm).hostName(hostName).pid(pid).executableName(comm).build(),
+            return new Entry(resources.intern(
+                    ProcessResource.builder(comm).hostName(hostName).pid(pid).executableName(comm).build()),
                     processFilter.admits(comm));
         }
         // An exiting process (a zombie) still has a pid but no readable exe or comm: fall back to
@@ -147,7 +214,7 @@ final class SpanSink implements RequestLogSink {
         if (info.container() != null) {
             resource.containerId(info.container().id());
         }
-        return new Entry(resource.build(), processFilter.admits(comm));
+        return new Entry(resources.intern(resource.build()), processFilter.admits(comm));
     }
 
     private static String baseName(String path) {

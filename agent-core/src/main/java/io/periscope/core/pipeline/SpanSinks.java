@@ -21,6 +21,10 @@ public final class SpanSinks {
     private final ProcessMetadataCache metadata;
     private final String hostName;
     private final SpanSink.Generation generation = new SpanSink.Generation();
+    private final SpanSink.Resources resources = new SpanSink.Resources();
+    private final SpanSink.KeepRatio keepRatio = new SpanSink.KeepRatio();
+    private volatile double configuredKeepRatio = 1.0;
+    private volatile boolean sampling;
     private final List<SpanSink> sinks = new CopyOnWriteArrayList<>();
     private volatile SpanSink.Filters filters;
 
@@ -33,7 +37,8 @@ public final class SpanSinks {
 
     /** A sink for one thread (a parse shard or a packet reader), called once per thread at setup. */
     public RequestLogSink newShardSink() {
-        SpanSink sink = new SpanSink(exporter, metadata, hostName, filters, generation);
+        SpanSink sink = new SpanSink(exporter, metadata, hostName, filters, generation, resources,
+                keepRatio);
         sinks.add(sink);
         return sink;
     }
@@ -44,6 +49,29 @@ public final class SpanSinks {
         for (SpanSink sink : sinks) {
             sink.filters(filters);
         }
+    }
+
+    /**
+     * Turns sampling of request logs on (guard level 2 and above) or off. While on, each sink keeps
+     * {@link #sampleKeepRatio(double) the keep ratio} of request logs as spans; the rest only feed
+     * the RED metrics.
+     */
+    public synchronized void sampling(boolean on) {
+        sampling = on;
+        keepRatio.set(on ? configuredKeepRatio : 1.0);
+    }
+
+    /** The share of request logs kept while sampling ({@code limits.guard.sample_keep_ratio}, 0-1). */
+    public synchronized void sampleKeepRatio(double ratio) {
+        configuredKeepRatio = ratio;
+        if (sampling) {
+            keepRatio.set(ratio);
+        }
+    }
+
+    /** Whether request logs are being sampled now. */
+    public boolean sampling() {
+        return sampling;
     }
 
     /** A process ran execve: its metadata is stale. */
@@ -61,6 +89,9 @@ public final class SpanSinks {
     public void registerMetrics(MetricsRegistry metrics) {
         metrics.counter("periscope_spans_offered_total", "Request logs handed to the exporter",
                 () -> sum(c -> c.offered));
+        metrics.counter("periscope_spans_sampled_out_total",
+                "Request logs not exported as spans: sampled out by the resource guard (RED metrics count them)",
+                () -> sum(c -> c.sampledOut));
         metrics.counter("periscope_pipeline_dropped_total", SyscallPipeline.DROPPED_HELP,
                 () -> sum(c -> c.droppedByExporter), "stage", "export_queue");
         metrics.counter("periscope_filtered_total", "Request logs left out by the config's filters",

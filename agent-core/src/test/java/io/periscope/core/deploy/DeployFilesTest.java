@@ -158,16 +158,24 @@ class DeployFilesTest {
     /** Runs deploy/bin/periscope-agent with a stand-in java that answers config-get and echoes the rest. */
     private static String startScript(Path dir, String budget, String javaOpts, String... args)
             throws IOException, InterruptedException {
+        return startScript(dir, budget, javaOpts, false, args);
+    }
+
+    private static String startScript(Path dir, String budget, String javaOpts, boolean oldJdk, String... args)
+            throws IOException, InterruptedException {
         Path fakeJava = dir.resolve("java");
         Files.writeString(fakeJava, String.join("\n",
                 "#!/bin/sh",
                 "for a in \"$@\"; do",
+                // A runtime before JDK 17.0.9 does not know the trimming flag.
+                "  case \"$a\" in -XX:TrimNativeHeapInterval=*) [ \"$OLD_JDK\" = 1 ] && exit 1;; esac",
                 "  if [ \"$a\" = config-get ]; then",
                 "    [ \"$BUDGET\" = bad ] && { echo 'agent.yaml:1: bad' >&2; exit 2; }",
                 "    echo \"$BUDGET\"; exit 0",
                 "  fi",
                 "done",
-                "echo \"$@\"", ""));
+                // The environment the agent gets, then its arguments.
+                "echo \"MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX $@\"", ""));
         assertThat(fakeJava.toFile().setExecutable(true)).isTrue();
         List<String> command = new ArrayList<>(List.of(deploy.resolve("bin/periscope-agent").toString()));
         command.addAll(List.of(args));
@@ -176,6 +184,8 @@ class DeployFilesTest {
         builder.environment().put("PERISCOPE_HOME", "/opt/periscope");
         builder.environment().put("BUDGET", budget);
         builder.environment().put("PERISCOPE_JAVA_OPTS", javaOpts);
+        builder.environment().remove("MALLOC_ARENA_MAX");
+        builder.environment().put("OLD_JDK", oldJdk ? "1" : "0");
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertThat(process.waitFor()).as(output).isZero();
@@ -185,11 +195,20 @@ class DeployFilesTest {
     @Test
     void shouldSizeTheJvmFromTheMemoryBudget(@TempDir Path dir) throws IOException, InterruptedException {
         assertThat(startScript(dir, "1024", "", "--config", "/etc/periscope/agent.yaml"))
-                .startsWith("--add-opens java.base/java.nio=ALL-UNNAMED")
-                .contains(" -Xmx512m -XX:MaxDirectMemorySize=256m ")
+                .startsWith("MALLOC_ARENA_MAX=2 --add-opens java.base/java.nio=ALL-UNNAMED")
+                .contains(" -Xms16m -Xmx256m -XX:MaxDirectMemorySize=128m ")
+                .contains(" -XX:+UseSerialGC ").contains(" -Dio.netty.allocator.numDirectArenas=1 ")
+                .contains(" -XX:TrimNativeHeapInterval=5000 ")
                 .endsWith("-jar /opt/periscope/periscope-agent.jar run --config /etc/periscope/agent.yaml");
+        assertThat(startScript(dir, "256", "")).as("a heap of at least 128 MB").contains(" -Xmx128m ");
+        assertThat(startScript(dir, "1024", "", true)).as("a runtime without heap trimming still gets sized")
+                .contains(" -Xms16m -Xmx256m ").doesNotContain("TrimNativeHeapInterval");
+        assertThat(startScript(dir, "4096", "")).as("G1 for a big heap").contains(" -Xmx1024m ")
+                .doesNotContain("UseSerialGC");
+        assertThat(startScript(dir, "1024", "-XX:+UseG1GC")).as("an explicit collector wins")
+                .contains(" -Xmx256m ").contains("-XX:+UseG1GC").doesNotContain("UseSerialGC");
         assertThat(startScript(dir, "1024", "-Xmx2g", "--dry-run")).as("an explicit -Xmx wins")
-                .contains(" -Xmx2g ").doesNotContain("-Xmx512m").doesNotContain("MaxDirectMemorySize");
+                .contains(" -Xmx2g ").doesNotContain("-Xmx256m").doesNotContain("MaxDirectMemorySize");
         assertThat(startScript(dir, "bad", "", "--config", "x.yaml")).as("a rejected config is the agent's to report")
                 .doesNotContain("-Xmx").endsWith("run --config x.yaml");
     }

@@ -12,7 +12,7 @@ class GuardStateMachineTest {
     private static final long MIB = 1024L * 1024;
     // 1 core, 100 MiB; shed after 2 samples over, recover after 3 samples below 80 %.
     private static final LimitsConfig LIMITS = new LimitsConfig(128, 1.0,
-            new GuardConfig(true, Duration.ofSeconds(1), 2, 3, 0.8));
+            new GuardConfig(true, Duration.ofSeconds(1), 2, 3, 0.8, 0.1, 3));
     private static final long BUDGET_BYTES = 128 * MIB;
     private static final long CALM_BYTES = 50 * MIB;
 
@@ -79,6 +79,22 @@ class GuardStateMachineTest {
         assertThat(feed(5, Double.NaN, -1)).isEqualTo(GuardLevel.NORMAL);
         feed(2, Double.NaN, BUDGET_BYTES * 2);
         assertThat(machine.level()).isEqualTo(GuardLevel.SHALLOW_PARSING);
+    }
+
+    private static LimitsConfig maxLevel(int level) {
+        return new LimitsConfig(128, 1.0, new GuardConfig(true, Duration.ofSeconds(1), 2, 3, 0.8, 0.1, level));
+    }
+
+    @Test
+    void shouldNotShedPastMaxLevelAndComeDownWhenItIsLowered() {
+        machine.applyLimits(maxLevel(2));
+        assertThat(feed(20, 1.5, CALM_BYTES)).isEqualTo(GuardLevel.SAMPLE_REQUEST_LOGS);
+        machine.applyLimits(maxLevel(1));
+        assertThat(machine.level()).as("at once, without waiting for a recovery streak")
+                .isEqualTo(GuardLevel.SHALLOW_PARSING);
+        assertThat(machine.lastReason()).contains("max_level is now 1");
+        machine.applyLimits(maxLevel(0));
+        assertThat(feed(20, 1.5, CALM_BYTES)).as("max_level 0: never shed").isEqualTo(GuardLevel.NORMAL);
     }
 
     @Test

@@ -18,7 +18,7 @@ class ResourceGuardTest {
 
     private final MetricsRegistry registry = new MetricsRegistry();
     private final ResourceGuard guard = new ResourceGuard(
-            new LimitsConfig(256, 1.0, new GuardConfig(true, Duration.ofSeconds(1), 2, 2, 0.8)),
+            new LimitsConfig(256, 1.0, new GuardConfig(true, Duration.ofSeconds(1), 2, 2, 0.8, 0.1, 3)),
             ProcessStats.self(), registry);
 
     @Test
@@ -49,6 +49,19 @@ class ResourceGuardTest {
         assertThat(registry.value("periscope_guard_level")).isZero();
         assertThat(registry.value("periscope_guard_level_changes_total", "direction", "up")).isEqualTo(2.0);
         assertThat(registry.value("periscope_guard_level_changes_total", "direction", "down")).isEqualTo(2.0);
+    }
+
+    @Test
+    void shouldNotifyWhenALowerMaxLevelBringsTheLevelDown() {
+        List<GuardLevel> seen = new ArrayList<>();
+        guard.onLevelChange(seen::add);
+        for (int i = 0; i < 4; i++) {
+            guard.sample(0, RSS_BYTES * 1000, i * NANOS_PER_SECOND);
+        }
+        assertThat(guard.level()).isEqualTo(GuardLevel.SAMPLE_REQUEST_LOGS);
+        guard.applyLimits(new LimitsConfig(256, 1.0, new GuardConfig(true, Duration.ofSeconds(1), 2, 2, 0.8, 0.1, 0)));
+        assertThat(seen).containsExactly(GuardLevel.SHALLOW_PARSING, GuardLevel.SAMPLE_REQUEST_LOGS, GuardLevel.NORMAL);
+        assertThat(registry.value("periscope_guard_level")).isZero();
     }
 
     @Test
