@@ -318,20 +318,20 @@ final class MetricsAggregator {
             KeyValue signal = stringKv("signal", c.signal().label());
             String items = "periscope.sender.items";
             String desc = "Telemetry items by what became of them.";
-            selfMetrics.add(new SelfMetric(items, "{item}", desc, c.offered::get, true,
+            selfMetrics.add(new SelfMetric(items, "{item}", desc, c::offered, true,
                     List.of(signal, stringKv("outcome", "offered"))));
-            selfMetrics.add(new SelfMetric(items, "{item}", desc, c.dropped::get, true,
+            selfMetrics.add(new SelfMetric(items, "{item}", desc, c::dropped, true,
                     List.of(signal, stringKv("outcome", "dropped"))));
-            selfMetrics.add(new SelfMetric(items, "{item}", desc, c.exported::get, true,
+            selfMetrics.add(new SelfMetric(items, "{item}", desc, c::exported, true,
                     List.of(signal, stringKv("outcome", "exported"))));
-            selfMetrics.add(new SelfMetric(items, "{item}", desc, c.rejected::get, true,
+            selfMetrics.add(new SelfMetric(items, "{item}", desc, c::rejected, true,
                     List.of(signal, stringKv("outcome", "rejected"))));
-            selfMetrics.add(new SelfMetric(items, "{item}", desc, c.failed::get, true,
+            selfMetrics.add(new SelfMetric(items, "{item}", desc, c::failed, true,
                     List.of(signal, stringKv("outcome", "failed"))));
             selfMetrics.add(new SelfMetric("periscope.sender.retries", "{request}",
-                    "Export attempts repeated after retryable errors.", c.retried::get, true, List.of(signal)));
+                    "Export attempts repeated after retryable errors.", c::retried, true, List.of(signal)));
             selfMetrics.add(new SelfMetric("periscope.sender.pending", "{item}",
-                    "Items queued or in flight.", c.pending::get, false, List.of(signal)));
+                    "Items queued or in flight.", c::pending, false, List.of(signal)));
         }
         selfMetrics.add(new SelfMetric("periscope.sender.cardinality_overflows", "{series}",
                 "Attribute sets folded into the overflow series by the cardinality guard.", this::overflows, true,
