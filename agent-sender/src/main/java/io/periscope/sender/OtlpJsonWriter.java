@@ -434,12 +434,27 @@ public final class OtlpJsonWriter {
         byte[] o = buf;
         int p = pos;
         o[p++] = '"';
-        for (int i = offset, e = offset + len; i < e; i++) {
-            byte c = b[i];
-            if (c < 0 || ESCAPE[c] == 0) {
-                o[p++] = c;
-                continue;
+        int i = offset;
+        int e = offset + len;
+        while (i < e) {
+            // Find the run that needs no escape (most strings are one run) and copy it in one go.
+            int run = i;
+            while (run < e) {
+                byte c = b[run];
+                if ((c & 0xE0) == 0 || c == '"' || c == '\\') {
+                    break;
+                }
+                run++;
             }
+            if (run > i) {
+                System.arraycopy(b, i, o, p, run - i);
+                p += run - i;
+                i = run;
+                if (i == e) {
+                    break;
+                }
+            }
+            byte c = b[i++];
             byte esc = ESCAPE[c];
             o[p++] = '\\';
             o[p++] = esc;
@@ -526,6 +541,12 @@ public final class OtlpJsonWriter {
 
     private long readVarint64(byte[] b) {
         int p = in;
+        byte first = b[p];
+        if (first >= 0) {
+            // Tags, lengths and most values fit one byte.
+            in = p + 1;
+            return first;
+        }
         long v = 0;
         for (int shift = 0; shift < 64; shift += 7) {
             byte x = b[p++];
