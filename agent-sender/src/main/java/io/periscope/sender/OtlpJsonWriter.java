@@ -106,6 +106,7 @@ public final class OtlpJsonWriter {
     /** Read position in the input during a write. */
     private int in;
     private byte[] sanitized = new byte[256];
+    private final byte[] digits = new byte[20];
     private long fallbacks;
 
     public OtlpJsonWriter() {
@@ -421,14 +422,20 @@ public final class OtlpJsonWriter {
     }
 
     private void string(byte[] b, int offset, int len) {
-        if (!Utf8Check.isValid(b, offset, len)) {
+        int start = pos;
+        if (escaped(b, offset, len) && !Utf8Check.isValid(b, offset, len)) {
+            // Rare: write it again from the repaired copy.
             if (sanitized.length < len * 3) {
                 sanitized = new byte[len * 3];
             }
-            len = Utf8Check.sanitize(b, offset, len, sanitized);
-            b = sanitized;
-            offset = 0;
+            int n = Utf8Check.sanitize(b, offset, len, sanitized);
+            pos = start;
+            escaped(sanitized, 0, n);
         }
+    }
+
+    /** Writes the quoted, escaped string; returns whether it held any non-ASCII byte. */
+    private boolean escaped(byte[] b, int offset, int len) {
         // Worst case every byte is a control character: \\u00XX.
         ensure(6 * len + 2);
         byte[] o = buf;
@@ -436,6 +443,7 @@ public final class OtlpJsonWriter {
         o[p++] = '"';
         int i = offset;
         int e = offset + len;
+        int high = 0;
         while (i < e) {
             // Find the run that needs no escape (most strings are one run) and copy it in one go.
             int run = i;
@@ -444,6 +452,7 @@ public final class OtlpJsonWriter {
                 if ((c & 0xE0) == 0 || c == '"' || c == '\\') {
                     break;
                 }
+                high |= c;
                 run++;
             }
             if (run > i) {
@@ -467,6 +476,7 @@ public final class OtlpJsonWriter {
         }
         o[p++] = '"';
         pos = p;
+        return high < 0;
     }
 
     private void base64(byte[] b, int offset, int len) {
@@ -510,9 +520,12 @@ public final class OtlpJsonWriter {
         writeUnsigned(v);
     }
 
-    /** Decimal digits of {@code v} read as unsigned 64 bits. */
+    /** Decimal digits of {@code v} read as unsigned 64 bits (the caller ensured 20 bytes). */
     private void writeUnsigned(long v) {
-        int digits;
+        if (v >= 0 && v < 10) {
+            buf[pos++] = (byte) ('0' + v);
+            return;
+        }
         if (v < 0) {
             // Above Long.MAX_VALUE: peel the last digit off with an unsigned division first.
             long q = (v >>> 1) / 5;
@@ -521,16 +534,17 @@ public final class OtlpJsonWriter {
             buf[pos++] = (byte) ('0' + last);
             return;
         }
-        digits = 1;
-        for (long t = v; t >= 10; t /= 10) {
-            digits++;
-        }
-        int p = pos + digits;
-        pos = p;
+        // Digits from the right into scratch space, then one copy: a single pass of divisions.
+        byte[] d = digits;
+        int p = d.length;
         do {
-            buf[--p] = (byte) ('0' + v % 10);
-            v /= 10;
+            long q = v / 10;
+            d[--p] = (byte) ('0' + (v - q * 10));
+            v = q;
         } while (v > 0);
+        int n = d.length - p;
+        System.arraycopy(d, p, buf, pos, n);
+        pos += n;
     }
 
     // ---- reading the wire format ----
