@@ -66,10 +66,16 @@ public final class OtlpJsonWriter {
     /** Per ASCII byte: 0 = copy as is, 'u' = \\u00XX, else the letter after a backslash. */
     private static final byte[] ESCAPE = new byte[128];
 
+    /** Per byte value: whether it ends a run that can be copied as is. */
+    private static final boolean[] NEEDS_ESCAPE = new boolean[256];
+
     static {
         for (int c = 0; c < 0x20; c++) {
             ESCAPE[c] = 'u';
+            NEEDS_ESCAPE[c] = true;
         }
+        NEEDS_ESCAPE['"'] = true;
+        NEEDS_ESCAPE['\\'] = true;
         ESCAPE['\b'] = 'b';
         ESCAPE['\t'] = 't';
         ESCAPE['\n'] = 'n';
@@ -449,7 +455,7 @@ public final class OtlpJsonWriter {
             int run = i;
             while (run < e) {
                 byte c = b[run];
-                if ((c & 0xE0) == 0 || c == '"' || c == '\\') {
+                if (NEEDS_ESCAPE[c & 0xFF]) {
                     break;
                 }
                 high |= c;
