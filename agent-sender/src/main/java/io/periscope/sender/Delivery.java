@@ -65,10 +65,10 @@ final class Delivery {
             switch (outcome.kind()) {
                 case OK: {
                     long rejected = Math.min(Math.max(outcome.rejected(), 0), items);
-                    c.rejected.addAndGet(rejected);
-                    c.exported.addAndGet(items - rejected);
-                    c.requests.incrementAndGet();
-                    c.pending.addAndGet(-items);
+                    c.rejected.add(rejected);
+                    c.exported.add(items - rejected);
+                    c.requests.increment();
+                    c.pending.add(-items);
                     if (rejected > 0) {
                         LOG.warn("collector rejected {} of {} {}: {}", rejected, items, signal.unit(),
                                 outcome.message());
@@ -95,7 +95,7 @@ final class Delivery {
                 failing[signal.ordinal()] = true;
                 LOG.warn("export of {} failing, retrying with backoff: {}", signal.label(), outcome.message());
             }
-            c.retried.incrementAndGet();
+            c.retried.increment();
             double spread = 1 + jitter * (2 * random.nextDouble() - 1);
             long sleepNanos = Math.max((long) (backoffNanos * spread), outcome.retryAfterNanos());
             backoffNanos = Math.min(backoffNanos * multiplier, maxBackoffNanos);
@@ -118,7 +118,7 @@ final class Delivery {
     }
 
     private static void settleFailed(SignalCounters c, int items) {
-        c.failed.addAndGet(items);
-        c.pending.addAndGet(-items);
+        c.failed.add(items);
+        c.pending.add(-items);
     }
 }

@@ -2,152 +2,115 @@ package io.periscope.sender;
 
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The bounded queue of the low-rate signals (log records, metric requests): items that already
  * are protobuf objects, each weighing a number of OTLP items (data points, log records) for the
- * counters.
+ * counters. Producers and workers share {@link #consumerLock} here: at this rate a lock costs
+ * nothing worth avoiding, and it keeps drop-oldest eviction exact.
  */
-final class ItemQueue<T> {
+final class ItemQueue<T> extends BatchQueue {
     /** An item with the resource it belongs to and the number of OTLP items it holds. */
     record Entry<T>(T item, ProcessResource resource, int weight) {
     }
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition ready = lock.newCondition();
     private final ArrayDeque<Entry<T>> deque = new ArrayDeque<>();
     private final int capacity;
     private final DropPolicy policy;
-    private final int batchSize;
-    private final SignalCounters counters;
-    private long firstEnqueueNanos;
-    private boolean closed;
-    private boolean flushRequested;
+    /** deque.size(), readable without the lock. */
+    private volatile int size;
+    private volatile boolean closed;
 
     ItemQueue(int capacity, DropPolicy policy, int batchSize, SignalCounters counters) {
+        super(batchSize, counters);
         this.capacity = capacity;
         this.policy = policy;
-        this.batchSize = batchSize;
-        this.counters = counters;
     }
 
     boolean offer(T item, ProcessResource resource, int weight) {
-        counters.offered.addAndGet(weight);
-        lock.lock();
+        counters.offered.add(weight);
+        int now;
+        consumerLock.lock();
         try {
             if (closed) {
-                counters.dropped.addAndGet(weight);
+                counters.dropped.add(weight);
                 return false;
             }
             if (deque.size() == capacity) {
                 if (policy == DropPolicy.DROP_NEWEST) {
-                    counters.dropped.addAndGet(weight);
+                    counters.dropped.add(weight);
                     return false;
                 }
                 Entry<T> evicted = deque.pollFirst();
-                counters.dropped.addAndGet(evicted.weight());
-                counters.pending.addAndGet(-evicted.weight());
+                counters.dropped.add(evicted.weight());
+                counters.pending.add(-evicted.weight());
             }
             deque.addLast(new Entry<>(item, resource, weight));
-            counters.accepted.addAndGet(weight);
-            counters.pending.addAndGet(weight);
-            if (deque.size() == 1) {
-                firstEnqueueNanos = System.nanoTime();
-                ready.signal();
-            } else if (deque.size() == batchSize) {
-                ready.signal();
-            }
-            return true;
+            counters.accepted.add(weight);
+            counters.pending.add(weight);
+            now = deque.size();
+            size = now;
         } finally {
-            lock.unlock();
+            consumerLock.unlock();
         }
+        if (now == 1 || now == batchSize) {
+            wakeConsumers();
+        }
+        return true;
     }
 
     /** Like {@link SpanQueue#takeBatch}: waits for a due batch and moves it into {@code out}. */
     int takeBatch(List<Entry<T>> out, long maxDelayNanos) {
-        lock.lock();
+        if (awaitBatch(maxDelayNanos) == 0) {
+            return 0;
+        }
         try {
-            while (true) {
-                int size = deque.size();
-                if (size >= batchSize || (size > 0 && (closed || flushRequested))) {
-                    break;
-                }
-                if (size == 0) {
-                    if (closed) {
-                        return 0;
-                    }
-                    flushRequested = false;
-                    ready.await();
-                    continue;
-                }
-                long waitNanos = firstEnqueueNanos + maxDelayNanos - System.nanoTime();
-                if (waitNanos <= 0) {
-                    break;
-                }
-                ready.awaitNanos(waitNanos);
-            }
             int n = 0;
             while (n < batchSize && !deque.isEmpty()) {
                 out.add(deque.pollFirst());
                 n++;
             }
-            if (deque.isEmpty()) {
-                flushRequested = false;
-            } else {
-                firstEnqueueNanos = System.nanoTime();
-            }
+            size = deque.size();
+            afterTake(deque.size());
             return n;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 0;
         } finally {
-            lock.unlock();
+            consumerLock.unlock();
         }
     }
 
-    void flush() {
-        lock.lock();
-        try {
-            flushRequested = true;
-            ready.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    void close() {
-        lock.lock();
+    @Override
+    protected void refuseOffers() {
+        consumerLock.lock();
         try {
             closed = true;
-            ready.signalAll();
         } finally {
-            lock.unlock();
+            consumerLock.unlock();
         }
+    }
+
+    @Override
+    boolean isClosed() {
+        return closed;
     }
 
     /** Empties the queue and returns the weight it held. */
     long discard() {
-        lock.lock();
+        consumerLock.lock();
         try {
             long w = 0;
             for (Entry<T> e : deque) {
                 w += e.weight();
             }
             deque.clear();
+            size = 0;
             return w;
         } finally {
-            lock.unlock();
+            consumerLock.unlock();
         }
     }
 
+    @Override
     int size() {
-        lock.lock();
-        try {
-            return deque.size();
-        } finally {
-            lock.unlock();
-        }
+        return size;
     }
 }

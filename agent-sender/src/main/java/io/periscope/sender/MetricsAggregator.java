@@ -29,6 +29,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
 /**
@@ -48,6 +53,7 @@ final class MetricsAggregator {
     /** Round-trip time boundaries, in seconds (100 us to 1 s). */
     static final double[] RTT_BOUNDS_SECONDS = {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
     private static final double NANOS_PER_SECOND = 1e9;
+    private static final int MAX_STRIPES = 64;
     static final String OTHER = "other";
 
     /** The duration metric a request feeds, with its attribute keys; the second key is the endpoint-like one. */
@@ -92,17 +98,47 @@ final class MetricsAggregator {
     private final int maxSeriesPerMetric;
     private final ProcessResource agentResource;
     private final long startEpochNanos = System.currentTimeMillis() * 1_000_000L;
-    private final Map<ProcessResource, Map<SeriesKey, DurationSeries>> red = new IdentityHashMap<>();
-    private final int[] seriesPerKind = new int[Kind.values().length];
+    /**
+     * RED series live in stripes, each with its own lock, map and probe key; a pipeline thread
+     * keeps to one stripe (handed out round-robin), so the parse shards recording requests
+     * concurrently do not contend, and only {@link #collect} visits every stripe.
+     */
+    private final Stripe[] stripes;
+    private final AtomicInteger nextStripe = new AtomicInteger();
+    private final ThreadLocal<Stripe> myStripe;
+    /**
+     * Per resource (by identity: ProcessResource keeps Object's equals), the RED attribute sets
+     * admitted by the cardinality guard in any stripe. Read without a lock when a stripe meets
+     * an attribute set it has no series for (new, or folded into the overflow series); written
+     * under its own monitor.
+     */
+    private final ConcurrentHashMap<ProcessResource, Map<SeriesKey, Boolean>> admitted = new ConcurrentHashMap<>();
+    /** Admitted attribute sets per kind; grows under the {@link #admitted} monitor only. */
+    private final AtomicIntegerArray seriesPerKind = new AtomicIntegerArray(Kind.values().length);
+    private final LongAdder redOverflows = new LongAdder();
     private final Map<ProcessResource, Map<SeriesKey, FlowSeries>> flows = new IdentityHashMap<>();
     private int flowSeries;
+    /** The flows' probe key, under this object's monitor (flows arrive at a far lower rate). */
     private final SeriesKey probe = new SeriesKey();
     private long overflows;
+
+    /** One stripe of the RED series. */
+    private static final class Stripe {
+        final ReentrantLock lock = new ReentrantLock();
+        final Map<ProcessResource, Map<SeriesKey, DurationSeries>> red = new IdentityHashMap<>();
+        final SeriesKey probe = new SeriesKey();
+    }
     private final List<SelfMetric> selfMetrics = new CopyOnWriteArrayList<>();
 
     MetricsAggregator(int maxSeriesPerMetric, ProcessResource agentResource) {
         this.maxSeriesPerMetric = maxSeriesPerMetric;
         this.agentResource = agentResource;
+        int count = Integer.highestOneBit(Math.max(2, Runtime.getRuntime().availableProcessors()) * 2 - 1) * 2;
+        this.stripes = new Stripe[Math.min(count, MAX_STRIPES)];
+        for (int i = 0; i < stripes.length; i++) {
+            stripes[i] = new Stripe();
+        }
+        this.myStripe = ThreadLocal.withInitial(() -> stripes[nextStripe.getAndIncrement() & (stripes.length - 1)]);
     }
 
     // ---- RED ----
@@ -134,38 +170,65 @@ final class MetricsAggregator {
         }
     }
 
-    synchronized void recordRequest(RequestLog r, ProcessResource resource) {
+    void recordRequest(RequestLog r, ProcessResource resource) {
+        Stripe stripe = myStripe.get();
         Kind k = kind(r);
-        probe.reset(k.ordinal());
-        writeAttributes(k, r, probe);
-        Map<SeriesKey, DurationSeries> byKey = red.get(resource);
-        if (byKey == null) {
-            byKey = new HashMap<>();
-            red.put(resource, byKey);
-        }
-        DurationSeries s = byKey.get(probe);
-        if (s == null) {
-            SeriesKey key;
-            List<KeyValue> attributes;
-            if (seriesPerKind[k.ordinal()] >= maxSeriesPerMetric) {
-                overflows++;
-                probe.reset(-1 - k.ordinal());
-                key = probe;
-                attributes = List.of(stringKv(k.keys[k.endpointKeyIndex()], OTHER), overflowKv());
-                s = byKey.get(key);
-            } else {
-                key = probe;
-                attributes = decode(k.keys, probe);
+        stripe.lock.lock();
+        try {
+            SeriesKey probe = stripe.probe;
+            probe.reset(k.ordinal());
+            writeAttributes(k, r, probe);
+            Map<SeriesKey, DurationSeries> byKey = stripe.red.get(resource);
+            if (byKey == null) {
+                byKey = new HashMap<>();
+                stripe.red.put(resource, byKey);
             }
+            DurationSeries s = byKey.get(probe);
             if (s == null) {
-                s = new DurationSeries(k, attributes, DURATION_BOUNDS_SECONDS);
-                byKey.put(key.copy(), s);
-                if (key.kind >= 0) {
-                    seriesPerKind[k.ordinal()]++;
+                s = newSeries(k, resource, probe, byKey);
+            }
+            s.record(Math.max(0, r.durationNanos()) / NANOS_PER_SECOND);
+        } finally {
+            stripe.lock.unlock();
+        }
+    }
+
+    /**
+     * A stripe's first request of an attribute set: admit it (if the set is already admitted
+     * in another stripe, or the guard has room) or fold it into the overflow series.
+     */
+    private DurationSeries newSeries(Kind k, ProcessResource resource, SeriesKey probe,
+                                     Map<SeriesKey, DurationSeries> byKey) {
+        Map<SeriesKey, Boolean> known = admitted.get(resource);
+        if (known == null) {
+            known = admitted.computeIfAbsent(resource, x -> new ConcurrentHashMap<>());
+        }
+        boolean admit = known.containsKey(probe);
+        if (!admit && seriesPerKind.get(k.ordinal()) < maxSeriesPerMetric) {
+            synchronized (admitted) {
+                admit = known.containsKey(probe);
+                if (!admit && seriesPerKind.get(k.ordinal()) < maxSeriesPerMetric) {
+                    known.put(probe.copy(), Boolean.TRUE);
+                    seriesPerKind.incrementAndGet(k.ordinal());
+                    admit = true;
                 }
             }
         }
-        s.record(Math.max(0, r.durationNanos()) / NANOS_PER_SECOND);
+        List<KeyValue> attributes;
+        if (admit) {
+            attributes = decode(k.keys, probe);
+        } else {
+            redOverflows.increment();
+            probe.reset(-1 - k.ordinal());
+            DurationSeries other = byKey.get(probe);
+            if (other != null) {
+                return other;
+            }
+            attributes = List.of(stringKv(k.keys[k.endpointKeyIndex()], OTHER), overflowKv());
+        }
+        DurationSeries s = new DurationSeries(k, attributes, DURATION_BOUNDS_SECONDS);
+        byKey.put(probe.copy(), s);
+        return s;
     }
 
     /** Writes the value of each of the kind's keys; an empty value means "attribute absent". */
@@ -318,28 +381,30 @@ final class MetricsAggregator {
             KeyValue signal = stringKv("signal", c.signal().label());
             String items = "periscope.sender.items";
             String desc = "Telemetry items by what became of them.";
-            selfMetrics.add(new SelfMetric(items, "{item}", desc, c.offered::get, true,
+            selfMetrics.add(new SelfMetric(items, "{item}", desc, c::offered, true,
                     List.of(signal, stringKv("outcome", "offered"))));
-            selfMetrics.add(new SelfMetric(items, "{item}", desc, c.dropped::get, true,
+            selfMetrics.add(new SelfMetric(items, "{item}", desc, c::dropped, true,
                     List.of(signal, stringKv("outcome", "dropped"))));
-            selfMetrics.add(new SelfMetric(items, "{item}", desc, c.exported::get, true,
+            selfMetrics.add(new SelfMetric(items, "{item}", desc, c::exported, true,
                     List.of(signal, stringKv("outcome", "exported"))));
-            selfMetrics.add(new SelfMetric(items, "{item}", desc, c.rejected::get, true,
+            selfMetrics.add(new SelfMetric(items, "{item}", desc, c::rejected, true,
                     List.of(signal, stringKv("outcome", "rejected"))));
-            selfMetrics.add(new SelfMetric(items, "{item}", desc, c.failed::get, true,
+            selfMetrics.add(new SelfMetric(items, "{item}", desc, c::failed, true,
                     List.of(signal, stringKv("outcome", "failed"))));
             selfMetrics.add(new SelfMetric("periscope.sender.retries", "{request}",
-                    "Export attempts repeated after retryable errors.", c.retried::get, true, List.of(signal)));
+                    "Export attempts repeated after retryable errors.", c::retried, true, List.of(signal)));
             selfMetrics.add(new SelfMetric("periscope.sender.pending", "{item}",
-                    "Items queued or in flight.", c.pending::get, false, List.of(signal)));
+                    "Items queued or in flight.", c::pending, false, List.of(signal)));
         }
         selfMetrics.add(new SelfMetric("periscope.sender.cardinality_overflows", "{series}",
                 "Attribute sets folded into the overflow series by the cardinality guard.", this::overflows, true,
                 List.of()));
     }
 
-    synchronized long overflows() {
-        return overflows;
+    long overflows() {
+        synchronized (this) {
+            return overflows + redOverflows.sum();
+        }
     }
 
     // ---- collection ----
@@ -351,12 +416,31 @@ final class MetricsAggregator {
         // pipeline threads recording requests are not held up by a collection.
         Map<ProcessResource, List<DurationSeries>> redCopy = new LinkedHashMap<>();
         Map<ProcessResource, List<FlowSeries>> flowCopy = new LinkedHashMap<>();
-        synchronized (this) {
-            for (Map.Entry<ProcessResource, Map<SeriesKey, DurationSeries>> e : red.entrySet()) {
-                List<DurationSeries> list = new ArrayList<>(e.getValue().size());
-                e.getValue().values().forEach(s -> list.add(s.copy()));
-                redCopy.put(e.getKey(), list);
+        // One stripe at a time: each holds up its own producer for one copy of its series.
+        Map<ProcessResource, Map<SeriesKey, DurationSeries>> merged = new LinkedHashMap<>();
+        for (Stripe stripe : stripes) {
+            stripe.lock.lock();
+            try {
+                for (Map.Entry<ProcessResource, Map<SeriesKey, DurationSeries>> e : stripe.red.entrySet()) {
+                    Map<SeriesKey, DurationSeries> into =
+                            merged.computeIfAbsent(e.getKey(), x -> new LinkedHashMap<>());
+                    for (Map.Entry<SeriesKey, DurationSeries> s : e.getValue().entrySet()) {
+                        DurationSeries have = into.get(s.getKey());
+                        if (have == null) {
+                            into.put(s.getKey(), s.getValue().copy());
+                        } else {
+                            have.add(s.getValue());
+                        }
+                    }
+                }
+            } finally {
+                stripe.lock.unlock();
             }
+        }
+        for (Map.Entry<ProcessResource, Map<SeriesKey, DurationSeries>> e : merged.entrySet()) {
+            redCopy.put(e.getKey(), new ArrayList<>(e.getValue().values()));
+        }
+        synchronized (this) {
             for (Map.Entry<ProcessResource, Map<SeriesKey, FlowSeries>> e : flows.entrySet()) {
                 List<FlowSeries> list = new ArrayList<>(e.getValue().size());
                 e.getValue().values().forEach(s -> list.add(s.copy()));
@@ -469,6 +553,17 @@ final class MetricsAggregator {
             c.min = min;
             c.max = max;
             return c;
+        }
+
+        /** Adds the counts of {@code other} (the same attribute set from another stripe). */
+        void add(DurationSeries other) {
+            for (int i = 0; i < buckets.length; i++) {
+                buckets[i] += other.buckets[i];
+            }
+            count += other.count;
+            sum += other.sum;
+            min = Math.min(min, other.min);
+            max = Math.max(max, other.max);
         }
 
         void record(double value) {

@@ -213,8 +213,8 @@ public final class OtlpExporter implements AutoCloseable {
                 // delivery (which settles its own) are counted as failed.
                 int lost = n - handedOver[0];
                 LOG.error("could not encode {} spans", lost, e);
-                counters.get(Signal.TRACES).failed.addAndGet(lost);
-                counters.get(Signal.TRACES).pending.addAndGet(-lost);
+                counters.get(Signal.TRACES).failed.add(lost);
+                counters.get(Signal.TRACES).pending.add(-lost);
             }
             long invalid = encoder.invalidUtf8Fields();
             invalidUtf8Fields.addAndGet(invalid - invalidSeen);
@@ -349,8 +349,8 @@ public final class OtlpExporter implements AutoCloseable {
     }
 
     private void settleDiscarded(Signal signal, long items) {
-        counters.get(signal).failed.addAndGet(items);
-        counters.get(signal).pending.addAndGet(-items);
+        counters.get(signal).failed.add(items);
+        counters.get(signal).pending.add(-items);
     }
 
     private static boolean joinQuietly(Thread t, long deadlineNanos) {

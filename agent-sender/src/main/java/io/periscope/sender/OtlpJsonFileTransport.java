@@ -1,16 +1,11 @@
 package io.periscope.sender;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Message;
-import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
-import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
-import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -24,7 +19,8 @@ import java.nio.file.StandardOpenOption;
  */
 final class OtlpJsonFileTransport implements ExportTransport {
     private static final Logger LOG = LoggerFactory.getLogger(OtlpJsonFileTransport.class);
-    private static final byte[] NEWLINE = {'\n'};
+    /** Export workers are long-lived threads, so each keeps its own writer and buffer. */
+    private final ThreadLocal<OtlpJsonWriter> writer = ThreadLocal.withInitial(OtlpJsonWriter::new);
 
     private final Path path;
     private final long maxBytes;
@@ -39,40 +35,35 @@ final class OtlpJsonFileTransport implements ExportTransport {
     }
 
     @Override
-    public synchronized ExportOutcome export(Signal signal, byte[] request, int length) {
-        byte[] line;
+    public ExportOutcome export(Signal signal, byte[] request, int length) {
+        // Transcoding runs outside the lock, so several trace workers convert in parallel and
+        // only take turns for the write itself.
+        OtlpJsonWriter json = writer.get();
+        int n;
         try {
-            line = OtlpJson.print(parse(signal, request, length)).getBytes(StandardCharsets.UTF_8);
+            n = json.write(signal, request, length);
         } catch (InvalidProtocolBufferException e) {
             return ExportOutcome.fatal("cannot convert " + signal.label() + " to JSON: " + e.getMessage());
         }
+        return append(json.array(), n);
+    }
+
+    private synchronized ExportOutcome append(byte[] line, int length) {
         try {
             if (out == null) {
                 open();
             }
-            if (size > 0 && size + line.length + 1 > maxBytes) {
+            if (size > 0 && size + length > maxBytes) {
                 rotate();
             }
-            out.write(line);
-            out.write(NEWLINE);
+            out.write(line, 0, length);
             out.flush();
-            size += line.length + 1;
+            size += length;
             return ExportOutcome.ok(0, "");
         } catch (IOException e) {
             closeQuietly();
             // A full disk or a vanished directory may come back: worth retrying with backoff.
             return ExportOutcome.retryable("cannot write " + path + ": " + e, 0);
-        }
-    }
-
-    private static Message parse(Signal signal, byte[] request, int length) throws InvalidProtocolBufferException {
-        switch (signal) {
-            case TRACES:
-                return ExportTraceServiceRequest.parser().parseFrom(request, 0, length);
-            case METRICS:
-                return ExportMetricsServiceRequest.parser().parseFrom(request, 0, length);
-            default:
-                return ExportLogsServiceRequest.parser().parseFrom(request, 0, length);
         }
     }
 

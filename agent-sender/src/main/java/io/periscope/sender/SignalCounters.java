@@ -1,24 +1,26 @@
 package io.periscope.sender;
 
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What happened to the items of one signal, counted in items (spans, data points, log records).
  *
  * <p>At any moment {@code offered = exported + rejected + failed + dropped + pending}, where
  * pending is what sits in the queue or in a request on its way. Nothing leaves uncounted.
+ * The counts are {@link LongAdder}s: every pipeline thread adds to them per span, and a shared
+ * atomic would bounce its cache line between the cores on each one.
  */
 public final class SignalCounters {
     private final Signal signal;
-    final AtomicLong offered = new AtomicLong();
-    final AtomicLong accepted = new AtomicLong();
-    final AtomicLong dropped = new AtomicLong();
-    final AtomicLong exported = new AtomicLong();
-    final AtomicLong rejected = new AtomicLong();
-    final AtomicLong failed = new AtomicLong();
-    final AtomicLong retried = new AtomicLong();
-    final AtomicLong requests = new AtomicLong();
-    final AtomicLong pending = new AtomicLong();
+    final LongAdder offered = new LongAdder();
+    final LongAdder accepted = new LongAdder();
+    final LongAdder dropped = new LongAdder();
+    final LongAdder exported = new LongAdder();
+    final LongAdder rejected = new LongAdder();
+    final LongAdder failed = new LongAdder();
+    final LongAdder retried = new LongAdder();
+    final LongAdder requests = new LongAdder();
+    final LongAdder pending = new LongAdder();
 
     SignalCounters(Signal signal) {
         this.signal = signal;
@@ -30,47 +32,47 @@ public final class SignalCounters {
 
     /** Items handed to the exporter. */
     public long offered() {
-        return offered.get();
+        return offered.sum();
     }
 
     /** Items that entered the queue (with drop-oldest, later evictions count in {@link #dropped()}). */
     public long accepted() {
-        return accepted.get();
+        return accepted.sum();
     }
 
     /** Items lost because the queue was full (the new one or the evicted old one), or after shutdown. */
     public long dropped() {
-        return dropped.get();
+        return dropped.sum();
     }
 
     /** Items the receiver took (partial-success rejections excluded). */
     public long exported() {
-        return exported.get();
+        return exported.sum();
     }
 
     /** Items the receiver reported as rejected in a partial-success response. */
     public long rejected() {
-        return rejected.get();
+        return rejected.sum();
     }
 
     /** Items lost to a non-retryable error, to retries running out of time, or to shutdown. */
     public long failed() {
-        return failed.get();
+        return failed.sum();
     }
 
     /** Export attempts repeated after a retryable error (counted in requests, not items). */
     public long retried() {
-        return retried.get();
+        return retried.sum();
     }
 
     /** Export requests that completed successfully. */
     public long requests() {
-        return requests.get();
+        return requests.sum();
     }
 
     /** Items queued or in flight right now. */
     public long pending() {
-        return pending.get();
+        return pending.sum();
     }
 
     @Override

@@ -2,82 +2,131 @@ package io.periscope.sender;
 
 import io.periscope.protocols.RequestLog;
 
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * The bounded span queue: a ring of pre-allocated {@link RequestLog} slots. Producers copy their
- * record into a slot (no allocation, never waiting for I/O); the export worker takes whole slots
- * by swapping them with spare records of its own, so a drained batch costs no copy either.
+ * The bounded span queue: a ring of pre-allocated {@link RequestLog} slots that any number of
+ * pipeline threads fill without a lock. A producer claims the next position with one CAS on
+ * {@link #tail}, copies its record into that slot and publishes it through the slot's sequence
+ * number (Vyukov's bounded queue): no allocation, no lock, never waiting for I/O. The export
+ * worker takes whole slots by swapping them with spare records of its own, so a drained batch
+ * costs no copy either.
  *
- * <p>The lock is held for one record copy or one pointer swap per slot; any number of pipeline
- * threads may offer, and any number of export workers take batches (each with its own spares).
+ * <p>Slot {@code i} serves positions {@code i, i + capacity, ...}; its sequence is {@code p}
+ * when free for position {@code p}, {@code p + 1} once the record for {@code p} is published,
+ * and {@code p + capacity} once the worker took it. A producer that finds the sequence behind
+ * its position finds the queue full. Closing sets a bit in {@link #tail}, so a claim either
+ * happened before the close (and the worker drains it) or fails.
  */
-final class SpanQueue {
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition ready = lock.newCondition();
+final class SpanQueue extends BatchQueue {
+    private static final long CLOSED = 1L << 62;
+    /** Spins on a slot whose producer is still copying before yielding the CPU to it. */
+    private static final int SPINS_BEFORE_YIELD = 64;
+
     private final RequestLog[] slots;
     private final ProcessResource[] resources;
+    private final AtomicLongArray sequences;
+    private final int capacity;
     private final DropPolicy policy;
-    private final int batchSize;
-    private final SignalCounters counters;
-    private int head;
-    private int size;
-    private long firstEnqueueNanos;
-    private boolean closed;
-    private boolean flushRequested;
+    /** Next position to claim, with {@link #CLOSED} set once closed. */
+    private final AtomicLong tail = new AtomicLong();
+    /**
+     * Next position to take. Workers (in turn, under consumerLock) and evicting producers claim
+     * positions from it by CAS, then free their slots; so {@code tail - head} may briefly count
+     * slots that are being emptied, which producers wait out instead of evicting again.
+     */
+    private final AtomicLong head = new AtomicLong();
 
     SpanQueue(int capacity, DropPolicy policy, int batchSize, SignalCounters counters) {
+        super(batchSize, counters);
+        this.capacity = capacity;
         this.slots = new RequestLog[capacity];
         this.resources = new ProcessResource[capacity];
+        this.sequences = new AtomicLongArray(capacity);
         for (int i = 0; i < capacity; i++) {
             slots[i] = new RequestLog();
+            sequences.set(i, i);
         }
         this.policy = policy;
-        this.batchSize = batchSize;
-        this.counters = counters;
+    }
+
+    private int index(long position) {
+        return (int) (position % capacity);
     }
 
     /** Copies {@code record} in; returns false when it was dropped (full queue, or closed). */
     boolean offer(RequestLog record, ProcessResource resource) {
-        counters.offered.incrementAndGet();
-        lock.lock();
-        try {
-            if (closed) {
-                counters.dropped.incrementAndGet();
+        counters.offered.increment();
+        long t;
+        int i;
+        while (true) {
+            t = tail.get();
+            if ((t & CLOSED) != 0) {
+                counters.dropped.increment();
                 return false;
             }
-            int capacity = slots.length;
-            if (size == capacity) {
-                counters.dropped.incrementAndGet();
+            i = index(t);
+            long seq = sequences.get(i);
+            if (seq == t) {
+                if (tail.compareAndSet(t, t + 1)) {
+                    break;
+                }
+            } else if (seq < t) {
+                // The slot still holds the record of position t - capacity: full.
                 if (policy == DropPolicy.DROP_NEWEST) {
+                    counters.dropped.increment();
                     return false;
                 }
-                // Evict the oldest: its slot becomes the newest.
-                slots[head].copyFrom(record);
-                resources[head] = resource;
-                head = head + 1 == capacity ? 0 : head + 1;
-                counters.accepted.incrementAndGet();
-                return true;
+                evictOldest();
             }
-            int tail = head + size;
-            if (tail >= capacity) {
-                tail -= capacity;
+            // Otherwise another producer claimed t first: try the next position.
+        }
+        // Counted before publishing, so that a worker can never settle a span not yet counted.
+        counters.accepted.increment();
+        counters.pending.increment();
+        slots[i].copyFrom(record);
+        resources[i] = resource;
+        sequences.set(i, t + 1);
+        long size = t + 1 - head.get();
+        if (size == 1 || size == batchSize) {
+            wakeConsumers();
+        }
+        return true;
+    }
+
+    /**
+     * Drop-oldest on a full queue: claims the oldest position and frees its slot, counted as
+     * dropped. No lock: a producer never waits for a worker, only (briefly) for another
+     * producer still copying into the slot it evicts.
+     */
+    private void evictOldest() {
+        long h = head.get();
+        if ((tail.get() & ~CLOSED) - h < capacity) {
+            // Not full any more, or a worker is emptying slots it took: claim again.
+            Thread.onSpinWait();
+            return;
+        }
+        if (!head.compareAndSet(h, h + 1)) {
+            return;
+        }
+        int i = index(h);
+        awaitPublished(i, h);
+        resources[i] = null;
+        sequences.set(i, h + capacity);
+        counters.dropped.increment();
+        counters.pending.decrement();
+    }
+
+    /** Waits out the producer that claimed {@code position} and is still copying into slot i. */
+    private void awaitPublished(int i, long position) {
+        int spins = 0;
+        while (sequences.get(i) != position + 1) {
+            if (++spins < SPINS_BEFORE_YIELD) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
             }
-            slots[tail].copyFrom(record);
-            resources[tail] = resource;
-            size++;
-            counters.accepted.incrementAndGet();
-            counters.pending.incrementAndGet();
-            if (size == 1) {
-                firstEnqueueNanos = System.nanoTime();
-                ready.signal();
-            } else if (size == batchSize) {
-                ready.signal();
-            }
-            return true;
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -87,94 +136,80 @@ final class SpanQueue {
      * Returns 0 only when the queue is closed and empty, or on interrupt.
      */
     int takeBatch(RequestLog[] spare, ProcessResource[] resourcesOut, long maxDelayNanos) {
-        lock.lock();
-        try {
-            while (true) {
-                if (size >= batchSize || (size > 0 && (closed || flushRequested))) {
-                    break;
-                }
-                if (size == 0) {
-                    if (closed) {
-                        return 0;
-                    }
-                    flushRequested = false;
-                    ready.await();
+        while (true) {
+            int size = awaitBatch(maxDelayNanos);
+            if (size == 0) {
+                return 0;
+            }
+            try {
+                int n;
+                long h;
+                do {
+                    h = head.get();
+                    n = (int) Math.min(Math.min(size, Math.min(spare.length, batchSize)),
+                            (tail.get() & ~CLOSED) - h);
+                } while (n > 0 && !head.compareAndSet(h, h + n));
+                if (n <= 0) {
+                    // Evicting producers emptied the queue meanwhile: wait for the next batch.
                     continue;
                 }
-                long waitNanos = firstEnqueueNanos + maxDelayNanos - System.nanoTime();
-                if (waitNanos <= 0) {
-                    break;
+                for (int k = 0; k < n; k++) {
+                    long position = h + k;
+                    int i = index(position);
+                    awaitPublished(i, position);
+                    RequestLog taken = slots[i];
+                    slots[i] = spare[k];
+                    spare[k] = taken;
+                    resourcesOut[k] = resources[i];
+                    resources[i] = null;
+                    sequences.set(i, position + capacity);
                 }
-                ready.awaitNanos(waitNanos);
+                afterTake(size());
+                return n;
+            } finally {
+                consumerLock.unlock();
             }
-            int n = Math.min(Math.min(size, spare.length), batchSize);
-            int capacity = slots.length;
-            for (int i = 0; i < n; i++) {
-                RequestLog taken = slots[head];
-                slots[head] = spare[i];
-                spare[i] = taken;
-                resourcesOut[i] = resources[head];
-                resources[head] = null;
-                head = head + 1 == capacity ? 0 : head + 1;
-            }
-            size -= n;
-            if (size == 0) {
-                flushRequested = false;
-            } else {
-                firstEnqueueNanos = System.nanoTime();
-            }
-            return n;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 0;
-        } finally {
-            lock.unlock();
         }
     }
 
-    /** Sends what is queued now without waiting for the batch to fill. */
-    void flush() {
-        lock.lock();
-        try {
-            flushRequested = true;
-            ready.signalAll();
-        } finally {
-            lock.unlock();
-        }
+    @Override
+    protected void refuseOffers() {
+        long t;
+        do {
+            t = tail.get();
+        } while ((t & CLOSED) == 0 && !tail.compareAndSet(t, t | CLOSED));
     }
 
-    /** Refuses further offers (they count as dropped) and wakes the worker to drain the rest. */
-    void close() {
-        lock.lock();
-        try {
-            closed = true;
-            ready.signalAll();
-        } finally {
-            lock.unlock();
-        }
+    @Override
+    boolean isClosed() {
+        return (tail.get() & CLOSED) != 0;
     }
 
     /** Empties the queue, returning how many records it held (at shutdown, after the deadline). */
     int discard() {
-        lock.lock();
+        consumerLock.lock();
         try {
-            int n = size;
-            for (int i = 0; i < slots.length; i++) {
+            long h;
+            long end;
+            do {
+                h = head.get();
+                end = tail.get() & ~CLOSED;
+            } while (!head.compareAndSet(h, end));
+            for (long p = h; p < end; p++) {
+                int i = index(p);
+                awaitPublished(i, p);
                 resources[i] = null;
+                sequences.set(i, p + capacity);
             }
-            size = 0;
-            return n;
+            return (int) (end - h);
         } finally {
-            lock.unlock();
+            consumerLock.unlock();
         }
     }
 
+    @Override
     int size() {
-        lock.lock();
-        try {
-            return size;
-        } finally {
-            lock.unlock();
-        }
+        long h = head.get();
+        return (int) Math.max(0, (tail.get() & ~CLOSED) - h);
     }
 }

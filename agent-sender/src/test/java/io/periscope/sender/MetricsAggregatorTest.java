@@ -50,6 +50,44 @@ class MetricsAggregatorTest {
     }
 
     @Test
+    void shouldMergeWhatConcurrentThreadsRecordAndGuardCardinalityAcrossThem() throws Exception {
+        MetricsAggregator agg = new MetricsAggregator(3, agent);
+        int threads = 4;
+        int perThread = 5_000;
+        List<Thread> all = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            RequestLog[] routes = new RequestLog[10];
+            for (int i = 0; i < routes.length; i++) {
+                routes[i] = TestRecords.httpServer("GET", "/r" + i, "/r" + i, 200);
+            }
+            all.add(new Thread(() -> {
+                for (int i = 0; i < perThread; i++) {
+                    agg.recordRequest(routes[i % routes.length], app);
+                }
+            }));
+        }
+        all.forEach(Thread::start);
+        for (Thread t : all) {
+            t.join();
+        }
+
+        List<HistogramDataPoint> points = metrics(agg.collect(4 << 20), "http.server.request.duration").get(0)
+                .getHistogram().getDataPointsList();
+
+        // Each thread recorded into its own stripe; the collection merges them per attribute set.
+        assertThat(points).hasSize(4);
+        assertThat(points.stream().mapToLong(HistogramDataPoint::getCount).sum()).isEqualTo((long) threads * perThread);
+        long folded = points.stream()
+                .filter(p -> MetricsAggregator.OTHER.equals(str(attributes(p.getAttributesList()), "http.route")))
+                .mapToLong(HistogramDataPoint::getCount).sum();
+        assertThat(folded).isEqualTo(7L * threads * perThread / 10);
+        assertThat(agg.overflows()).isEqualTo(folded);
+        for (HistogramDataPoint p : points) {
+            assertThat(p.getBucketCountsList().stream().mapToLong(Long::longValue).sum()).isEqualTo(p.getCount());
+        }
+    }
+
+    @Test
     void shouldAggregateRedPerProtocolWithConventionalNames() {
         MetricsAggregator agg = new MetricsAggregator(100, agent);
         RequestLog sql = TestRecords.httpServer("x", "", "", 0).protocol(L7Protocol.POSTGRESQL).role(Role.CLIENT)

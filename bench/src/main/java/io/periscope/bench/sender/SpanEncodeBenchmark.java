@@ -49,11 +49,18 @@ public class SpanEncodeBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        typicalSpans(records, resources);
+        encoder = new SpanEncoder(1_700_000_000_000_000_000L, 0, 4 * 1024 * 1024, 42);
+    }
+
+    /** Fills {@code records} with typical HTTP server request logs of two processes. */
+    static void typicalSpans(RequestLog[] records, ProcessResource[] resources) {
+        int count = records.length;
         ProcessResource nginx = ProcessResource.builder("nginx").hostName("node-1").pid(4242)
                 .executableName("nginx").containerId("3f4e8a1b2c").build();
         ProcessResource api = ProcessResource.builder("api").hostName("node-1").pid(777)
                 .executableName("java").build();
-        for (int i = 0; i < BATCH; i++) {
+        for (int i = 0; i < count; i++) {
             RequestLog r = new RequestLog();
             r.captureSource(CaptureSource.SYSCALL).pid(4242).tid(4243 + i % 4).socketId(1000 + i % 64)
                     .role(Role.SERVER).ipVersion(4).localPort(8080).remotePort(40000 + i).l4Protocol(6)
@@ -87,7 +94,6 @@ public class SpanEncodeBenchmark {
             records[i] = r;
             resources[i] = i % 8 == 0 ? api : nginx;
         }
-        encoder = new SpanEncoder(1_700_000_000_000_000_000L, 0, 4 * 1024 * 1024, 42);
     }
 
     /** Spans to request bytes: what the trace worker does per batch before gRPC takes the bytes. */

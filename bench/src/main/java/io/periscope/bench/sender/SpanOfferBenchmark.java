@@ -17,12 +17,15 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,11 +34,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * The pipeline's side of export: {@code OtlpExporter.offer} of a typical HTTP request log (RED
  * aggregation plus the copy into the span queue). The worker is kept asleep (batch larger than
- * the queue, hour-long batch delay), so after the first 8192 offers every call takes the
- * drop-oldest path, which does the same copy: this measures the caller's cost alone, and its
- * allocation (must be 0 B/op).
+ * the queue, hour-long batch delay), so after the first 8192 offers every call takes the full
+ * queue's path: with {@code DROP_OLDEST} an eviction plus the same copy as an accepted offer,
+ * with {@code DROP_NEWEST} a refusal (RED aggregation and the queue's bookkeeping only). This
+ * measures the caller's cost alone, and its allocation (must be 0 B/op). One exporter is shared
+ * by all benchmark threads: run with {@code -t 2} for two parse shards offering at once.
  */
-@State(Scope.Thread)
+@State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
@@ -48,7 +53,37 @@ public class SpanOfferBenchmark {
     private ProcessResource nginx;
     private OtlpExporter exporter;
     private Path dir;
-    private int next;
+
+    @Param({"DROP_OLDEST", "DROP_NEWEST"})
+    public DropPolicy policy;
+
+    /**
+     * Each producer thread's position in the routes, and its CPU clock: on a shared machine the
+     * wall-clock score mostly measures the neighbours, so each iteration also prints this
+     * thread's CPU time per offer.
+     */
+    @State(Scope.Thread)
+    public static class Cursor {
+        private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+        int next;
+        long offers;
+        long cpuAtStartNanos;
+
+        @Setup(Level.Iteration)
+        public void start() {
+            offers = 0;
+            cpuAtStartNanos = THREADS.getCurrentThreadCpuTime();
+        }
+
+        @TearDown(Level.Iteration)
+        public void print() {
+            long cpuNanos = THREADS.getCurrentThreadCpuTime() - cpuAtStartNanos;
+            if (offers > 0) {
+                System.out.printf("%n[cpu] %s %.0f ns CPU per offer%n", Thread.currentThread().getName(),
+                        (double) cpuNanos / offers);
+            }
+        }
+    }
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
@@ -57,7 +92,7 @@ public class SpanOfferBenchmark {
         SenderConfig config = SenderConfig.builder().file(dir.resolve("otlp.jsonl"), 1 << 20, 0)
                 .queueCapacity(Signal.TRACES, Integer.getInteger("periscope.bench.queue", 8192))
                 .maxBatchSize(1 << 20).maxBatchDelay(Duration.ofHours(1))
-                .dropPolicy(DropPolicy.DROP_OLDEST).metricsInterval(Duration.ofHours(1)).build();
+                .dropPolicy(policy).metricsInterval(Duration.ofHours(1)).build();
         exporter = OtlpExporter.start(config, nginx);
         for (int i = 0; i < ROUTES; i++) {
             RequestLog r = new RequestLog();
@@ -87,8 +122,9 @@ public class SpanOfferBenchmark {
     }
 
     @Benchmark
-    public boolean offer() {
-        int i = next++ & (ROUTES - 1);
+    public boolean offer(Cursor cursor) {
+        cursor.offers++;
+        int i = cursor.next++ & (ROUTES - 1);
         return exporter.offer(records[i], nginx);
     }
 }
