@@ -5,6 +5,7 @@ import io.periscope.core.config.ExportersConfig;
 import io.periscope.core.config.FlowMapConfig;
 import io.periscope.core.config.OtlpExporterConfig;
 import io.periscope.core.config.PacketConfig;
+import io.periscope.core.config.PipelineConfig;
 import io.periscope.core.config.PortRange;
 import io.periscope.core.guard.GuardLevel;
 import io.periscope.core.pipeline.PacketPipeline;
@@ -82,8 +83,9 @@ final class Agent {
         String hostName = hostName();
         OtlpExporter exporter;
         try {
-            exporter = OtlpExporter.start(senderConfig(config.exporters()), ProcessResource.builder("periscope")
-                    .hostName(hostName).pid((int) ProcessHandle.current().pid()).executableName("java").build());
+            exporter = OtlpExporter.start(senderConfig(config.exporters(), config.pipeline()),
+                    ProcessResource.builder("periscope").hostName(hostName)
+                            .pid((int) ProcessHandle.current().pid()).executableName("java").build());
         } catch (IllegalArgumentException | IllegalStateException e) {
             LOG.error("cannot start the exporter: {}", e.getMessage());
             return Main.EXIT_USAGE;
@@ -362,8 +364,10 @@ final class Agent {
         return b.build();
     }
 
-    static SenderConfig senderConfig(ExportersConfig exporters) {
-        SenderConfig.Builder b = SenderConfig.builder();
+    static SenderConfig senderConfig(ExportersConfig exporters, PipelineConfig pipeline) {
+        // The span queue absorbs bursts (the export thread's own JIT warm-up at start, a slow
+        // collector); its slots are filled lazily, so depth costs heap only when it is used.
+        SenderConfig.Builder b = SenderConfig.builder().queueCapacity(Signal.TRACES, pipeline.exportRingSize());
         OtlpExporterConfig otlp = exporters.otlp();
         if (otlp.endpoint() != null && !otlp.endpoint().isBlank()) {
             b.endpoint(otlp.endpoint()).exportTimeout(otlp.timeout())

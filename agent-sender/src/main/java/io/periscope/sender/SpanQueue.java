@@ -44,8 +44,9 @@ final class SpanQueue extends BatchQueue {
         this.slots = new RequestLog[capacity];
         this.resources = new ProcessResource[capacity];
         this.sequences = new AtomicLongArray(capacity);
+        // Slots get their record on first use: a deep queue costs heap only as deep as the
+        // backlog has ever been, and steady state still allocates nothing.
         for (int i = 0; i < capacity; i++) {
-            slots[i] = new RequestLog();
             sequences.set(i, i);
         }
         this.policy = policy;
@@ -85,7 +86,13 @@ final class SpanQueue extends BatchQueue {
         // Counted before publishing, so that a worker can never settle a span not yet counted.
         counters.accepted.increment();
         counters.pending.increment();
-        slots[i].copyFrom(record);
+        RequestLog slot = slots[i];
+        if (slot == null) {
+            // This producer owns slot i until it publishes the sequence below.
+            slot = new RequestLog();
+            slots[i] = slot;
+        }
+        slot.copyFrom(record);
         resources[i] = resource;
         sequences.set(i, t + 1);
         long size = t + 1 - head.get();

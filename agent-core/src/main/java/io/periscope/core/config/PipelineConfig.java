@@ -5,7 +5,7 @@ public record PipelineConfig(@Range(min = 64, max = 1L << 24) int eventRingSize,
                              @Range(min = 64, max = 1L << 24) int exportRingSize,
                              WaitStrategy waitStrategy, @Range(min = 1, max = 64) int shards) {
     private static final int DEFAULT_EVENT_RING_SIZE = 8_192;
-    private static final int DEFAULT_EXPORT_RING_SIZE = 16_384;
+    private static final int DEFAULT_EXPORT_RING_SIZE = 8_192;
     private static final int DEFAULT_SHARDS = 2;
 
     public PipelineConfig {
@@ -19,7 +19,7 @@ public record PipelineConfig(@Range(min = 64, max = 1L << 24) int eventRingSize,
         }
     }
 
-    /** 64 Ki event slots, 16 Ki export slots, sleeping wait, two parser shards. */
+    /** 8 Ki event slots, 8 Ki export (span queue) slots, blocking wait, two parser shards. */
     public static PipelineConfig defaults() {
         return new PipelineConfig(DEFAULT_EVENT_RING_SIZE, DEFAULT_EXPORT_RING_SIZE, WaitStrategy.BLOCKING,
                 DEFAULT_SHARDS);
