@@ -197,8 +197,9 @@ public final class RedisParser implements ProtocolParser {
             if (lf < 0) {
                 return end - pos > MAX_INLINE_BYTES ? -1 : pos;
             }
-            byte type = buf.getByte(pos);
-            int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            // pos and lf - 1 lie in [pos, end), inside the buffer (the engine's guarantee)
+            byte type = AsciiBytes.byteAt(buf, pos);
+            int lineEnd = lf > pos && AsciiBytes.byteAt(buf, lf - 1) == '\r' ? lf - 1 : lf;
             if (s.reqArgsLeft == 0) {
                 if (type != '*') {
                     if (lineEnd == pos) {
@@ -281,11 +282,15 @@ public final class RedisParser implements ProtocolParser {
         log.requestBytes(bytes);
     }
 
+    /** Copies the command upper-cased; the bytes lie inside the bytes being parsed. */
     private static void upper(TextField out, DirectBuffer buf, int offset, int length) {
-        out.clear();
-        for (int i = 0; i < length; i++) {
-            byte b = buf.getByte(offset + i);
-            out.append(b >= 'a' && b <= 'z' ? (byte) (b - ('a' - 'A')) : b);
+        out.set(buf, offset, length);
+        byte[] a = out.array();
+        for (int i = 0, n = out.length(); i < n; i++) {
+            byte b = a[i];
+            if (b >= 'a' && b <= 'z') {
+                a[i] = (byte) (b - ('a' - 'A'));
+            }
         }
     }
 
@@ -307,8 +312,8 @@ public final class RedisParser implements ProtocolParser {
             if (lf < 0) {
                 return end - pos > MAX_INLINE_BYTES ? -1 : pos;
             }
-            int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-            byte type = buf.getByte(pos);
+            int lineEnd = lf > pos && AsciiBytes.byteAt(buf, lf - 1) == '\r' ? lf - 1 : lf;
+            byte type = AsciiBytes.byteAt(buf, pos);
             if (!s.inReply) {
                 s.inReply = true;
                 s.respBytes = 0;
