@@ -521,7 +521,7 @@ public final class Http1Parser implements ProtocolParser {
 
     /**
      * The start of the first line after {@code pos} that may be a framing header or the end of
-     * the head (it starts with c, t, CR or LF in any case), or, when there is none in
+     * the head (see {@link #framingLineStart}), or, when there is none in
      * {@code [pos, end)}, {@code ~start} of the last (incomplete) line. Looks at every line feed
      * of a word at once instead of scanning line by line: most header lines are skipped unread.
      */
@@ -537,7 +537,7 @@ public final class Http1Parser implements ProtocolParser {
                 if (lineStart >= end) {
                     return ~lineStart;
                 }
-                if (framingLineStart(AsciiBytes.byteAt(buf, lineStart))) {
+                if (framingLineStart(buf, lineStart, end)) {
                     return lineStart;
                 }
                 lastLineStart = lineStart;
@@ -551,7 +551,7 @@ public final class Http1Parser implements ProtocolParser {
                 if (lineStart >= end) {
                     return ~lineStart;
                 }
-                if (framingLineStart(AsciiBytes.byteAt(buf, lineStart))) {
+                if (framingLineStart(buf, lineStart, end)) {
                     return lineStart;
                 }
                 lastLineStart = lineStart;
@@ -560,9 +560,27 @@ public final class Http1Parser implements ProtocolParser {
         return ~lastLineStart;
     }
 
-    private static boolean framingLineStart(byte b) {
+    /**
+     * Whether the line at {@code lineStart} (inside {@code [.., end)}) may be Content-Length,
+     * Transfer-Encoding or the end of the head. Errs on the side of yes (a line too short to tell,
+     * or one that merely lower-cases to the same first eight bytes): such a line is then read in
+     * full by the caller, so only lines that cannot matter are skipped.
+     */
+    static boolean framingLineStart(DirectBuffer buf, int lineStart, int end) {
+        byte b = AsciiBytes.byteAt(buf, lineStart);
+        if (b == '\r' || b == '\n') {
+            return true;
+        }
         int lower = b | 0x20;
-        return lower == 'c' || lower == 't' || b == '\r' || b == '\n';
+        if (lower != 'c' && lower != 't') {
+            return false;
+        }
+        if (lineStart + Long.BYTES > end) {
+            return true;
+        }
+        // "content-" or "transfer": Connection, Content-Type, Cache-Control... are skipped too
+        long word = AsciiBytes.longAt(buf, lineStart) | LOWER_CASE_WORD;
+        return word == CONTENT_LENGTH.words[0] || word == TRANSFER_ENCODING.words[0];
     }
 
     /**

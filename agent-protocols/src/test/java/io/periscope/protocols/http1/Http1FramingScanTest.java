@@ -7,6 +7,7 @@ import io.periscope.protocols.testing.EngineHarness;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -14,6 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The word-at-a-time skip over header lines that cannot be framing headers. */
 class Http1FramingScanTest {
     private static final byte[] ALPHABET = {'\n', '\r', 0x0b, 1, 0, 'c', 'C', 't', 'T', 'x', ':', ' ', (byte) 0x8a};
+    private static final String[] NAMES = {"Content-Length: 5", "content-type: a", "Connection: close",
+        "TRANSFER-ENCODING: chunked", "transfer", "Content-", "Cache-Control: no", "Trailer: x", "Host: h"};
 
     /** The same answer found line by line. */
     private static int naive(byte[] a, int pos, int end) {
@@ -24,14 +27,31 @@ class Http1FramingScanTest {
                 if (start >= end) {
                     return ~start;
                 }
-                int lower = a[start] | 0x20;
-                if (lower == 'c' || lower == 't' || a[start] == '\r' || a[start] == '\n') {
+                if (mayBeFraming(a, start, end)) {
                     return start;
                 }
                 lastLineStart = start;
             }
         }
         return ~lastLineStart;
+    }
+
+    private static boolean mayBeFraming(byte[] a, int start, int end) {
+        int lower = a[start] | 0x20;
+        if (a[start] == '\r' || a[start] == '\n') {
+            return true;
+        }
+        if (lower != 'c' && lower != 't') {
+            return false;
+        }
+        if (start + 8 > end) {
+            return true;
+        }
+        StringBuilder name = new StringBuilder();
+        for (int i = start; i < start + 8; i++) {
+            name.append((char) ((a[i] | 0x20) & 0xFF));
+        }
+        return name.toString().equals("content-") || name.toString().equals("transfer");
     }
 
     @Test
@@ -41,6 +61,16 @@ class Http1FramingScanTest {
             byte[] a = new byte[1 + random.nextInt(48)];
             for (int i = 0; i < a.length; i++) {
                 a[i] = ALPHABET[random.nextInt(ALPHABET.length)];
+            }
+            if (round % 2 == 0) {
+                // real header names at random places, cut anywhere by the array's end
+                for (int at = random.nextInt(4); at < a.length; at += 1 + random.nextInt(12)) {
+                    a[at] = '\n';
+                    byte[] name = NAMES[random.nextInt(NAMES.length)].getBytes(StandardCharsets.US_ASCII);
+                    int n = Math.min(name.length, a.length - at - 1);
+                    System.arraycopy(name, 0, a, at + 1, n);
+                    at += n;
+                }
             }
             int pos = random.nextInt(a.length);
             int end = pos + random.nextInt(a.length - pos + 1);
@@ -55,8 +85,8 @@ class Http1FramingScanTest {
             EngineHarness h = new EngineHarness(ProtocolConfig.builder().shallow(L7Protocol.HTTP1, shallow).build());
             StringBuilder filler = new StringBuilder();
             for (int n = 0; n < 20; n++) {
-                h.request("POST /p" + n + " HTTP/1.1\r\nHost: h\r\nX-F: " + filler + "\r\ncontent-LENGTH: 3\r\n"
-                        + "Accept: */*\r\n\r\nabc");
+                h.request("POST /p" + n + " HTTP/1.1\r\nHost: h\r\nX-F: " + filler + "\r\nContent-Type: a\r\n"
+                        + "Connection: keep-alive\r\ncontent-LENGTH: 3\r\nAccept: */*\r\n\r\nabc");
                 // the framing header split from the rest of the head: carried, then found
                 h.response("HTTP/1.1 200 OK\r\nServer: s" + filler + "\r\nTrans");
                 h.response("fer-Encoding: chunked\r\nX-A: b\r\n\r\n2\r\nok\r\n0\r\n\r\n");
