@@ -43,22 +43,24 @@ public final class EndpointRule {
     public void apply(byte[] src, int offset, int length, TextField out) {
         out.clear();
         int end = offset + length;
-        for (int i = offset; i < end; i++) {
-            byte b = src[i];
-            if (b == '?' || b == '#') {
-                end = i;
-                break;
-            }
-        }
         int kept = 0;
         int i = offset;
+        // one pass: segments end at '/', and the path at '?' or '#' (the query is never read)
         while (i < end && kept < segments) {
-            if (src[i] == '/') {
+            byte b = src[i];
+            if (b == '?' || b == '#') {
+                break;
+            }
+            if (b == '/') {
                 i++;
                 continue;
             }
-            int segEnd = i;
-            while (segEnd < end && src[segEnd] != '/') {
+            int segEnd = i + 1;
+            while (segEnd < end) {
+                byte c = src[segEnd];
+                if (c == '/' || c == '?' || c == '#') {
+                    break;
+                }
                 segEnd++;
             }
             out.append((byte) '/');

@@ -24,7 +24,8 @@ public final class ProtocolCounters {
     private final AtomicLongArray unknownMessages = new AtomicLongArray(1);
 
     private static void inc(AtomicLongArray a, int i) {
-        a.lazySet(i, a.get(i) + 1);
+        // one writer: a plain read of its own last value, a release store for the readers
+        a.setRelease(i, a.getPlain(i) + 1);
     }
 
     void requestLog(L7Protocol p) {

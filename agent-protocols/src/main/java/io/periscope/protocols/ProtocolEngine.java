@@ -345,11 +345,15 @@ public final class ProtocolEngine {
 
     // ---- record pool, shared by all connections of this engine ----
 
+    /**
+     * A record for a request being opened; the caller fills the connection fields, protocol,
+     * start time and request trace id right away ({@link RequestLog#clearForRequest()}).
+     */
     RequestLog acquire() {
         if (freeLogCount > 0) {
             RequestLog log = freeLogs[--freeLogCount];
             freeLogs[freeLogCount] = null;
-            return log.clear();
+            return log.clearForRequest();
         }
         if (logsCreated < freeLogs.length) {
             logsCreated++;

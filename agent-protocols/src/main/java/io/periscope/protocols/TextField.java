@@ -88,10 +88,22 @@ public final class TextField {
     }
 
     /** Appends an ASCII/Latin-1 string, one byte per char. */
+    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int) is the one-byte-per-char copy wanted
     public TextField appendAscii(CharSequence text) {
-        for (int i = 0; i < text.length(); i++) {
-            append((byte) text.charAt(i));
+        int len = text.length();
+        int n = Math.min(len, bytes.length - length);
+        if (text instanceof String str) {
+            // a bulk copy (arraycopy for Latin-1 strings): constants like method names are set per record
+            if (n > 0) {
+                str.getBytes(0, n, bytes, length);
+                length += n;
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                bytes[length++] = (byte) text.charAt(i);
+            }
         }
+        truncated |= n < len;
         return this;
     }
 

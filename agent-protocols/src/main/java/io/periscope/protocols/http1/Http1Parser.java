@@ -8,6 +8,7 @@ import io.periscope.protocols.RequestLog;
 import io.periscope.protocols.StatusClass;
 import org.agrona.DirectBuffer;
 
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -26,21 +27,24 @@ public final class Http1Parser implements ProtocolParser {
         bytes("GET"), bytes("POST"), bytes("PUT"), bytes("DELETE"), bytes("HEAD"), bytes("OPTIONS"),
         bytes("PATCH"), bytes("CONNECT"), bytes("TRACE"),
     };
-    private static final byte[] CONTENT_LENGTH = bytes("content-length");
-    private static final byte[] TRANSFER_ENCODING = bytes("transfer-encoding");
+    private static final HeaderName CONTENT_LENGTH = new HeaderName("content-length");
+    private static final HeaderName TRANSFER_ENCODING = new HeaderName("transfer-encoding");
     private static final byte[] CHUNKED = bytes("chunked");
-    private static final byte[] HOST = bytes("host");
-    private static final byte[] USER_AGENT = bytes("user-agent");
-    private static final byte[] TRACEPARENT = bytes("traceparent");
-    private static final byte[] B3 = bytes("b3");
-    private static final byte[] X_B3_TRACE_ID = bytes("x-b3-traceid");
-    private static final byte[] X_B3_SPAN_ID = bytes("x-b3-spanid");
-    private static final byte[] X_B3_SAMPLED = bytes("x-b3-sampled");
-    private static final byte[] UBER_TRACE_ID = bytes("uber-trace-id");
-    private static final byte[] SW8 = bytes("sw8");
-    private static final byte[] X_REQUEST_ID = bytes("x-request-id");
+    private static final HeaderName HOST = new HeaderName("host");
+    private static final HeaderName USER_AGENT = new HeaderName("user-agent");
+    private static final HeaderName TRACEPARENT = new HeaderName("traceparent");
+    private static final HeaderName B3 = new HeaderName("b3");
+    private static final HeaderName X_B3_TRACE_ID = new HeaderName("x-b3-traceid");
+    private static final HeaderName X_B3_SPAN_ID = new HeaderName("x-b3-spanid");
+    private static final HeaderName X_B3_SAMPLED = new HeaderName("x-b3-sampled");
+    private static final HeaderName UBER_TRACE_ID = new HeaderName("uber-trace-id");
+    private static final HeaderName SW8 = new HeaderName("sw8");
+    private static final HeaderName X_REQUEST_ID = new HeaderName("x-request-id");
 
     private static final int MAX_METHOD_BYTES = 8;
+    private static final long LOWER_CASE_WORD = 0x2020202020202020L;
+    private static final long LF_WORD = 0x0A0A0A0A0A0A0A0AL;
+    private static final long LOW7_WORD = 0x7F7F7F7F7F7F7F7FL;
     private static final int STATUS_CONTINUE_FIRST = 100;
     private static final int STATUS_SWITCHING = 101;
     private static final int STATUS_OK_FIRST = 200;
@@ -454,8 +458,9 @@ public final class Http1Parser implements ProtocolParser {
         int d = request ? 0 : 1;
         boolean full = !conn.shallow() && request;
         int tracePrio = s.tracePrio[d];
+        // every read below is inside [pos, end), which the engine guarantees lies in the buffer
         while (pos < end) {
-            byte first = buf.getByte(pos);
+            byte first = AsciiBytes.byteAt(buf, pos);
             if (first == '\n') {
                 return pos + 1;
             }
@@ -463,13 +468,24 @@ public final class Http1Parser implements ProtocolParser {
                 if (pos + 1 >= end) {
                     break;
                 }
-                return buf.getByte(pos + 1) == '\n' ? pos + 2 : -1;
+                return AsciiBytes.byteAt(buf, pos + 1) == '\n' ? pos + 2 : -1;
+            }
+            int lower = first | 0x20;
+            if (!full && lower != 'c' && lower != 't') {
+                // only the framing headers matter here: jump to the next line that may be one
+                int next = nextFramingLine(buf, pos, end);
+                if (next < 0) {
+                    pos = ~next;
+                    break;
+                }
+                pos = next;
+                continue;
             }
             int lf = AsciiBytes.indexOfLf(buf, pos, end);
             if (lf < 0) {
                 break;
             }
-            int lineEnd = buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            int lineEnd = AsciiBytes.byteAt(buf, lf - 1) == '\r' ? lf - 1 : lf;
             int lineLen = lineEnd - pos;
             switch (first | 0x20) {
                 case 'c':
@@ -503,23 +519,130 @@ public final class Http1Parser implements ProtocolParser {
         return 0;
     }
 
-    /** Whether the line starts with header name {@code lower} followed by a colon. */
-    private static boolean isName(DirectBuffer buf, int pos, int lineLen, byte[] lower) {
-        int n = lower.length;
-        if (lineLen <= n || buf.getByte(pos + n) != ':') {
+    /**
+     * The start of the first line after {@code pos} that may be a framing header or the end of
+     * the head (see {@link #framingLineStart}), or, when there is none in
+     * {@code [pos, end)}, {@code ~start} of the last (incomplete) line. Looks at every line feed
+     * of a word at once instead of scanning line by line: most header lines are skipped unread.
+     */
+    static int nextFramingLine(DirectBuffer buf, int pos, int end) {
+        int lastLineStart = pos;
+        int i = pos;
+        while (i + Long.BYTES <= end) {
+            long word = AsciiBytes.longAt(buf, i) ^ LF_WORD;
+            // exact zero-byte mask (no false hits from borrows): 0x80 where the byte was '\n'
+            long found = ~(((word & LOW7_WORD) + LOW7_WORD) | word | LOW7_WORD);
+            while (found != 0) {
+                int lineStart = i + (Long.numberOfTrailingZeros(found) >>> 3) + 1;
+                if (lineStart >= end) {
+                    return ~lineStart;
+                }
+                if (framingLineStart(buf, lineStart, end)) {
+                    return lineStart;
+                }
+                lastLineStart = lineStart;
+                found &= found - 1;
+            }
+            i += Long.BYTES;
+        }
+        for (; i < end; i++) {
+            if (AsciiBytes.byteAt(buf, i) == '\n') {
+                int lineStart = i + 1;
+                if (lineStart >= end) {
+                    return ~lineStart;
+                }
+                if (framingLineStart(buf, lineStart, end)) {
+                    return lineStart;
+                }
+                lastLineStart = lineStart;
+            }
+        }
+        return ~lastLineStart;
+    }
+
+    /**
+     * Whether the line at {@code lineStart} (inside {@code [.., end)}) may be Content-Length,
+     * Transfer-Encoding or the end of the head. Errs on the side of yes (a line too short to tell,
+     * or one that merely lower-cases to the same first eight bytes): such a line is then read in
+     * full by the caller, so only lines that cannot matter are skipped.
+     */
+    static boolean framingLineStart(DirectBuffer buf, int lineStart, int end) {
+        byte b = AsciiBytes.byteAt(buf, lineStart);
+        if (b == '\r' || b == '\n') {
+            return true;
+        }
+        int lower = b | 0x20;
+        if (lower != 'c' && lower != 't') {
             return false;
         }
-        for (int i = 0; i < n; i++) {
-            // header names here are letters, digits and '-', for which | 0x20 lower-cases
-            if ((buf.getByte(pos + i) | 0x20) != lower[i]) {
+        if (lineStart + Long.BYTES > end) {
+            return true;
+        }
+        // "content-" or "transfer": Connection, Content-Type, Cache-Control... are skipped too
+        long word = AsciiBytes.longAt(buf, lineStart) | LOWER_CASE_WORD;
+        return word == CONTENT_LENGTH.words[0] || word == TRANSFER_ENCODING.words[0];
+    }
+
+    /**
+     * Whether the line starts with header name {@code lower} followed by a colon. The line
+     * {@code [pos, pos + lineLen)} lies inside the bytes being parsed, so reads are unchecked.
+     */
+    private static boolean isName(DirectBuffer buf, int pos, int lineLen, HeaderName name) {
+        int n = name.length;
+        if (lineLen <= n || AsciiBytes.byteAt(buf, pos + n) != ':') {
+            return false;
+        }
+        int i = 0;
+        if (n >= Long.BYTES) {
+            // eight bytes a step: names here are letters, digits and '-', which | 0x20 lower-cases
+            for (; i + Long.BYTES <= n; i += Long.BYTES) {
+                if ((AsciiBytes.longAt(buf, pos + i) | LOWER_CASE_WORD) != name.words[i >> 3]) {
+                    return false;
+                }
+            }
+            // the rest as one word overlapping the last one compared
+            return i == n || (AsciiBytes.longAt(buf, pos + n - Long.BYTES) | LOWER_CASE_WORD) == name.lastWord;
+        }
+        byte[] lower = name.lower;
+        for (; i < n; i++) {
+            if ((AsciiBytes.byteAt(buf, pos + i) | 0x20) != lower[i]) {
                 return false;
             }
         }
         return true;
     }
 
+    /** A lower-case header name with its bytes also as native-order words, for {@link #isName}. */
+    private static final class HeaderName {
+        final byte[] lower;
+        final int length;
+        /** The name's bytes at 0, 8, 16...: the whole words. */
+        final long[] words;
+        /** The name's last eight bytes (overlapping the last whole word). */
+        final long lastWord;
+
+        HeaderName(String name) {
+            lower = bytes(name);
+            length = lower.length;
+            words = new long[length / Long.BYTES];
+            for (int i = 0; i < words.length; i++) {
+                words[i] = word(lower, i * Long.BYTES);
+            }
+            lastWord = length >= Long.BYTES ? word(lower, length - Long.BYTES) : 0;
+        }
+
+        private static long word(byte[] bytes, int index) {
+            long w = 0;
+            for (int b = Long.BYTES - 1; b >= 0; b--) {
+                w = (w << 8) | (bytes[index + b] & 0xFF);
+            }
+            // built little-endian; the static constants are made before any other field is set
+            return ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? w : Long.reverseBytes(w);
+        }
+    }
+
     private static int valueStart(DirectBuffer buf, int v, int lineEnd) {
-        while (v < lineEnd && AsciiBytes.isBlank(buf.getByte(v))) {
+        while (v < lineEnd && AsciiBytes.isBlank(AsciiBytes.byteAt(buf, v))) {
             v++;
         }
         return v;
@@ -527,7 +650,7 @@ public final class Http1Parser implements ProtocolParser {
 
     private static int valueEnd(DirectBuffer buf, int v, int lineEnd) {
         int ve = lineEnd;
-        while (ve > v && AsciiBytes.isBlank(buf.getByte(ve - 1))) {
+        while (ve > v && AsciiBytes.isBlank(AsciiBytes.byteAt(buf, ve - 1))) {
             ve--;
         }
         return ve;

@@ -148,6 +148,13 @@ public final class MemcachedParser implements ProtocolParser {
         boolean inReply;
         int hits;
         long respBytes;
+        /**
+         * The request opened last on this connection and its command kind: a reply looks its
+         * request's kind up several times. Valid while that record is pending here (a pooled
+         * record is opened again, and this overwritten, before it can be pending again).
+         */
+        RequestLog kindLog;
+        int kind;
     }
 
     @Override
@@ -219,6 +226,8 @@ public final class MemcachedParser implements ProtocolParser {
             log.method().set(buf, pos, Math.min(cmdEnd - pos, RequestLog.METHOD_BYTES));
             long total = lf + 1 - pos;
             int kind = cmd < 0 ? UNKNOWN : KINDS[cmd];
+            s.kindLog = log;
+            s.kind = kind;
             if (cmd >= 0 && KEY_INDEX[cmd] > 0) {
                 keys(log.resource(), buf, cmdEnd, lineEnd, KEY_INDEX[cmd], kind == RETRIEVAL);
             }
@@ -278,7 +287,10 @@ public final class MemcachedParser implements ProtocolParser {
         return at > from && buf.getByte(at - 1) == ' ' && AsciiBytes.startsWith(buf, at, word.length, word);
     }
 
-    private static int kindOf(RequestLog log) {
+    private static int kindOf(State s, RequestLog log) {
+        if (log == s.kindLog) {
+            return s.kind;
+        }
         TextField m = log.method();
         for (int i = 0; i < COMMANDS.length; i++) {
             byte[] c = COMMANDS[i];
@@ -313,7 +325,7 @@ public final class MemcachedParser implements ProtocolParser {
                 pos = lf + 1;
                 continue;
             }
-            int kind = kindOf(log);
+            int kind = kindOf(s, log);
             if (!s.inReply) {
                 s.inReply = true;
                 s.hits = 0;
@@ -374,7 +386,7 @@ public final class MemcachedParser implements ProtocolParser {
         }
         log.statusClass(cls);
         log.responseBytes(s.respBytes);
-        int kind = kindOf(log);
+        int kind = kindOf(s, log);
         if (cls == StatusClass.OK && (kind == RETRIEVAL || kind == META_GET)) {
             TextField h = log.addAttribute(HITS);
             if (h != null) {

@@ -18,6 +18,9 @@ import org.agrona.DirectBuffer;
  */
 public final class RedisParser implements ProtocolParser {
     private static final int MAX_DEPTH = 16;
+    /** Digits read in the one-pass number path: as many as parseDecimal accepts. */
+    private static final int MAX_FAST_DIGITS = 18;
+    private static final long NOT_READ = -2;
     private static final int MAX_ARGS = 1 << 20;
     private static final int MAX_INLINE_BYTES = 4096;
     private static final long MAX_BULK_BYTES = 512L * 1024 * 1024;
@@ -193,12 +196,37 @@ public final class RedisParser implements ProtocolParser {
                 }
                 continue;
             }
-            int lf = AsciiBytes.indexOfLf(buf, pos, end);
-            if (lf < 0) {
-                return end - pos > MAX_INLINE_BYTES ? -1 : pos;
+            // every read is inside [pos, end), which lies in the buffer (the engine's guarantee)
+            byte type = AsciiBytes.byteAt(buf, pos);
+            // "*<n>\r\n" and "$<n>\r\n" are most lines of a command: read the number as the line
+            // is scanned, instead of finding the line feed and then reading the number again
+            long number = NOT_READ;
+            int lf = -1;
+            if (type == '*' || type == '$') {
+                int i = pos + 1;
+                int limit = Math.min(end, pos + 1 + MAX_FAST_DIGITS);
+                long v = 0;
+                while (i < limit) {
+                    int digit = AsciiBytes.byteAt(buf, i) - '0';
+                    if (digit < 0 || digit > 9) {
+                        break;
+                    }
+                    v = v * 10 + digit;
+                    i++;
+                }
+                if (i > pos + 1 && i + 1 < end && AsciiBytes.byteAt(buf, i) == '\r'
+                        && AsciiBytes.byteAt(buf, i + 1) == '\n') {
+                    number = v;
+                    lf = i + 1;
+                }
             }
-            byte type = buf.getByte(pos);
-            int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            if (lf < 0) {
+                lf = AsciiBytes.indexOfLf(buf, pos, end);
+                if (lf < 0) {
+                    return end - pos > MAX_INLINE_BYTES ? -1 : pos;
+                }
+            }
+            int lineEnd = lf > pos && AsciiBytes.byteAt(buf, lf - 1) == '\r' ? lf - 1 : lf;
             if (s.reqArgsLeft == 0) {
                 if (type != '*') {
                     if (lineEnd == pos) {
@@ -209,7 +237,7 @@ public final class RedisParser implements ProtocolParser {
                     pos = lf + 1;
                     continue;
                 }
-                long n = AsciiBytes.parseDecimal(buf, pos + 1, lineEnd - pos - 1);
+                long n = number != NOT_READ ? number : AsciiBytes.parseDecimal(buf, pos + 1, lineEnd - pos - 1);
                 if (n <= 0 || n > MAX_ARGS) {
                     return -1;
                 }
@@ -223,7 +251,7 @@ public final class RedisParser implements ProtocolParser {
             if (type != '$') {
                 return -1;
             }
-            long len = AsciiBytes.parseDecimal(buf, pos + 1, lineEnd - pos - 1);
+            long len = number != NOT_READ ? number : AsciiBytes.parseDecimal(buf, pos + 1, lineEnd - pos - 1);
             if (len < 0 || len > MAX_BULK_BYTES) {
                 return -1;
             }
@@ -281,11 +309,15 @@ public final class RedisParser implements ProtocolParser {
         log.requestBytes(bytes);
     }
 
+    /** Copies the command upper-cased; the bytes lie inside the bytes being parsed. */
     private static void upper(TextField out, DirectBuffer buf, int offset, int length) {
-        out.clear();
-        for (int i = 0; i < length; i++) {
-            byte b = buf.getByte(offset + i);
-            out.append(b >= 'a' && b <= 'z' ? (byte) (b - ('a' - 'A')) : b);
+        out.set(buf, offset, length);
+        byte[] a = out.array();
+        for (int i = 0, n = out.length(); i < n; i++) {
+            byte b = a[i];
+            if (b >= 'a' && b <= 'z') {
+                a[i] = (byte) (b - ('a' - 'A'));
+            }
         }
     }
 
@@ -307,8 +339,8 @@ public final class RedisParser implements ProtocolParser {
             if (lf < 0) {
                 return end - pos > MAX_INLINE_BYTES ? -1 : pos;
             }
-            int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-            byte type = buf.getByte(pos);
+            int lineEnd = lf > pos && AsciiBytes.byteAt(buf, lf - 1) == '\r' ? lf - 1 : lf;
+            byte type = AsciiBytes.byteAt(buf, pos);
             if (!s.inReply) {
                 s.inReply = true;
                 s.respBytes = 0;

@@ -157,8 +157,10 @@ public final class TlsParser implements ProtocolParser {
         int extEnd = Math.min(lim, at + 2 + (buf.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF));
         at += 2;
         while (at + 4 <= extEnd) {
-            int type = buf.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-            int len = buf.getShort(at + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            // type and length in one read: a browser or JDK ClientHello has 15-20 extensions
+            int header = buf.getInt(at, ByteOrder.BIG_ENDIAN);
+            int type = header >>> 16;
+            int len = header & 0xFFFF;
             int data = at + 4;
             if (data + len > extEnd) {
                 return;
@@ -197,8 +199,9 @@ public final class TlsParser implements ProtocolParser {
             int extEnd = Math.min(lim, at + 2 + (buf.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF));
             at += 2;
             while (at + 4 <= extEnd) {
-                int type = buf.getShort(at, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-                int len = buf.getShort(at + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+                int header = buf.getInt(at, ByteOrder.BIG_ENDIAN);
+                int type = header >>> 16;
+                int len = header & 0xFFFF;
                 int data = at + 4;
                 if (data + len > extEnd) {
                     break;

@@ -1,5 +1,6 @@
 package io.periscope.bench.protocols;
 
+import io.periscope.bench.protocols2.MessagingProtocolsBenchmark;
 import org.openjdk.jmh.infra.Blackhole;
 
 import java.lang.management.ManagementFactory;
@@ -11,7 +12,9 @@ import java.lang.management.ThreadMXBean;
  * core) does not count. A companion to the JMH numbers, not a replacement (no fork control, no
  * blackhole guarantees beyond JMH's own Blackhole).
  *
- * <p>{@code java -cp bench/target/benchmarks.jar io.periscope.bench.protocols.PairCpuTime}
+ * <p>{@code java -cp bench/target/benchmarks.jar io.periscope.bench.protocols.PairCpuTime [SCENARIO...]}:
+ * the scenarios are those of {@link ProtocolEngineBenchmark} and the protocols of
+ * {@link MessagingProtocolsBenchmark} (KAFKA, MQTT, ...); all of them when none is named.
  */
 public final class PairCpuTime {
     private static final int WARMUP_PAIRS = 2_000_000;
@@ -21,24 +24,42 @@ public final class PairCpuTime {
     private PairCpuTime() {
     }
 
-    public static void main(String[] args) {
+    private static final String[] ENGINE_SCENARIOS =
+            {"HTTP1_FULL", "HTTP1_SHALLOW", "REDIS", "DNS_UDP", "POSTGRESQL", "MYSQL", "HTTP2"};
+    private static final String[] MESSAGING_PROTOCOLS =
+            {"KAFKA", "MQTT", "MEMCACHED", "MONGODB", "AMQP", "NATS", "DUBBO", "TLS"};
+
+    public static void main(String[] args) throws Exception {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         Blackhole bh = new Blackhole(
                 "Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
-        String[] scenarios = args.length > 0 ? args
-                : new String[] {"HTTP1_FULL", "HTTP1_SHALLOW", "REDIS", "DNS_UDP", "POSTGRESQL", "MYSQL", "HTTP2"};
+        String[] scenarios = args;
+        if (scenarios.length == 0) {
+            scenarios = new String[ENGINE_SCENARIOS.length + MESSAGING_PROTOCOLS.length];
+            System.arraycopy(ENGINE_SCENARIOS, 0, scenarios, 0, ENGINE_SCENARIOS.length);
+            System.arraycopy(MESSAGING_PROTOCOLS, 0, scenarios, ENGINE_SCENARIOS.length, MESSAGING_PROTOCOLS.length);
+        }
         for (String scenario : scenarios) {
-            ProtocolEngineBenchmark b = new ProtocolEngineBenchmark();
-            b.scenario = scenario;
-            b.setUp(bh);
+            Runnable pair;
+            if (java.util.Arrays.asList(MESSAGING_PROTOCOLS).contains(scenario)) {
+                MessagingProtocolsBenchmark b = new MessagingProtocolsBenchmark();
+                b.protocol = scenario;
+                b.setUp(bh);
+                pair = b::pair;
+            } else {
+                ProtocolEngineBenchmark b = new ProtocolEngineBenchmark();
+                b.scenario = scenario;
+                b.setUp(bh);
+                pair = b::pair;
+            }
             for (int i = 0; i < WARMUP_PAIRS; i++) {
-                b.pair();
+                pair.run();
             }
             double best = Double.MAX_VALUE;
             for (int r = 0; r < ROUNDS; r++) {
                 long t0 = threads.getCurrentThreadCpuTime();
                 for (int i = 0; i < MEASURED_PAIRS; i++) {
-                    b.pair();
+                    pair.run();
                 }
                 long t1 = threads.getCurrentThreadCpuTime();
                 best = Math.min(best, (t1 - t0) / (double) MEASURED_PAIRS);

@@ -1,0 +1,79 @@
+package io.periscope.protocols;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The unchecked fast paths of {@link AsciiBytes} against plain byte-by-byte answers. */
+class AsciiBytesTest {
+    /** Line feeds among bytes that fool a sloppy zero-byte test (0x0B, 0x01, 0x00) and high bytes. */
+    private static final byte[] ALPHABET =
+            {'\n', '\r', 0x0b, 1, 0, 'a', '-', ':', 'Z', '9', ' ', (byte) 0x80, (byte) 0xff};
+
+    private static int naiveIndexOf(byte[] a, int from, int to, byte b) {
+        for (int i = from; i < to; i++) {
+            if (a[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void scansShouldAgreeWithByteByByteOnRandomBytesOnHeapAndOffHeap() {
+        Random random = new Random(42);
+        for (int round = 0; round < 20_000; round++) {
+            byte[] a = new byte[1 + random.nextInt(40)];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = ALPHABET[random.nextInt(ALPHABET.length)];
+            }
+            ByteBuffer direct = ByteBuffer.allocateDirect(a.length);
+            direct.put(a);
+            int from = random.nextInt(a.length + 1);
+            int to = from + random.nextInt(a.length - from + 1);
+            for (UnsafeBuffer buf : new UnsafeBuffer[] {new UnsafeBuffer(a), new UnsafeBuffer(direct)}) {
+                assertThat(AsciiBytes.indexOfLf(buf, from, to)).isEqualTo(naiveIndexOf(a, from, to, (byte) '\n'));
+                assertThat(AsciiBytes.indexOf(buf, from, to, (byte) ':'))
+                        .isEqualTo(naiveIndexOf(a, from, to, (byte) ':'));
+            }
+        }
+    }
+
+    @Test
+    void scansShouldStillFailOnARangeOutsideTheBuffer() {
+        UnsafeBuffer buf = new UnsafeBuffer(new byte[16]);
+        assertThatThrownBy(() -> AsciiBytes.indexOfLf(buf, 8, 40)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> AsciiBytes.indexOf(buf, -1, 4, (byte) 'x'))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+        UnsafeBuffer digits = new UnsafeBuffer("1111111111111111".getBytes(StandardCharsets.US_ASCII));
+        assertThatThrownBy(() -> AsciiBytes.parseDecimal(digits, 14, 4))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+        assertThat(AsciiBytes.indexOfLf(buf, 10, 4)).isEqualTo(-1);
+        assertThat(AsciiBytes.fits(buf, 0, 16)).isTrue();
+        assertThat(AsciiBytes.fits(buf, 1, 17)).isFalse();
+        assertThat(AsciiBytes.fits(buf, 5, 4)).isFalse();
+    }
+
+    @Test
+    void numbersPrefixesAndIdsShouldReadAsBefore() {
+        UnsafeBuffer buf = new UnsafeBuffer("x12345 HTTP/1.1 0af7651916cd43dd8448eb211c80319c 1z".getBytes(
+                StandardCharsets.US_ASCII));
+        assertThat(AsciiBytes.parseDecimal(buf, 1, 5)).isEqualTo(12345);
+        assertThat(AsciiBytes.parseDecimal(buf, 0, 3)).isEqualTo(-1);
+        assertThat(AsciiBytes.startsWith(buf, 7, 8, "HTTP/1.".getBytes(StandardCharsets.US_ASCII))).isTrue();
+        assertThat(AsciiBytes.startsWith(buf, 7, 8, "HTTP/2".getBytes(StandardCharsets.US_ASCII))).isFalse();
+        byte[] id = new byte[16];
+        assertThat(AsciiBytes.decodeHexId(buf, 16, 32, id)).isTrue();
+        assertThat(id).isEqualTo(java.util.HexFormat.of().parseHex("0af7651916cd43dd8448eb211c80319c"));
+        byte[] shortId = new byte[8];
+        assertThat(AsciiBytes.decodeHexId(buf, 17, 3, shortId)).isTrue();
+        assertThat(shortId).isEqualTo(new byte[] {0, 0, 0, 0, 0, 0, 0x0a, (byte) 0xf7});
+        assertThat(AsciiBytes.decodeHexId(buf, 49, 2, shortId)).isFalse();
+    }
+}
