@@ -23,7 +23,8 @@ fi
 FDS_PER_SHARD=$(( $(ulimit -Hn) - 1000 ))
 ulimit -n "$(ulimit -Hn)"
 SHARDS=$(( (CONNECTIONS + FDS_PER_SHARD - 1) / FDS_PER_SHARD ))
-[ "$SHARDS" -le 20 ] || die "needs $SHARDS shards of $FDS_PER_SHARD connections (fd hard limit $(ulimit -Hn)); ports 18630-18649 give 20"
+# The holder servers listen inside netns psbb (its own port space), on 18630 + shard.
+[ "$SHARDS" -le 60 ] || die "needs $SHARDS shards of $FDS_PER_SHARD connections (fd hard limit $(ulimit -Hn)); ports 18630-18689 give 60"
 PER_SHARD=$(( (CONNECTIONS + SHARDS - 1) / SHARDS ))
 
 bench_on_exit netns_down
@@ -53,7 +54,7 @@ done
 agent_config "$WORK/agent.yaml" <<YAML
 ebpf:
   ports:
-    allow: [18630-18649]
+    allow: [18630-18689]
 packet:
   interfaces: [psba0]
 YAML
