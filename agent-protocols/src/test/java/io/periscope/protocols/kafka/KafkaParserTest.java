@@ -32,6 +32,10 @@ class KafkaParserTest {
             return i16(v >> 16).i16(v);
         }
 
+        Msg i64(long v) {
+            return i32((int) (v >> 32)).i32((int) v);
+        }
+
         Msg str(String s) {
             byte[] b = s.getBytes(StandardCharsets.UTF_8);
             i16(b.length);
@@ -89,6 +93,34 @@ class KafkaParserTest {
 
     static byte[] heartbeatV4Response(int corr, int error) {
         return new Msg().i32(corr).i8(0).i32(0).i16(error).i8(0).frame();
+    }
+
+    static byte[] metadataV12(int corr) {
+        // topics null (all), allow_auto_topic_creation false, include_topic_authorized_operations false
+        return header(3, 12, corr, "c").i8(0).i8(0).i8(0).i8(0).i8(0).frame();
+    }
+
+    /** One topic of a Metadata v10+ response, with one partition (leader 1, replicas [1], isr [1]). */
+    static Msg metadataTopic(Msg m, int error, String name, long high, long low) {
+        m.i16(error).compactStr(name).i64(high).i64(low).i8(0).i8(2)
+                .i16(0).i32(0).i32(1).i32(0).i8(2).i32(1).i8(2).i32(1).i8(1).i8(0);
+        return m.i32(Integer.MIN_VALUE).i8(0);
+    }
+
+    /** A Metadata v12 response head (header, throttle, one broker, cluster id, controller) up to its topics. */
+    static Msg metadataV12ResponseHead(int corr, int topics) {
+        return new Msg().i32(corr).i8(0).i32(0).i8(2).i32(1).compactStr("127.0.0.1").i32(9092).i8(0).i8(0)
+                .compactStr("cluster-1").i32(1).i8(topics + 1);
+    }
+
+    static byte[] fetchV13(int corr, long high, long low) {
+        return header(1, 13, corr, "c").i8(0).i32(-1).i32(500).i32(1).i32(1 << 20).i8(0).i32(0).i32(-1)
+                .i8(2).i64(high).i64(low).i8(2).i32(0).i32(-1).i64(0).i64(-1).i32(1 << 20).i8(0).i8(0)
+                .i8(1).compactStr("").i8(0).frame();
+    }
+
+    static byte[] fetchV13Response(int corr, int error) {
+        return new Msg().i32(corr).i8(0).i32(0).i16(error).i32(0).i8(1).i8(0).frame();
     }
 
     static byte[] concat(byte[]... parts) {
@@ -189,5 +221,85 @@ class KafkaParserTest {
         h.send(Direction.INGRESS, heartbeatV4Response(1 + KafkaParser.SLOTS, 0), -1);
         assertThat(h.logs()).extracting(RequestLog::statusClass).containsExactly(StatusClass.UNKNOWN, StatusClass.OK);
         assertThat(h.engine().pendingCount()).isZero();
+    }
+
+    @Test
+    void metadataShouldTeachTopicIdsAndReportTheFirstTopicError() {
+        long high = 0x1122334455667788L;
+        long low = 0x99aabbccddeeff01L;
+        Msg resp = metadataV12ResponseHead(4, 2);
+        metadataTopic(resp, 0, "payments", high, low);
+        metadataTopic(resp, 3, "no-such-topic", 0, 0);
+        EngineHarness h = new EngineHarness();
+        h.send(Direction.EGRESS, metadataV12(4), -1).send(Direction.INGRESS, resp.i8(0).frame(), -1);
+        RequestLog md = h.only();
+        assertThat(md.method().toString()).isEqualTo("Metadata");
+        assertThat(md.statusCode()).isEqualTo(3);
+        assertThat(md.statusClass()).isEqualTo(StatusClass.CLIENT_ERROR);
+
+        EngineHarness other = new EngineHarness().socket(9);
+        other.send(Direction.EGRESS, fetchV13(8, high, low), -1).send(Direction.INGRESS, fetchV13Response(8, 0), -1);
+        assertThat(other.only().resource().toString()).isEqualTo("payments");
+        assertThat(other.only().version().toString()).isEqualTo("13");
+    }
+
+    @Test
+    void metadataV1ShouldReportItsFirstTopicError() {
+        // v1: brokers[node, host, port, rack], controller_id, topics[error, name, is_internal, partitions]
+        byte[] resp = new Msg().i32(2).i32(1).i32(1).str("h").i32(9092).i16(-1).i32(1).i32(2)
+                .i16(0).str("ok").i8(0).i32(0)
+                .i16(17).str("bad name").i8(0).i32(0).frame();
+        EngineHarness h = new EngineHarness();
+        h.send(Direction.EGRESS, header(3, 1, 2, "old").i32(1).str("ok").frame(), -1)
+                .send(Direction.INGRESS, resp, -1);
+        assertThat(h.only().statusCode()).isEqualTo(17);
+        assertThat(h.only().statusClass()).isEqualTo(StatusClass.CLIENT_ERROR);
+    }
+
+    @Test
+    void metadataLargerThanTheCaptureShouldLearnWhatIsInViewAndStayOk() {
+        int topics = 40;
+        Msg resp = metadataV12ResponseHead(6, topics);
+        for (int i = 0; i < topics; i++) {
+            metadataTopic(resp, 0, "topic-" + i, 0x5eed_0000_0000_0000L, i + 1);
+        }
+        byte[] whole = resp.i8(0).frame();
+        int captured = 1000;
+        assertThat(whole.length).isGreaterThan(2 * captured);
+        EngineHarness h = new EngineHarness();
+        h.send(Direction.EGRESS, metadataV12(6), -1)
+                .send(Direction.INGRESS, whole, 0, captured, whole.length)
+                .send(Direction.EGRESS, heartbeatV4(7, "g"), -1)
+                .send(Direction.INGRESS, heartbeatV4Response(7, 0), -1);
+        assertThat(h.logs()).extracting(l -> l.method().toString()).containsExactly("Metadata", "Heartbeat");
+        assertThat(h.logs().get(0).statusClass()).isEqualTo(StatusClass.OK);
+        KafkaTopicIds ids = KafkaTopicIds.shared();
+        assertThat(ids.find(0x5eed_0000_0000_0000L, 1)).isNotNull();
+        assertThat(new String(ids.find(0x5eed_0000_0000_0000L, 1).name, StandardCharsets.US_ASCII))
+                .isEqualTo("topic-0");
+        // the last topics lie beyond the captured bytes: not learnt, not guessed
+        assertThat(ids.find(0x5eed_0000_0000_0000L, topics)).isNull();
+        assertThat(h.engine().counters().parseErrors(L7Protocol.KAFKA)).isZero();
+    }
+
+    @Test
+    void metadataV13TopLevelErrorShouldWin() {
+        byte[] resp = metadataV12ResponseHead(3, 0).i16(58).i8(0).frame();
+        EngineHarness h = new EngineHarness();
+        h.send(Direction.EGRESS, header(3, 13, 3, "c").i8(0).i8(0).i8(0).i8(0).i8(0).frame(), -1)
+                .send(Direction.INGRESS, resp, -1);
+        assertThat(h.only().statusCode()).isEqualTo(58);
+    }
+
+    @Test
+    void shallowModeShouldLearnNothing() {
+        long high = 0x0bad_cafe_0000_0001L;
+        Msg resp = metadataV12ResponseHead(4, 1);
+        metadataTopic(resp, 0, "secret", high, 1);
+        EngineHarness h = new EngineHarness(io.periscope.protocols.ProtocolConfig.builder()
+                .shallow(L7Protocol.KAFKA, true).build());
+        h.send(Direction.EGRESS, metadataV12(4), -1).send(Direction.INGRESS, resp.i8(0).frame(), -1);
+        assertThat(h.only().statusClass()).isEqualTo(StatusClass.OK);
+        assertThat(KafkaTopicIds.shared().find(high, 1)).isNull();
     }
 }
