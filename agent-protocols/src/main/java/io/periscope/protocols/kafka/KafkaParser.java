@@ -174,6 +174,13 @@ public final class KafkaParser implements ProtocolParser {
         final short[] slotApiKey = new short[SLOTS];
         final short[] slotVersion = new short[SLOTS];
         final boolean[] slotUsed = new boolean[SLOTS];
+        /**
+         * Per direction (request, response): the length of a message whose 4-byte length prefix
+         * was taken on its own, its head still to come; 0 when none.
+         */
+        final int[] prefixLength = new int[2];
+        /** When that prefix came: the message's start (request) or end (response) time. */
+        final long[] prefixNanos = new long[2];
         /** Read cursor of the message being parsed. */
         int cur;
         int lim;
@@ -187,12 +194,21 @@ public final class KafkaParser implements ProtocolParser {
 
     @Override
     public void reset(Object state, boolean requestSide) {
-        ((State) state).clear(requestSide);
+        State s = (State) state;
+        s.clear(requestSide);
+        s.prefixLength[requestSide ? 0 : 1] = 0;
     }
 
     @Override
     public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        ((State) conn.state()).lost(requestSide, missingBytes);
+        State s = (State) conn.state();
+        int d = requestSide ? 0 : 1;
+        if (s.prefixLength[d] > 0) {
+            // the head of the message whose length was taken is among the lost bytes: pass it over
+            s.add(requestSide, s.prefixLength[d]);
+            s.prefixLength[d] = 0;
+        }
+        s.lost(requestSide, missingBytes);
     }
 
     @Override
@@ -200,41 +216,62 @@ public final class KafkaParser implements ProtocolParser {
         State s = (State) conn.state();
         int end = offset + length;
         int pos = offset;
+        int d = requestSide ? 0 : 1;
         while (pos < end) {
             int skipped = s.consume(requestSide, end - pos);
             if (skipped > 0) {
                 pos += skipped;
                 continue;
             }
-            int avail = end - pos;
-            if (avail < 4) {
-                return pos - offset;
-            }
-            int len = buf.getInt(pos, ByteOrder.BIG_ENDIAN);
-            if (len < (requestSide ? 10 : 4) || len > MAX_MESSAGE_BYTES) {
-                conn.parseError();
-                return length;
+            int len;
+            int start;
+            if (s.prefixLength[d] > 0) {
+                // the length prefix came before these bytes: the message starts 4 bytes back (the
+                // head readers never look at those, offsets stay those of the whole message)
+                len = s.prefixLength[d];
+                start = pos - 4;
+            } else {
+                if (end - pos < 4) {
+                    return pos - offset;
+                }
+                len = buf.getInt(pos, ByteOrder.BIG_ENDIAN);
+                if (len < (requestSide ? 10 : 4) || len > MAX_MESSAGE_BYTES) {
+                    conn.parseError();
+                    return length;
+                }
+                start = pos;
             }
             long total = 4L + len;
-            int head = (int) Math.min(total, avail);
+            int head = (int) Math.min(total, end - start);
             if (head < Math.min(total, HEAD_BYTES)) {
+                if (start == pos) {
+                    // Take the length now and wait for the head without it: Java clients and the
+                    // broker read the 4-byte prefix alone, then the whole body in one read, which
+                    // the engine could not carry behind the prefix when larger than its carry.
+                    s.prefixLength[d] = len;
+                    s.prefixNanos[d] = conn.nowNanos();
+                    return pos + 4 - offset;
+                }
                 // wait for the head: the engine carries it over to the next bytes
                 return pos - offset;
             }
-            boolean ok = requestSide ? request(conn, s, buf, pos, head, total) : response(conn, s, buf, pos, head,
-                    total, topicIds);
+            long prefixNanos = start == pos ? 0 : s.prefixNanos[d];
+            s.prefixLength[d] = 0;
+            boolean ok = requestSide ? request(conn, s, buf, start, head, total, prefixNanos)
+                    : response(conn, s, buf, start, head, total, prefixNanos, topicIds);
             if (!ok) {
                 conn.parseError();
                 return length;
             }
-            pos += head;
+            pos = start + head;
             // The head is read; the rest of the message is passed over.
             s.add(requestSide, total - head);
         }
         return pos - offset;
     }
 
-    private boolean request(Connection conn, State s, DirectBuffer buf, int pos, int head, long total) {
+    private boolean request(Connection conn, State s, DirectBuffer buf, int pos, int head, long total,
+            long prefixNanos) {
         int apiKey = buf.getShort(pos + 4, ByteOrder.BIG_ENDIAN);
         int version = buf.getShort(pos + 6, ByteOrder.BIG_ENDIAN);
         int corr = buf.getInt(pos + 8, ByteOrder.BIG_ENDIAN);
@@ -248,6 +285,9 @@ public final class KafkaParser implements ProtocolParser {
         s.slotVersion[slot] = (short) version;
         s.slotUsed[slot] = true;
         RequestLog log = conn.openRequest(corr & 0xFFFF_FFFFL, pos);
+        if (prefixNanos != 0) {
+            log.startNanos(prefixNanos);
+        }
         log.method().setAscii(name);
         log.version().clear().appendDecimal(version);
         log.requestBytes(total);
@@ -412,7 +452,7 @@ public final class KafkaParser implements ProtocolParser {
     }
 
     private static boolean response(Connection conn, State s, DirectBuffer buf, int pos, int head, long total,
-            KafkaTopicIds ids) {
+            long prefixNanos, KafkaTopicIds ids) {
         if (head < 8) {
             return false;
         }
@@ -421,6 +461,9 @@ public final class KafkaParser implements ProtocolParser {
         RequestLog log = conn.respondTo(corr & 0xFFFF_FFFFL, pos);
         if (log == null) {
             return true;
+        }
+        if (prefixNanos != 0) {
+            log.endNanos(prefixNanos);
         }
         log.responseBytes(total);
         if (!s.slotUsed[slot] || s.slotCorrelation[slot] != corr) {

@@ -302,4 +302,52 @@ class KafkaParserTest {
         assertThat(h.only().statusClass()).isEqualTo(StatusClass.OK);
         assertThat(KafkaTopicIds.shared().find(high, 1)).isNull();
     }
+
+    @Test
+    void aLengthPrefixReadAloneShouldNotCostTheMessageWhateverItsSize() {
+        // Java clients and the broker read the 4-byte length on its own, then the whole body in one
+        // read: bodies bigger than the engine's carry used to be dropped with a parse error
+        byte[] produce = produceV9(21, "big-topic", 20_000);
+        byte[] fetch = fetchV11Response(22, 0, 50_000);
+        EngineHarness h = new EngineHarness();
+        // a connection is recognised by a first message with its header (4 bytes alone say nothing)
+        h.send(Direction.EGRESS, heartbeatV4(20, "g"), -1).send(Direction.INGRESS, heartbeatV4Response(20, 0), -1);
+        long requestAt = h.now();
+        h.send(Direction.EGRESS, produce, 0, 4, -1)
+                .send(Direction.EGRESS, produce, 4, produce.length - 4, -1)
+                .send(Direction.INGRESS, produceV9Response(21, 0), -1)
+                .send(Direction.EGRESS, fetchV11(22, "big-topic"), -1);
+        long responseAt = h.now();
+        h.send(Direction.INGRESS, fetch, 0, 4, -1)
+                .send(Direction.INGRESS, fetch, 4, fetch.length - 4, -1)
+                .send(Direction.EGRESS, heartbeatV4(23, "g"), -1)
+                .send(Direction.INGRESS, heartbeatV4Response(23, 0), -1);
+        assertThat(h.logs()).extracting(l -> l.method().toString())
+                .containsExactly("Heartbeat", "Produce", "Fetch", "Heartbeat");
+        RequestLog p = h.logs().get(1);
+        assertThat(p.resource().toString()).isEqualTo("big-topic");
+        assertThat(p.requestBytes()).isEqualTo(produce.length);
+        // the message began with its prefix, not with the read of its body
+        assertThat(p.startNanos()).isEqualTo(requestAt);
+        RequestLog f = h.logs().get(2);
+        assertThat(f.statusClass()).isEqualTo(StatusClass.OK);
+        assertThat(f.responseBytes()).isEqualTo(fetch.length);
+        assertThat(f.endNanos()).isEqualTo(responseAt);
+        assertThat(h.engine().counters().parseErrors(L7Protocol.KAFKA)).isZero();
+        assertThat(h.engine().counters().carryOverflows(L7Protocol.KAFKA)).isZero();
+    }
+
+    @Test
+    void aPrefixWhoseHeadIsLostShouldPassTheMessageOverAndResume() {
+        byte[] fetch = fetchV11Response(31, 0, 20_000);
+        EngineHarness h = new EngineHarness();
+        h.send(Direction.EGRESS, fetchV11(31, "t"), -1)
+                .send(Direction.INGRESS, fetch, 0, 4, -1)
+                // the capture kept none of the body
+                .send(Direction.INGRESS, fetch, 4, 0, fetch.length - 4)
+                .send(Direction.EGRESS, heartbeatV4(32, "g"), -1)
+                .send(Direction.INGRESS, heartbeatV4Response(32, 0), -1);
+        assertThat(h.logs()).extracting(l -> l.method().toString()).contains("Heartbeat");
+        assertThat(h.engine().counters().parseErrors(L7Protocol.KAFKA)).isZero();
+    }
 }
