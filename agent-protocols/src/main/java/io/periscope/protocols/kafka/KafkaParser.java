@@ -18,7 +18,8 @@ import java.nio.ByteOrder;
  * correlation_id, client_id} (plus tagged fields in flexible versions); the response echoes the
  * correlation id, which is what pairs them. Method is the API name, version the API version,
  * resource the topic of Produce and Fetch, and the consumer group of group APIs goes to an
- * attribute. Fetch v13+ names topics by id only: the name comes from the ids that Metadata v10+
+ * attribute. Fetch v13+ and Produce v13+ (Kafka 4.1) name topics by id only: the name comes from
+ * the ids that Metadata v10+
  * and DescribeTopicPartitions responses paired with names, kept in a {@link KafkaTopicIds} table
  * shared by every parser of the process (the Metadata connection is often not the Fetch one); an
  * id not learnt yet leaves the topic empty. The response's error code (top-level, the first
@@ -53,6 +54,8 @@ public final class KafkaParser implements ProtocolParser {
     private static final int DESCRIBE_TOPIC_PARTITIONS = 75;
     /** First Fetch version that names topics by id instead of by name. */
     private static final int FETCH_TOPIC_ID_FROM = 13;
+    /** First Produce version that names topics by id instead of by name (Kafka 4.1, KIP-516). */
+    private static final int PRODUCE_TOPIC_ID_FROM = 13;
     /** First Metadata version whose topics carry their id. */
     private static final int METADATA_TOPIC_ID_FROM = 10;
     private static final int UUID_BYTES = 16;
@@ -181,6 +184,8 @@ public final class KafkaParser implements ProtocolParser {
         final int[] prefixLength = new int[2];
         /** When that prefix came: the message's start (request) or end (response) time. */
         final long[] prefixNanos = new long[2];
+        /** Where the response being parsed has its first topic id; -1 when none. */
+        int topicIdAt;
         /** Read cursor of the message being parsed. */
         int cur;
         int lim;
@@ -316,7 +321,11 @@ public final class KafkaParser implements ProtocolParser {
                 }
                 s.cur += 6; // acks, timeout_ms
                 if (arrayLength(s, buf, flexible) > 0) {
-                    topic(s, buf, log, flexible);
+                    if (version >= PRODUCE_TOPIC_ID_FROM) {
+                        topicById(s, buf, log, topicIds);
+                    } else {
+                        topic(s, buf, log, flexible);
+                    }
                     if (version >= 3) {
                         recordHeaders(s, buf, log, flexible);
                     }
@@ -439,9 +448,13 @@ public final class KafkaParser implements ProtocolParser {
             s.overrun = true;
             return;
         }
-        long high = buf.getLong(s.cur, ByteOrder.BIG_ENDIAN);
-        long low = buf.getLong(s.cur + 8, ByteOrder.BIG_ENDIAN);
+        nameById(buf, s.cur, log, ids);
         s.cur += UUID_BYTES;
+    }
+
+    private static void nameById(DirectBuffer buf, int at, RequestLog log, KafkaTopicIds ids) {
+        long high = buf.getLong(at, ByteOrder.BIG_ENDIAN);
+        long low = buf.getLong(at + 8, ByteOrder.BIG_ENDIAN);
         KafkaTopicIds.Entry e = ids.find(high, low);
         if (e == null) {
             ids.countUnknown();
@@ -483,16 +496,12 @@ public final class KafkaParser implements ProtocolParser {
             // ApiVersions answers with header v0 so that old clients can read it
             skipTaggedFields(s, buf);
         }
+        s.topicIdAt = -1;
         int code = conn.shallow() && !TOP_LEVEL_ERROR[apiKey] ? 0
                 : errorCode(s, buf, apiKey, version, flexible, ids);
-        if (apiKey == FETCH && version >= FETCH_TOPIC_ID_FROM && !s.overrun && !conn.shallow()
-                && log.resource().isEmpty()) {
+        if (s.topicIdAt >= 0 && s.topicIdAt + UUID_BYTES <= s.lim && log.resource().isEmpty()) {
             // the request named no topic (an incremental fetch session) or an id not known then
-            s.cur += 4; // session_id
-            if (arrayLength(s, buf, flexible) > 0) {
-                topicById(s, buf, log, ids);
-            }
-            s.overrun = false; // the status is read already
+            nameById(buf, s.topicIdAt, log, ids);
         }
         if (s.overrun) {
             log.statusClass(StatusClass.UNKNOWN);
@@ -528,13 +537,34 @@ public final class KafkaParser implements ProtocolParser {
             if (version >= 1) {
                 s.cur += 4;
             }
-            if (version >= 7) {
-                return int16(s, buf);
+            if (version < 7) {
+                return firstPartitionError(s, buf, flexible);
             }
-            return firstPartitionError(s, buf, flexible);
+            int code = int16(s, buf);
+            if (version >= FETCH_TOPIC_ID_FROM && !s.overrun) {
+                s.cur += 4; // session_id
+                if (arrayLength(s, buf, flexible) > 0) {
+                    s.topicIdAt = s.cur;
+                }
+                s.overrun = false; // the status is read already
+            }
+            return code;
         }
         if (apiKey == PRODUCE) {
-            return firstPartitionError(s, buf, flexible);
+            if (version < PRODUCE_TOPIC_ID_FROM) {
+                return firstPartitionError(s, buf, flexible);
+            }
+            // responses[topic_id, partition_responses[index, error_code ...]]
+            if (arrayLength(s, buf, flexible) <= 0) {
+                return 0;
+            }
+            s.topicIdAt = s.cur;
+            s.cur += UUID_BYTES;
+            if (arrayLength(s, buf, flexible) <= 0) {
+                return 0;
+            }
+            s.cur += 4;
+            return int16(s, buf);
         }
         if (apiKey == METADATA) {
             return metadata(s, buf, version, flexible, ids);

@@ -350,4 +350,39 @@ class KafkaParserTest {
         assertThat(h.logs()).extracting(l -> l.method().toString()).contains("Heartbeat");
         assertThat(h.engine().counters().parseErrors(L7Protocol.KAFKA)).isZero();
     }
+
+    @Test
+    void produceV13ShouldBeNamedByTopicIdAndReadItsFirstPartitionError() {
+        // Produce v13 (Kafka 4.1, KIP-516): topic_data[topic_id, partition_data[index, records]]
+        long high = 0x4101_0000_0000_0001L;
+        long low = 0x0000_0000_0000_0d13L;
+        Msg resp = metadataV12ResponseHead(1, 1);
+        metadataTopic(resp, 0, "events", high, low);
+        byte[] produce = header(0, 13, 2, "p").i8(0).i8(0).i16(-1).i32(30_000).i8(2).i64(high).i64(low)
+                .i8(2).i32(0).i8(1).i8(0).i8(0).i8(0).frame();
+        // responses[topic_id, partition_responses[index 0, error 10 MESSAGE_TOO_LARGE, ...]]
+        byte[] produceResponse = new Msg().i32(2).i8(0).i8(2).i64(high).i64(low).i8(2).i32(0).i16(10)
+                .bytes(30).frame();
+        // an id nobody named yet: the response is where it is looked up again
+        long unknownLow = 0x0000_0000_0000_0e13L;
+        byte[] produce2 = header(0, 13, 3, "p").i8(0).i8(0).i16(-1).i32(30_000).i8(2).i64(high).i64(unknownLow)
+                .i8(2).i32(0).i8(1).i8(0).i8(0).i8(0).frame();
+        byte[] produce2Response = new Msg().i32(3).i8(0).i8(2).i64(high).i64(unknownLow).i8(2).i32(0).i16(0)
+                .bytes(30).frame();
+        EngineHarness h = new EngineHarness();
+        h.send(Direction.EGRESS, metadataV12(1), -1).send(Direction.INGRESS, resp.i8(0).frame(), -1)
+                .send(Direction.EGRESS, produce, -1).send(Direction.INGRESS, produceResponse, -1)
+                .send(Direction.EGRESS, produce2, -1);
+        KafkaTopicIds.shared().learn(high, unknownLow, "late".getBytes(StandardCharsets.US_ASCII));
+        h.send(Direction.INGRESS, produce2Response, -1);
+        assertThat(h.logs()).extracting(l -> l.method().toString()).containsExactly("Metadata", "Produce", "Produce");
+        RequestLog p = h.logs().get(1);
+        assertThat(p.version().toString()).isEqualTo("13");
+        assertThat(p.resource().toString()).isEqualTo("events");
+        assertThat(p.statusCode()).isEqualTo(10);
+        assertThat(p.statusClass()).isEqualTo(StatusClass.CLIENT_ERROR);
+        RequestLog late = h.logs().get(2);
+        assertThat(late.resource().toString()).isEqualTo("late");
+        assertThat(late.statusClass()).isEqualTo(StatusClass.OK);
+    }
 }
