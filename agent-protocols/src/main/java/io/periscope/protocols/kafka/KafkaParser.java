@@ -19,12 +19,11 @@ import java.nio.ByteOrder;
  * correlation id, which is what pairs them. Method is the API name, version the API version,
  * resource the topic of Produce and Fetch, and the consumer group of group APIs goes to an
  * attribute. Fetch v13+ and Produce v13+ (Kafka 4.1) name topics by id only: the name comes from
- * the ids that Metadata v10+
- * and DescribeTopicPartitions responses paired with names, kept in a {@link KafkaTopicIds} table
- * shared by every parser of the process (the Metadata connection is often not the Fetch one); an
- * id not learnt yet leaves the topic empty. The response's error code (top-level, the first
- * partition's for Produce and Fetch before v7, the first topic's for Metadata and
- * DescribeTopicPartitions) becomes the status.
+ * the ids that Metadata v10+ and DescribeTopicPartitions responses paired with names, kept in a
+ * {@link KafkaTopicIds} table shared by every parser of the process (the Metadata connection is
+ * often not the Fetch one); an id not learnt yet leaves the topic empty. The response's error
+ * code (top-level, the first partition's for Produce and Fetch before v7, the first topic's for
+ * Metadata and DescribeTopicPartitions) becomes the status.
  *
  * <p>Only the head of each message is read (at most {@link #HEAD_BYTES}); record batches are
  * skipped by counting, across messages.

@@ -35,24 +35,24 @@ class KafkaBrokerBytesTest {
             + "726f757002076f72646572730200000000ffffffffffffffffffffffff010000000000000000";
 
     /** Metadata v12 from the consumer (correlation id 5) for topic "orders". */
-    private static final String METADATA_V12 = "000000390003000c0000000500127065726973636f70652d636f6e73756d6572"
+    static final String METADATA_V12 = "000000390003000c0000000500127065726973636f70652d636f6e73756d6572"
             + "000200000000000000000000000000000000076f726465727300010000";
     /**
      * Its answer: broker 1 at 127.0.0.1:18540, cluster id, controller 1, topics[error 0, "orders",
      * id b7260d4a-2ac2-43a5-997c-d632783cf3f6, one partition].
      */
-    private static final String METADATA_V12_RESPONSE = "0000007500000005000000000002000000010a3132372e302e302e31"
+    static final String METADATA_V12_RESPONSE = "0000007500000005000000000002000000010a3132372e302e302e31"
             + "0000486c00001774616b6d5942455454376951495978636152692d564100000001020000076f7264657273b7260d4a2a"
             + "c243a5997cd632783cf3f600020000000000000000000100000000020000000102000000010100800000000000";
     /** Fetch v17 (correlation id 13, a new session): topics[id b7260d4a..., partition 0 from offset 0]. */
-    private static final String FETCH_V17 = "00000069000100110000000d00127065726973636f70652d636f6e73756d6572"
+    static final String FETCH_V17 = "00000069000100110000000d00127065726973636f70652d636f6e73756d6572"
             + "00000001f4000000010320000000000000000000000002b7260d4a2ac243a5997cd632783cf3f602000000000000000000"
             + "00000000000000ffffffffffffffffffffffff001000000000010100";
     /**
      * Its answer as the broker wrote it, in three TCP segments (74 + 300 + 3 bytes): session
      * 0e7a4dd9, responses[the same topic id, partition 0 with three record batches].
      */
-    private static final String[] FETCH_V17_RESPONSE = {
+    static final String[] FETCH_V17_RESPONSE = {
         "000001750000000d000000000000000e7a4dd902b7260d4a2ac243a5997cd632783cf3f60200000000000000000000000000"
             + "030000000000000003000000000000000000ffffffffad02",
         "0000000000000000000000410000000002bd383580000000000000000001a202fc86c5000001a202fc86c5ffffffffffffff"
