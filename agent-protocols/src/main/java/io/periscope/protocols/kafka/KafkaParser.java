@@ -17,9 +17,13 @@ import java.nio.ByteOrder;
  * Kafka wire protocol, every API key: a request is {@code length, api_key, api_version,
  * correlation_id, client_id} (plus tagged fields in flexible versions); the response echoes the
  * correlation id, which is what pairs them. Method is the API name, version the API version,
- * resource the topic of Produce and Fetch (up to v12: v13+ Fetch names topics by id only), and
- * the consumer group of group APIs goes to an attribute. The response's error code (top-level,
- * or the first partition's for Produce and Fetch before v7) becomes the status.
+ * resource the topic of Produce and Fetch, and the consumer group of group APIs goes to an
+ * attribute. Fetch v13+ and Produce v13+ (Kafka 4.1) name topics by id only: the name comes from
+ * the ids that Metadata v10+ and DescribeTopicPartitions responses paired with names, kept in a
+ * {@link KafkaTopicIds} table shared by every parser of the process (the Metadata connection is
+ * often not the Fetch one); an id not learnt yet leaves the topic empty. The response's error
+ * code (top-level, the first partition's for Produce and Fetch before v7, the first topic's for
+ * Metadata and DescribeTopicPartitions) becomes the status.
  *
  * <p>Only the head of each message is read (at most {@link #HEAD_BYTES}); record batches are
  * skipped by counting, across messages.
@@ -45,6 +49,15 @@ public final class KafkaParser implements ProtocolParser {
 
     private static final int PRODUCE = 0;
     private static final int FETCH = 1;
+    private static final int METADATA = 3;
+    private static final int DESCRIBE_TOPIC_PARTITIONS = 75;
+    /** First Fetch version that names topics by id instead of by name. */
+    private static final int FETCH_TOPIC_ID_FROM = 13;
+    /** First Produce version that names topics by id instead of by name (Kafka 4.1, KIP-516). */
+    private static final int PRODUCE_TOPIC_ID_FROM = 13;
+    /** First Metadata version whose topics carry their id. */
+    private static final int METADATA_TOPIC_ID_FROM = 10;
+    private static final int UUID_BYTES = 16;
     private static final int OFFSET_FETCH = 9;
     private static final int FIND_COORDINATOR = 10;
     private static final int API_VERSIONS = 18;
@@ -103,6 +116,18 @@ public final class KafkaParser implements ProtocolParser {
         }
     }
 
+    private final KafkaTopicIds topicIds;
+
+    /** A parser that learns and reads topic ids in the process-wide {@link KafkaTopicIds#shared()}. */
+    public KafkaParser() {
+        this(KafkaTopicIds.shared());
+    }
+
+    /** A parser that learns and reads topic ids in {@code topicIds} (tests give each their own). */
+    public KafkaParser(KafkaTopicIds topicIds) {
+        this.topicIds = topicIds;
+    }
+
     @Override
     public L7Protocol protocol() {
         return L7Protocol.KAFKA;
@@ -151,6 +176,15 @@ public final class KafkaParser implements ProtocolParser {
         final short[] slotApiKey = new short[SLOTS];
         final short[] slotVersion = new short[SLOTS];
         final boolean[] slotUsed = new boolean[SLOTS];
+        /**
+         * Per direction (request, response): the length of a message whose 4-byte length prefix
+         * was taken on its own, its head still to come; 0 when none.
+         */
+        final int[] prefixLength = new int[2];
+        /** When that prefix came: the message's start (request) or end (response) time. */
+        final long[] prefixNanos = new long[2];
+        /** Where the response being parsed has its first topic id; -1 when none. */
+        int topicIdAt;
         /** Read cursor of the message being parsed. */
         int cur;
         int lim;
@@ -164,12 +198,21 @@ public final class KafkaParser implements ProtocolParser {
 
     @Override
     public void reset(Object state, boolean requestSide) {
-        ((State) state).clear(requestSide);
+        State s = (State) state;
+        s.clear(requestSide);
+        s.prefixLength[requestSide ? 0 : 1] = 0;
     }
 
     @Override
     public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        ((State) conn.state()).lost(requestSide, missingBytes);
+        State s = (State) conn.state();
+        int d = requestSide ? 0 : 1;
+        if (s.prefixLength[d] > 0) {
+            // the head of the message whose length was taken is among the lost bytes: pass it over
+            s.add(requestSide, s.prefixLength[d]);
+            s.prefixLength[d] = 0;
+        }
+        s.lost(requestSide, missingBytes);
     }
 
     @Override
@@ -177,41 +220,62 @@ public final class KafkaParser implements ProtocolParser {
         State s = (State) conn.state();
         int end = offset + length;
         int pos = offset;
+        int d = requestSide ? 0 : 1;
         while (pos < end) {
             int skipped = s.consume(requestSide, end - pos);
             if (skipped > 0) {
                 pos += skipped;
                 continue;
             }
-            int avail = end - pos;
-            if (avail < 4) {
-                return pos - offset;
-            }
-            int len = buf.getInt(pos, ByteOrder.BIG_ENDIAN);
-            if (len < (requestSide ? 10 : 4) || len > MAX_MESSAGE_BYTES) {
-                conn.parseError();
-                return length;
+            int len;
+            int start;
+            if (s.prefixLength[d] > 0) {
+                // the length prefix came before these bytes: the message starts 4 bytes back (the
+                // head readers never look at those, offsets stay those of the whole message)
+                len = s.prefixLength[d];
+                start = pos - 4;
+            } else {
+                if (end - pos < 4) {
+                    return pos - offset;
+                }
+                len = buf.getInt(pos, ByteOrder.BIG_ENDIAN);
+                if (len < (requestSide ? 10 : 4) || len > MAX_MESSAGE_BYTES) {
+                    conn.parseError();
+                    return length;
+                }
+                start = pos;
             }
             long total = 4L + len;
-            int head = (int) Math.min(total, avail);
+            int head = (int) Math.min(total, end - start);
             if (head < Math.min(total, HEAD_BYTES)) {
+                if (start == pos) {
+                    // Take the length now and wait for the head without it: Java clients and the
+                    // broker read the 4-byte prefix alone, then the whole body in one read, which
+                    // the engine could not carry behind the prefix when larger than its carry.
+                    s.prefixLength[d] = len;
+                    s.prefixNanos[d] = conn.nowNanos();
+                    return pos + 4 - offset;
+                }
                 // wait for the head: the engine carries it over to the next bytes
                 return pos - offset;
             }
-            boolean ok = requestSide ? request(conn, s, buf, pos, head, total) : response(conn, s, buf, pos, head,
-                    total);
+            long prefixNanos = start == pos ? 0 : s.prefixNanos[d];
+            s.prefixLength[d] = 0;
+            boolean ok = requestSide ? request(conn, s, buf, start, head, total, prefixNanos)
+                    : response(conn, s, buf, start, head, total, prefixNanos, topicIds);
             if (!ok) {
                 conn.parseError();
                 return length;
             }
-            pos += head;
+            pos = start + head;
             // The head is read; the rest of the message is passed over.
             s.add(requestSide, total - head);
         }
         return pos - offset;
     }
 
-    private static boolean request(Connection conn, State s, DirectBuffer buf, int pos, int head, long total) {
+    private boolean request(Connection conn, State s, DirectBuffer buf, int pos, int head, long total,
+            long prefixNanos) {
         int apiKey = buf.getShort(pos + 4, ByteOrder.BIG_ENDIAN);
         int version = buf.getShort(pos + 6, ByteOrder.BIG_ENDIAN);
         int corr = buf.getInt(pos + 8, ByteOrder.BIG_ENDIAN);
@@ -225,6 +289,9 @@ public final class KafkaParser implements ProtocolParser {
         s.slotVersion[slot] = (short) version;
         s.slotUsed[slot] = true;
         RequestLog log = conn.openRequest(corr & 0xFFFF_FFFFL, pos);
+        if (prefixNanos != 0) {
+            log.startNanos(prefixNanos);
+        }
         log.method().setAscii(name);
         log.version().clear().appendDecimal(version);
         log.requestBytes(total);
@@ -253,7 +320,11 @@ public final class KafkaParser implements ProtocolParser {
                 }
                 s.cur += 6; // acks, timeout_ms
                 if (arrayLength(s, buf, flexible) > 0) {
-                    topic(s, buf, log, flexible);
+                    if (version >= PRODUCE_TOPIC_ID_FROM) {
+                        topicById(s, buf, log, topicIds);
+                    } else {
+                        topic(s, buf, log, flexible);
+                    }
                     if (version >= 3) {
                         recordHeaders(s, buf, log, flexible);
                     }
@@ -273,8 +344,12 @@ public final class KafkaParser implements ProtocolParser {
                 if (version >= 7) {
                     s.cur += 8;
                 }
-                if (version <= 12 && arrayLength(s, buf, flexible) > 0) {
-                    topic(s, buf, log, flexible);
+                if (arrayLength(s, buf, flexible) > 0) {
+                    if (version >= FETCH_TOPIC_ID_FROM) {
+                        topicById(s, buf, log, topicIds);
+                    } else {
+                        topic(s, buf, log, flexible);
+                    }
                 }
                 break;
             case 8: case 9: case 11: case 12: case 13: case 14: {
@@ -366,7 +441,30 @@ public final class KafkaParser implements ProtocolParser {
         }
     }
 
-    private static boolean response(Connection conn, State s, DirectBuffer buf, int pos, int head, long total) {
+    /** The topic named by the 16-byte id at the cursor, if the table knows it; counted if not. */
+    private static void topicById(State s, DirectBuffer buf, RequestLog log, KafkaTopicIds ids) {
+        if (s.cur + UUID_BYTES > s.lim) {
+            s.overrun = true;
+            return;
+        }
+        nameById(buf, s.cur, log, ids);
+        s.cur += UUID_BYTES;
+    }
+
+    private static void nameById(DirectBuffer buf, int at, RequestLog log, KafkaTopicIds ids) {
+        long high = buf.getLong(at, ByteOrder.BIG_ENDIAN);
+        long low = buf.getLong(at + 8, ByteOrder.BIG_ENDIAN);
+        KafkaTopicIds.Entry e = ids.find(high, low);
+        if (e == null) {
+            ids.countUnknown();
+            return;
+        }
+        log.resource().set(e.name, 0, e.name.length);
+        log.endpoint().set(e.name, 0, e.name.length);
+    }
+
+    private static boolean response(Connection conn, State s, DirectBuffer buf, int pos, int head, long total,
+            long prefixNanos, KafkaTopicIds ids) {
         if (head < 8) {
             return false;
         }
@@ -375,6 +473,9 @@ public final class KafkaParser implements ProtocolParser {
         RequestLog log = conn.respondTo(corr & 0xFFFF_FFFFL, pos);
         if (log == null) {
             return true;
+        }
+        if (prefixNanos != 0) {
+            log.endNanos(prefixNanos);
         }
         log.responseBytes(total);
         if (!s.slotUsed[slot] || s.slotCorrelation[slot] != corr) {
@@ -394,7 +495,13 @@ public final class KafkaParser implements ProtocolParser {
             // ApiVersions answers with header v0 so that old clients can read it
             skipTaggedFields(s, buf);
         }
-        int code = conn.shallow() && !TOP_LEVEL_ERROR[apiKey] ? 0 : errorCode(s, buf, apiKey, version, flexible);
+        s.topicIdAt = -1;
+        int code = conn.shallow() && !TOP_LEVEL_ERROR[apiKey] ? 0
+                : errorCode(s, buf, apiKey, version, flexible, ids);
+        if (s.topicIdAt >= 0 && s.topicIdAt + UUID_BYTES <= s.lim && log.resource().isEmpty()) {
+            // the request named no topic (an incremental fetch session) or an id not known then
+            nameById(buf, s.topicIdAt, log, ids);
+        }
         if (s.overrun) {
             log.statusClass(StatusClass.UNKNOWN);
         } else {
@@ -405,7 +512,8 @@ public final class KafkaParser implements ProtocolParser {
         return true;
     }
 
-    private static int errorCode(State s, DirectBuffer buf, int apiKey, int version, boolean flexible) {
+    private static int errorCode(State s, DirectBuffer buf, int apiKey, int version, boolean flexible,
+            KafkaTopicIds ids) {
         if (apiKey == FIND_COORDINATOR && version >= 4) {
             // v4+ answers a batch: throttle_time_ms, coordinators[key, node_id, host, port, error_code ...]
             s.cur += 4;
@@ -428,15 +536,178 @@ public final class KafkaParser implements ProtocolParser {
             if (version >= 1) {
                 s.cur += 4;
             }
-            if (version >= 7) {
-                return int16(s, buf);
+            if (version < 7) {
+                return firstPartitionError(s, buf, flexible);
             }
-            return firstPartitionError(s, buf, flexible);
+            int code = int16(s, buf);
+            if (version >= FETCH_TOPIC_ID_FROM && !s.overrun) {
+                s.cur += 4; // session_id
+                if (arrayLength(s, buf, flexible) > 0) {
+                    s.topicIdAt = s.cur;
+                }
+                s.overrun = false; // the status is read already
+            }
+            return code;
         }
         if (apiKey == PRODUCE) {
-            return firstPartitionError(s, buf, flexible);
+            if (version < PRODUCE_TOPIC_ID_FROM) {
+                return firstPartitionError(s, buf, flexible);
+            }
+            // responses[topic_id, partition_responses[index, error_code ...]]
+            if (arrayLength(s, buf, flexible) <= 0) {
+                return 0;
+            }
+            s.topicIdAt = s.cur;
+            s.cur += UUID_BYTES;
+            if (arrayLength(s, buf, flexible) <= 0) {
+                return 0;
+            }
+            s.cur += 4;
+            return int16(s, buf);
+        }
+        if (apiKey == METADATA) {
+            return metadata(s, buf, version, flexible, ids);
+        }
+        if (apiKey == DESCRIBE_TOPIC_PARTITIONS) {
+            s.cur += 4; // throttle_time_ms
+            return topics(s, buf, true, true, true, 14, 5, true, ids);
         }
         return 0;
+    }
+
+    /**
+     * Metadata response: the first topic error (a missing topic answers 3 with a top-level 0), or
+     * v13's top-level error; ids of v10+ are learnt on the way.
+     */
+    private static int metadata(State s, DirectBuffer buf, int version, boolean flexible, KafkaTopicIds ids) {
+        if (version >= 3) {
+            s.cur += 4; // throttle_time_ms
+        }
+        int brokers = arrayLength(s, buf, flexible);
+        for (int i = 0; i < brokers && !s.overrun; i++) {
+            s.cur += 4; // node_id
+            skipString(s, buf, flexible); // host
+            s.cur += 4; // port
+            if (version >= 1) {
+                skipString(s, buf, flexible); // rack
+            }
+            if (flexible) {
+                skipTaggedFields(s, buf);
+            }
+            checkBounds(s);
+        }
+        if (version >= 2) {
+            skipString(s, buf, flexible); // cluster_id
+        }
+        if (version >= 1) {
+            s.cur += 4; // controller_id
+        }
+        checkBounds(s);
+        if (s.overrun) {
+            return 0;
+        }
+        int arrays = version >= 5 ? 3 : 2;
+        int code = topics(s, buf, flexible, version >= METADATA_TOPIC_ID_FROM, version >= 1,
+                version >= 7 ? 14 : 10, arrays, version >= 8, ids);
+        if (version >= 13 && !s.overrun) {
+            int top = int16(s, buf);
+            if (top != 0 && !s.overrun) {
+                return top;
+            }
+            s.overrun = false;
+        }
+        return code;
+    }
+
+    /**
+     * topics[error_code, name, topic_id?, is_internal?, partitions[fixed bytes, int32 arrays...],
+     * authorized_operations?] of Metadata and DescribeTopicPartitions: learns each id with its
+     * name and answers the first non-zero topic error. Topics past the bytes in view are not read;
+     * the answer stands (overrun cleared) once the first topic's error was read.
+     */
+    private static int topics(State s, DirectBuffer buf, boolean flexible, boolean topicId, boolean isInternal,
+            int partitionFixedBytes, int int32Arrays, boolean authorizedOps, KafkaTopicIds ids) {
+        int n = arrayLength(s, buf, flexible);
+        if (s.overrun) {
+            return 0;
+        }
+        int first = 0;
+        boolean read = n <= 0;
+        for (int i = 0; i < n && !s.overrun; i++) {
+            int err = int16(s, buf);
+            if (s.overrun) {
+                break;
+            }
+            read = true;
+            if (first == 0) {
+                first = err;
+            }
+            int len = stringLength(s, buf, flexible);
+            int name = s.cur;
+            if (len > 0) {
+                s.cur += len;
+            }
+            if (topicId) {
+                if (s.cur + UUID_BYTES > s.lim) {
+                    s.overrun = true;
+                    break;
+                }
+                if (len > 0) {
+                    // a topic that exists has its id even when it answers an error (leader moving...)
+                    ids.learn(buf.getLong(s.cur, ByteOrder.BIG_ENDIAN), buf.getLong(s.cur + 8, ByteOrder.BIG_ENDIAN),
+                            buf, name, len);
+                }
+                s.cur += UUID_BYTES;
+            }
+            if (isInternal) {
+                s.cur += 1;
+            }
+            int partitions = arrayLength(s, buf, flexible);
+            for (int p = 0; p < partitions && !s.overrun; p++) {
+                s.cur += partitionFixedBytes;
+                for (int a = 0; a < int32Arrays; a++) {
+                    skipInt32Array(s, buf, flexible);
+                }
+                if (flexible) {
+                    skipTaggedFields(s, buf);
+                }
+                checkBounds(s);
+            }
+            if (authorizedOps) {
+                s.cur += 4;
+            }
+            if (flexible) {
+                skipTaggedFields(s, buf);
+            }
+            checkBounds(s);
+        }
+        if (read) {
+            // what was in view is answered; the bytes not in view are not this message's status
+            boolean cut = s.overrun;
+            s.overrun = false;
+            if (cut) {
+                s.cur = s.lim;
+            }
+        }
+        return first;
+    }
+
+    private static void skipInt32Array(State s, DirectBuffer buf, boolean flexible) {
+        int n = arrayLength(s, buf, flexible);
+        if (n > 0) {
+            if (n > (s.lim - s.cur) / 4) {
+                s.overrun = true;
+                s.cur = s.lim;
+                return;
+            }
+            s.cur += 4 * n;
+        }
+    }
+
+    private static void checkBounds(State s) {
+        if (s.cur > s.lim) {
+            s.overrun = true;
+        }
     }
 
     /** topics[name, partitions[index int32, error_code int16 ...]]: the first partition's error. */

@@ -41,9 +41,13 @@ class MessagingProtocolsFuzzTest {
     /** A valid request stream and response stream per protocol. */
     enum Seed {
         KAFKA(L7Protocol.KAFKA, KafkaParserTest.concat(KafkaParserTest.heartbeatV4(1, "group"),
-                KafkaParserTest.produceV9(2, "topic", 40)),
+                KafkaParserTest.produceV9(2, "topic", 40), KafkaParserTest.metadataV12(3),
+                KafkaParserTest.fetchV13(4, 0x0f0e_0d0c_0b0a_0908L, 7)),
                 KafkaParserTest.concat(KafkaParserTest.heartbeatV4Response(1, 0),
-                        KafkaParserTest.produceV9Response(2, 0))),
+                        KafkaParserTest.produceV9Response(2, 0),
+                        KafkaParserTest.metadataTopic(KafkaParserTest.metadataV12ResponseHead(3, 1), 0, "topic",
+                                0x0f0e_0d0c_0b0a_0908L, 7).i8(0).frame(),
+                        KafkaParserTest.fetchV13Response(4, 0))),
         MQTT(L7Protocol.MQTT, latin1("\u0010\u000e\0\u0004MQTT\u0004\u0002\0\u003c\0\u0002id"
                 + "\u0032\u0007\0\u0001t\0\u0005hi"
                 + "\u0082\u0006\0\u0007\0\u0001a\u0001\u00c0\0"),
