@@ -22,6 +22,7 @@ import io.periscope.flowmap.FlowTableConfig;
 import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.ProtocolConfig;
 import io.periscope.protocols.ProtocolEngine;
+import io.periscope.protocols.kafka.KafkaTopicIds;
 import io.periscope.sender.OtlpExporter;
 import io.periscope.sender.ProcessResource;
 import io.periscope.sender.SenderConfig;
@@ -302,6 +303,14 @@ final class Agent {
             metrics.counter("periscope_request_timeouts_total", "Requests that got no response in time",
                     () -> sum(pipeline, s -> pipeline.engine(s).counters().timeouts(protocol)), "protocol", name);
         }
+        // Kafka v13+ names topics by id; ids are learnt from Metadata answers into one bounded table.
+        KafkaTopicIds topicIds = KafkaTopicIds.shared();
+        String help = "Kafka topic ids: learnt from Metadata, evicted from the full table, "
+                + "unknown at lookup (span left without a topic), rejected (malformed)";
+        metrics.counter("periscope_kafka_topic_ids_total", help, topicIds::learnt, "event", "learnt");
+        metrics.counter("periscope_kafka_topic_ids_total", help, topicIds::evictions, "event", "evicted");
+        metrics.counter("periscope_kafka_topic_ids_total", help, topicIds::unknown, "event", "unknown");
+        metrics.counter("periscope_kafka_topic_ids_total", help, topicIds::rejected, "event", "rejected");
     }
 
     private static long sum(SyscallPipeline pipeline, IntToLongFunction perShard) {
