@@ -13,6 +13,7 @@ import io.periscope.protocols.Role;
 import io.periscope.protocols.StatusClass;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -91,6 +92,72 @@ class SpanBytesEquivalenceTest {
             batches += expected.size();
         }
         assertThat(batches).isGreaterThan(300);
+    }
+
+    /**
+     * Through the real exporter (offer on this thread, the traces worker, gRPC to a receiver):
+     * every resource's spans arrive in offer order, equal to whole-batch encoding's, and the
+     * invalid-UTF-8 count is the same.
+     */
+    @Test
+    void exporterDeliversWhatWholeBatchEncodingWrites() throws Exception {
+        SplittableRandom rnd = new SplittableRandom(7);
+        ProcessResource[] pool = {
+            ProcessResource.builder("nginx").hostName("node-1").pid(1).build(),
+            ProcessResource.builder("redis").hostName("node-1").pid(2).build(),
+        };
+        int count = 2000;
+        long syscallOffset;
+        long packetOffset;
+        RequestLog[] records = new RequestLog[count];
+        ProcessResource[] resources = new ProcessResource[count];
+        for (int i = 0; i < count; i++) {
+            records[i] = randomRecord(rnd);
+            resources[i] = pool[rnd.nextInt(pool.length)];
+        }
+        List<List<Span>> received;
+        long invalid;
+        try (OtlpReceiver rx = new OtlpReceiver().start()) {
+            SenderConfig config = SenderConfig.builder().endpoint("127.0.0.1:" + rx.port())
+                    .queueCapacity(Signal.TRACES, count).maxBatchSize(300).maxBatchDelay(Duration.ofMillis(20))
+                    .metricsInterval(Duration.ofHours(1)).build();
+            OtlpExporter exporter = OtlpExporter.start(config, pool[0]);
+            for (int i = 0; i < count; i++) {
+                assertThat(exporter.offer(records[i], resources[i])).isTrue();
+            }
+            assertThat(exporter.shutdown(Duration.ofSeconds(30)).flushedAll()).isTrue();
+            assertThat(exporter.counters(Signal.TRACES).exported()).isEqualTo(count);
+            invalid = exporter.invalidUtf8Fields();
+            received = spansByService(rx.traces);
+            syscallOffset = config.syscallClockOffsetNanos();
+            packetOffset = config.packetClockOffsetNanos();
+        }
+        SpanEncoder whole = new SpanEncoder(syscallOffset, packetOffset, 64 << 20, 1);
+        List<byte[]> expected = new ArrayList<>();
+        whole.encode(records, resources, count, (b, n, spans) -> expected.add(Arrays.copyOf(b, n)));
+        assertThat(expected).hasSize(1);
+        assertThat(invalid).isPositive().isEqualTo(whole.invalidUtf8Fields());
+        List<ExportTraceServiceRequest> want = new ArrayList<>();
+        for (byte[] b : expected) {
+            want.add(ExportTraceServiceRequest.parseFrom(b));
+        }
+        assertThat(received).isEqualTo(spansByService(want));
+    }
+
+    /** The spans of each service, in arrival order, with drawn ids blanked; services in name order. */
+    private static List<List<Span>> spansByService(List<ExportTraceServiceRequest> requests)
+            throws InvalidProtocolBufferException {
+        java.util.TreeMap<String, List<Span>> by = new java.util.TreeMap<>();
+        for (ExportTraceServiceRequest r : requests) {
+            for (ResourceSpans rs : withoutRandomIds(r.toByteArray()).getResourceSpansList()) {
+                String service = TestRecords.str(TestRecords.attributes(rs.getResource().getAttributesList()),
+                        "service.name");
+                for (ScopeSpans ss : rs.getScopeSpansList()) {
+                    by.computeIfAbsent(service, k -> new ArrayList<>()).addAll(ss.getSpansList());
+                }
+            }
+        }
+        return new ArrayList<>(by.values());
     }
 
     private static ExportTraceServiceRequest withoutRandomIds(byte[] bytes) throws InvalidProtocolBufferException {
