@@ -148,7 +148,7 @@ public class SpanEncodeBenchmark {
         spanEncoder = new SpanEncoder(1_700_000_000_000_000_000L, 0, 4 * 1024 * 1024, 43);
         for (int i = 0; i < BATCH; i++) {
             int n = spanEncoder.encodeSpan(records[i]);
-            encodedSpans[i] = new byte[1024];
+            encodedSpans[i] = new byte[4096];
             System.arraycopy(spanEncoder.spanBytes(), 0, encodedSpans[i], 0, n);
             spanLengths[i] = n;
         }
