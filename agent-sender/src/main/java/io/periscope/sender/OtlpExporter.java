@@ -20,7 +20,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
@@ -30,13 +32,16 @@ import java.util.function.LongSupplier;
  * OTLP JSON lines file.
  *
  * <p>Every {@code offer*} call returns at once: it copies into a bounded queue or drops and
- * counts ({@link #counters(Signal)}); encoding and network I/O happen on the exporter's own
- * threads (one per signal, or more for traces, plus the metrics timer).
+ * counts ({@link #counters(Signal)}); a span is encoded by the offering thread, while batching,
+ * the other signals' encoding and network I/O happen on the exporter's own threads (one per
+ * signal, or more for traces, plus the metrics timer).
  */
 public final class OtlpExporter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OtlpExporter.class);
     /** After the deadline, how long aborted workers get to notice and settle their counts. */
     private static final long ABORT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** Slot arrays above this size go back to the heap after export instead of staying in the ring. */
+    private static final int SLOT_KEEP_BYTES = 4096;
 
     private final SenderConfig config;
     private final ProcessResource agentResource;
@@ -54,6 +59,12 @@ public final class OtlpExporter implements AutoCloseable {
     private volatile boolean shuttingDown;
     private ShutdownReport report;
     private final AtomicLong invalidUtf8Fields = new AtomicLong();
+    /**
+     * Each producer (parse shard) thread encodes its own spans: no lock, and the span's bytes are
+     * written while its record is still hot in that thread's cache.
+     */
+    private final ThreadLocal<SpanEncoder> spanEncoders;
+    private final AtomicBoolean unencodableLogged = new AtomicBoolean();
 
     private OtlpExporter(SenderConfig config, ProcessResource agentResource, ExportTransport transport) {
         this.config = config;
@@ -72,6 +83,9 @@ public final class OtlpExporter implements AutoCloseable {
                 counters.get(Signal.METRICS));
         this.aggregator = new MetricsAggregator(config.maxSeriesPerMetric(), agentResource);
         this.logMapper = new LogRecordMapper(config.syscallClockOffsetNanos(), config.packetClockOffsetNanos());
+        this.spanEncoders = ThreadLocal.withInitial(() -> SpanEncoder.forSpans(config.syscallClockOffsetNanos(),
+                config.packetClockOffsetNanos(), config.maxMessageBytes(),
+                ThreadLocalRandom.current().nextLong() ^ System.nanoTime()));
         aggregator.registerSelfCounters(counters);
         for (int i = 0; i < config.traceExportThreads(); i++) {
             workers.add(new Thread(this::runSpans, "periscope-export-traces-" + i));
@@ -105,7 +119,8 @@ public final class OtlpExporter implements AutoCloseable {
 
     /**
      * Offers one request log: it becomes a span, feeds the RED metrics, and (when configured)
-     * an OTLP log record. The record is copied; the caller may reuse it at once.
+     * an OTLP log record. The span is encoded on the calling thread and its bytes queued; the
+     * caller may reuse the record at once.
      *
      * @return false when the span was dropped (queue full with drop-newest, or shut down)
      */
@@ -114,7 +129,27 @@ public final class OtlpExporter implements AutoCloseable {
         if (config.requestLogsAsLogs()) {
             logs.offer(logMapper.requestLog(record), resource, 1);
         }
-        return spans.offer(record, resource);
+        if (spans.refuseIfFull()) {
+            return false;
+        }
+        SpanEncoder encoder = spanEncoders.get();
+        long invalidBefore = encoder.invalidUtf8Fields();
+        int length;
+        try {
+            length = encoder.encodeSpan(record);
+        } catch (RuntimeException e) {
+            // A bug of ours must not reach the parse shard: the span is dropped and counted.
+            spans.countUnencodable();
+            if (unencodableLogged.compareAndSet(false, true)) {
+                LOG.error("could not encode a span (dropped; further failures are only counted)", e);
+            }
+            return false;
+        }
+        long invalid = encoder.invalidUtf8Fields() - invalidBefore;
+        if (invalid != 0) {
+            invalidUtf8Fields.addAndGet(invalid);
+        }
+        return spans.offer(encoder.spanBytes(), length, resource);
     }
 
     /**
@@ -185,29 +220,26 @@ public final class OtlpExporter implements AutoCloseable {
     private void runSpans() {
         // A batch never holds more than the queue does: no spare records beyond that.
         int batch = Math.min(config.maxBatchSize(), config.queueCapacity(Signal.TRACES));
-        RequestLog[] spare = new RequestLog[batch];
-        for (int i = 0; i < batch; i++) {
-            spare[i] = new RequestLog();
-        }
+        byte[][] spare = new byte[batch][];
+        int[] lengths = new int[batch];
         ProcessResource[] resources = new ProcessResource[batch];
         SplittableRandom random = new SplittableRandom(System.nanoTime() ^ Thread.currentThread().getId());
         SpanEncoder encoder = new SpanEncoder(config.syscallClockOffsetNanos(), config.packetClockOffsetNanos(),
                 config.maxMessageBytes(), random.nextLong());
         long maxDelayNanos = config.maxBatchDelay().toNanos();
-        long invalidSeen = 0;
         int[] handedOver = new int[1];
         SpanEncoder.RequestSink sink = (bytes, length, count) -> {
             handedOver[0] += count;
             delivery.send(Signal.TRACES, bytes, length, count, random);
         };
         while (true) {
-            int n = spans.takeBatch(spare, resources, maxDelayNanos);
+            int n = spans.takeBatch(spare, lengths, resources, maxDelayNanos);
             if (n == 0) {
                 return;
             }
             handedOver[0] = 0;
             try {
-                encoder.encode(spare, resources, n, sink);
+                encoder.encodeEncoded(spare, lengths, resources, n, sink);
             } catch (RuntimeException e) {
                 // A bug of ours must not kill the export thread: the spans not yet handed to
                 // delivery (which settles its own) are counted as failed.
@@ -216,10 +248,13 @@ public final class OtlpExporter implements AutoCloseable {
                 counters.get(Signal.TRACES).failed.add(lost);
                 counters.get(Signal.TRACES).pending.add(-lost);
             }
-            long invalid = encoder.invalidUtf8Fields();
-            invalidUtf8Fields.addAndGet(invalid - invalidSeen);
-            invalidSeen = invalid;
             java.util.Arrays.fill(resources, 0, n, null);
+            for (int k = 0; k < n; k++) {
+                // A rare huge span must not pin its array in the ring for good.
+                if (spare[k] != null && spare[k].length > SLOT_KEEP_BYTES) {
+                    spare[k] = null;
+                }
+            }
         }
     }
 

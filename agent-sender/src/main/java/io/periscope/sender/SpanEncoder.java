@@ -63,6 +63,7 @@ public final class SpanEncoder {
     private static final int FLAG_CONTEXT_IS_REMOTE = 0x200;
     /** Room left in a request for the group headers around the spans. */
     private static final int HEADER_ALLOWANCE_BYTES = 1024;
+    private static final int SPAN_BUFFER_INITIAL_BYTES = 2048;
 
     public static final String SCOPE_NAME_VALUE = "io.periscope.sender";
 
@@ -133,6 +134,22 @@ public final class SpanEncoder {
      */
     public SpanEncoder(long syscallClockOffsetNanos, long packetClockOffsetNanos, int maxMessageBytes,
                        long seed) {
+        this(syscallClockOffsetNanos, packetClockOffsetNanos, maxMessageBytes, seed,
+                Math.min(maxMessageBytes, 1 << 20));
+    }
+
+    /**
+     * An encoder for single spans ({@link #encodeSpan}) on a producer thread: its buffer starts at
+     * one span's size and grows to the largest span it has seen, instead of a whole request's.
+     */
+    static SpanEncoder forSpans(long syscallClockOffsetNanos, long packetClockOffsetNanos, int maxMessageBytes,
+                                long seed) {
+        return new SpanEncoder(syscallClockOffsetNanos, packetClockOffsetNanos, maxMessageBytes, seed,
+                SPAN_BUFFER_INITIAL_BYTES);
+    }
+
+    private SpanEncoder(long syscallClockOffsetNanos, long packetClockOffsetNanos, int maxMessageBytes,
+                        long seed, int initialBufferBytes) {
         if (maxMessageBytes < 4 * HEADER_ALLOWANCE_BYTES) {
             throw new IllegalArgumentException("maxMessageBytes too small: " + maxMessageBytes);
         }
@@ -140,7 +157,7 @@ public final class SpanEncoder {
         this.packetClockOffsetNanos = packetClockOffsetNanos;
         this.maxMessageBytes = maxMessageBytes;
         this.random = new SplittableRandom(seed);
-        this.out = new ProtoWriter(Math.min(maxMessageBytes, 1 << 20));
+        this.out = new ProtoWriter(initialBufferBytes);
         String version = SpanEncoder.class.getPackage().getImplementationVersion();
         this.scopeVersion = (version == null ? "dev" : version).getBytes(StandardCharsets.UTF_8);
     }
@@ -208,6 +225,81 @@ public final class SpanEncoder {
             requests++;
         }
         return requests;
+    }
+
+    /**
+     * Like {@link #encode} for spans already encoded by {@link #encodeSpan} (span {@code i} is
+     * {@code spans[i][0, lengths[i])}): groups them by resource and length-prefixes them into
+     * requests, split exactly as {@link #encode} splits, so the output is the same bytes
+     * {@link #encode} writes for the records those spans came from.
+     */
+    public int encodeEncoded(byte[][] spans, int[] lengths, ProcessResource[] resources, int count,
+                             RequestSink sink) {
+        if (count == 0) {
+            return 0;
+        }
+        int groupCount = assignGroups(resources, count);
+        int requests = 0;
+        int spansInRequest = 0;
+        out.reset();
+        for (int g = 0; g < groupCount; g++) {
+            ProcessResource resource = groups[g];
+            int rsMark = beginGroup(resource);
+            int ssMark = out.beginMessage(RESOURCE_SPANS_SCOPE_SPANS);
+            writeScope();
+            int spansInGroup = 0;
+            for (int i = 0; i < count; i++) {
+                if (groupIndex[i] != g) {
+                    continue;
+                }
+                int before = out.position();
+                out.writeBytes(SCOPE_SPANS_SPANS, spans[i], 0, lengths[i]);
+                if (out.position() + HEADER_ALLOWANCE_BYTES > maxMessageBytes && spansInRequest > 0) {
+                    // This span does not fit: send what came before it, then start again with it.
+                    out.truncate(before);
+                    if (spansInGroup > 0) {
+                        out.endMessage(ssMark);
+                        out.endMessage(rsMark);
+                    } else {
+                        out.truncate(rsMark - 1);
+                    }
+                    sink.accept(out.array(), out.position(), spansInRequest);
+                    requests++;
+                    spansInRequest = 0;
+                    spansInGroup = 0;
+                    out.reset();
+                    rsMark = beginGroup(resource);
+                    ssMark = out.beginMessage(RESOURCE_SPANS_SCOPE_SPANS);
+                    writeScope();
+                    out.writeBytes(SCOPE_SPANS_SPANS, spans[i], 0, lengths[i]);
+                }
+                spansInGroup++;
+                spansInRequest++;
+            }
+            out.endMessage(ssMark);
+            out.endMessage(rsMark);
+        }
+        if (spansInRequest > 0) {
+            sink.accept(out.array(), out.position(), spansInRequest);
+            requests++;
+        }
+        return requests;
+    }
+
+    /**
+     * Encodes {@code r} as a standalone {@code Span} message into this encoder's buffer and
+     * returns its length; the bytes are {@link #spanBytes()}{@code [0, length)}, valid until the
+     * next call. Allocates nothing once the buffer has grown to the largest span seen.
+     */
+    public int encodeSpan(RequestLog r) {
+        out.reset();
+        writeSpan(r);
+        return out.position();
+    }
+
+    /** The buffer {@link #encodeSpan} wrote into. */
+    public byte[] spanBytes() {
+        return out.array();
     }
 
     private int assignGroups(ProcessResource[] resources, int count) {

@@ -1,17 +1,18 @@
 package io.periscope.sender;
 
-import io.periscope.protocols.RequestLog;
-
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The bounded span queue: a ring of pre-allocated {@link RequestLog} slots that any number of
- * pipeline threads fill without a lock. A producer claims the next position with one CAS on
- * {@link #tail}, copies its record into that slot and publishes it through the slot's sequence
- * number (Vyukov's bounded queue): no allocation, no lock, never waiting for I/O. The export
- * worker takes whole slots by swapping them with spare records of its own, so a drained batch
- * costs no copy either.
+ * The bounded span queue: a ring of byte-array slots, each holding one span already encoded as
+ * an OTLP {@code Span} message (a few hundred bytes, where a {@code RequestLog} copy was several
+ * KB), that any number of pipeline threads fill without a lock. A producer claims the next
+ * position with one CAS on {@link #tail}, copies its span's bytes into that slot and publishes it
+ * through the slot's sequence number (Vyukov's bounded queue): no lock, never waiting for I/O,
+ * and no allocation once the slot's array has grown to the spans it carries. The export worker
+ * takes whole slots by swapping arrays with spare ones of its own, so a drained batch costs no
+ * copy either.
  *
  * <p>Slot {@code i} serves positions {@code i, i + capacity, ...}; its sequence is {@code p}
  * when free for position {@code p}, {@code p + 1} once the record for {@code p} is published,
@@ -23,8 +24,13 @@ final class SpanQueue extends BatchQueue {
     private static final long CLOSED = 1L << 62;
     /** Spins on a slot whose producer is still copying before yielding the CPU to it. */
     private static final int SPINS_BEFORE_YIELD = 64;
+    /** A span encoding larger than this is dropped (and counted): no slot grows beyond it. */
+    static final int MAX_SPAN_BYTES = 64 * 1024;
+    /** Slot arrays start at this size (rounded up to a power of two for larger spans). */
+    private static final int MIN_SLOT_BYTES = 512;
 
-    private final RequestLog[] slots;
+    private final byte[][] slots;
+    private final int[] lengths;
     private final ProcessResource[] resources;
     private final AtomicLongArray sequences;
     private final int capacity;
@@ -37,14 +43,16 @@ final class SpanQueue extends BatchQueue {
      * slots that are being emptied, which producers wait out instead of evicting again.
      */
     private final AtomicLong head = new AtomicLong();
+    private final LongAdder oversized = new LongAdder();
 
     SpanQueue(int capacity, DropPolicy policy, int batchSize, SignalCounters counters) {
         super(batchSize, counters);
         this.capacity = capacity;
-        this.slots = new RequestLog[capacity];
+        this.slots = new byte[capacity][];
+        this.lengths = new int[capacity];
         this.resources = new ProcessResource[capacity];
         this.sequences = new AtomicLongArray(capacity);
-        // Slots get their record on first use: a deep queue costs heap only as deep as the
+        // Slots get their array on first use: a deep queue costs heap only as deep as the
         // backlog has ever been, and steady state still allocates nothing.
         for (int i = 0; i < capacity; i++) {
             sequences.set(i, i);
@@ -56,9 +64,17 @@ final class SpanQueue extends BatchQueue {
         return (int) (position % capacity);
     }
 
-    /** Copies {@code record} in; returns false when it was dropped (full queue, or closed). */
-    boolean offer(RequestLog record, ProcessResource resource) {
+    /**
+     * Copies the encoded span {@code span[0, length)} in; returns false when it was dropped (full
+     * queue, closed, or longer than {@link #MAX_SPAN_BYTES}).
+     */
+    boolean offer(byte[] span, int length, ProcessResource resource) {
         counters.offered.increment();
+        if (length > MAX_SPAN_BYTES) {
+            counters.dropped.increment();
+            oversized.increment();
+            return false;
+        }
         long t;
         int i;
         while (true) {
@@ -86,13 +102,14 @@ final class SpanQueue extends BatchQueue {
         // Counted before publishing, so that a worker can never settle a span not yet counted.
         counters.accepted.increment();
         counters.pending.increment();
-        RequestLog slot = slots[i];
-        if (slot == null) {
+        byte[] slot = slots[i];
+        if (slot == null || slot.length < length) {
             // This producer owns slot i until it publishes the sequence below.
-            slot = new RequestLog();
+            slot = new byte[Math.max(MIN_SLOT_BYTES, Integer.highestOneBit(Math.max(1, length - 1)) << 1)];
             slots[i] = slot;
         }
-        slot.copyFrom(record);
+        System.arraycopy(span, 0, slot, 0, length);
+        lengths[i] = length;
         resources[i] = resource;
         sequences.set(i, t + 1);
         long size = t + 1 - head.get();
@@ -100,6 +117,28 @@ final class SpanQueue extends BatchQueue {
             wakeConsumers();
         }
         return true;
+    }
+
+    /**
+     * With drop-newest, refuses (and counts) an offer up front when the queue is full or closed,
+     * so that a span about to be dropped is not encoded first. A slot freed meanwhile makes this
+     * a drop of a span that would just have fit: the same as arriving a moment earlier.
+     */
+    boolean refuseIfFull() {
+        long t = tail.get();
+        boolean refuse = (t & CLOSED) != 0
+                || (policy == DropPolicy.DROP_NEWEST && sequences.get(index(t)) < t);
+        if (refuse) {
+            counters.offered.increment();
+            counters.dropped.increment();
+        }
+        return refuse;
+    }
+
+    /** Counts a span that could not be encoded as offered and dropped. */
+    void countUnencodable() {
+        counters.offered.increment();
+        counters.dropped.increment();
     }
 
     /**
@@ -139,10 +178,12 @@ final class SpanQueue extends BatchQueue {
 
     /**
      * Waits until a batch is due (full, old enough, flush requested or queue closed) and moves up
-     * to {@code spare.length} records out by swapping slots with {@code spare}; returns how many.
-     * Returns 0 only when the queue is closed and empty, or on interrupt.
+     * to {@code spare.length} spans out by swapping slot arrays with {@code spare} (span {@code k}
+     * is then {@code spare[k][0, lengthsOut[k])}); returns how many. A spare entry may be null
+     * (the slot then gets its array when next used). Returns 0 only when the queue is closed and
+     * empty, or on interrupt.
      */
-    int takeBatch(RequestLog[] spare, ProcessResource[] resourcesOut, long maxDelayNanos) {
+    int takeBatch(byte[][] spare, int[] lengthsOut, ProcessResource[] resourcesOut, long maxDelayNanos) {
         while (true) {
             int size = awaitBatch(maxDelayNanos);
             if (size == 0) {
@@ -164,9 +205,10 @@ final class SpanQueue extends BatchQueue {
                     long position = h + k;
                     int i = index(position);
                     awaitPublished(i, position);
-                    RequestLog taken = slots[i];
+                    byte[] taken = slots[i];
                     slots[i] = spare[k];
                     spare[k] = taken;
+                    lengthsOut[k] = lengths[i];
                     resourcesOut[k] = resources[i];
                     resources[i] = null;
                     sequences.set(i, position + capacity);
@@ -212,6 +254,11 @@ final class SpanQueue extends BatchQueue {
         } finally {
             consumerLock.unlock();
         }
+    }
+
+    /** Spans dropped because their encoding was longer than {@link #MAX_SPAN_BYTES}. */
+    long oversized() {
+        return oversized.sum();
     }
 
     @Override

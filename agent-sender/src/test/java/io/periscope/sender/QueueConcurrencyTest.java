@@ -1,6 +1,5 @@
 package io.periscope.sender;
 
-import io.periscope.protocols.RequestLog;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -42,11 +41,14 @@ class QueueConcurrencyTest {
             run.accepted.add(mine);
             int id = p;
             producers.add(new Thread(() -> {
-                RequestLog r = new RequestLog();
+                byte[] span = new byte[8];
                 await(start);
                 for (int s = 0; s < offersPerProducer; s++) {
-                    r.pid(id).tid(s);
-                    if (q.offer(r, app)) {
+                    long k = key(id, s);
+                    for (int b = 0; b < 8; b++) {
+                        span[b] = (byte) (k >>> (8 * b));
+                    }
+                    if (q.offer(span, span.length, app)) {
                         mine.add(key(id, s));
                     }
                     if (s % 1000 == 0) {
@@ -60,19 +62,22 @@ class QueueConcurrencyTest {
             List<Long> mine = new ArrayList<>();
             run.taken.add(mine);
             consumers.add(new Thread(() -> {
-                RequestLog[] spare = new RequestLog[16];
-                for (int i = 0; i < spare.length; i++) {
-                    spare[i] = new RequestLog();
-                }
+                byte[][] spare = new byte[16][];
+                int[] lengths = new int[spare.length];
                 ProcessResource[] res = new ProcessResource[spare.length];
                 while (true) {
-                    int n = q.takeBatch(spare, res, TimeUnit.MILLISECONDS.toNanos(1));
+                    int n = q.takeBatch(spare, lengths, res, TimeUnit.MILLISECONDS.toNanos(1));
                     if (n == 0) {
                         return;
                     }
                     for (int i = 0; i < n; i++) {
                         assertThat(res[i]).isSameAs(app);
-                        mine.add(key(spare[i].pid(), spare[i].tid()));
+                        assertThat(lengths[i]).isEqualTo(8);
+                        long k = 0;
+                        for (int b = 0; b < 8; b++) {
+                            k |= (spare[i][b] & 0xFFL) << (8 * b);
+                        }
+                        mine.add(k);
                     }
                     c.pending.add(-n);
                     c.exported.add(n);
@@ -165,17 +170,18 @@ class QueueConcurrencyTest {
         SignalCounters c = new SignalCounters(Signal.TRACES);
         SpanQueue q = new SpanQueue(8, DropPolicy.DROP_NEWEST, 100, c);
         for (int i = 0; i < 5; i++) {
-            assertThat(q.offer(new RequestLog().tid(i), app)).isTrue();
+            assertThat(q.offer(new byte[] {(byte) i}, 1, app)).isTrue();
         }
         q.close();
-        assertThat(q.offer(new RequestLog(), app)).isFalse();
-        RequestLog[] spare = {new RequestLog(), new RequestLog(), new RequestLog(), new RequestLog()};
+        assertThat(q.offer(new byte[1], 1, app)).isFalse();
+        byte[][] spare = new byte[4][];
+        int[] lengths = new int[spare.length];
         ProcessResource[] res = new ProcessResource[spare.length];
 
         // Closed: due at once although the batch is not full and the delay is an hour.
-        assertThat(q.takeBatch(spare, res, TimeUnit.HOURS.toNanos(1))).isEqualTo(4);
+        assertThat(q.takeBatch(spare, lengths, res, TimeUnit.HOURS.toNanos(1))).isEqualTo(4);
         assertThat(q.discard()).isEqualTo(1);
-        assertThat(q.takeBatch(spare, res, TimeUnit.HOURS.toNanos(1))).isZero();
+        assertThat(q.takeBatch(spare, lengths, res, TimeUnit.HOURS.toNanos(1))).isZero();
         assertThat(c.dropped()).isEqualTo(1);
         assertThat(c.accepted()).isEqualTo(5);
     }

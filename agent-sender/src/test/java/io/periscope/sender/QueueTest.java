@@ -1,8 +1,8 @@
 package io.periscope.sender;
 
-import io.periscope.protocols.RequestLog;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,24 +12,23 @@ class QueueTest {
     private final ProcessResource app = ProcessResource.builder("app").build();
 
     private List<String> drainSpans(SpanQueue q, int max) {
-        RequestLog[] spare = new RequestLog[max];
-        for (int i = 0; i < max; i++) {
-            spare[i] = new RequestLog();
-        }
+        byte[][] spare = new byte[max][];
+        int[] lengths = new int[max];
         ProcessResource[] res = new ProcessResource[max];
         q.flush();
-        int n = q.takeBatch(spare, res, 1);
+        int n = q.takeBatch(spare, lengths, res, 1);
         List<String> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             assertThat(res[i]).isSameAs(app);
-            out.add(spare[i].resource().toString());
+            out.add(new String(spare[i], 0, lengths[i], StandardCharsets.UTF_8));
         }
         return out;
     }
 
     private void offer(SpanQueue q, int from, int to) {
         for (int i = from; i < to; i++) {
-            q.offer(TestRecords.httpServer("GET", "/" + i, "/", 200), app);
+            byte[] span = ("/" + i).getBytes(StandardCharsets.UTF_8);
+            q.offer(span, span.length, app);
         }
     }
 
@@ -78,7 +77,43 @@ class QueueTest {
         SignalCounters c = new SignalCounters(Signal.TRACES);
         SpanQueue q = new SpanQueue(3, DropPolicy.DROP_NEWEST, 10, c);
         q.close();
-        assertThat(q.offer(new RequestLog(), app)).isFalse();
+        assertThat(q.offer(new byte[1], 1, app)).isFalse();
         assertThat(c.dropped()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldDropAndCountASpanLongerThanTheCapAndKeepOneAtTheCap() {
+        SignalCounters c = new SignalCounters(Signal.TRACES);
+        SpanQueue q = new SpanQueue(3, DropPolicy.DROP_NEWEST, 10, c);
+        byte[] huge = new byte[SpanQueue.MAX_SPAN_BYTES + 1];
+        huge[SpanQueue.MAX_SPAN_BYTES - 1] = 7;
+        assertThat(q.offer(huge, huge.length, app)).isFalse();
+        assertThat(q.offer(huge, SpanQueue.MAX_SPAN_BYTES, app)).isTrue();
+        assertThat(c.offered()).isEqualTo(2);
+        assertThat(c.dropped()).isEqualTo(1);
+        assertThat(q.oversized()).isEqualTo(1);
+        byte[][] spare = new byte[1][];
+        int[] lengths = new int[1];
+        q.flush();
+        assertThat(q.takeBatch(spare, lengths, new ProcessResource[1], 1)).isEqualTo(1);
+        assertThat(lengths[0]).isEqualTo(SpanQueue.MAX_SPAN_BYTES);
+        assertThat(spare[0][SpanQueue.MAX_SPAN_BYTES - 1]).isEqualTo((byte) 7);
+    }
+
+    @Test
+    void shouldGrowASlotForALongerSpanAndKeepShortOnesIntact() {
+        SignalCounters c = new SignalCounters(Signal.TRACES);
+        SpanQueue q = new SpanQueue(1, DropPolicy.DROP_NEWEST, 10, c);
+        byte[][] spare = new byte[1][];
+        int[] lengths = new int[1];
+        ProcessResource[] res = new ProcessResource[1];
+        for (int len : new int[] {3, 2000, 10, 700}) {
+            byte[] span = new byte[len];
+            java.util.Arrays.fill(span, (byte) len);
+            assertThat(q.offer(span, len, app)).isTrue();
+            q.flush();
+            assertThat(q.takeBatch(spare, lengths, res, 1)).isEqualTo(1);
+            assertThat(java.util.Arrays.copyOf(spare[0], lengths[0])).isEqualTo(span);
+        }
     }
 }

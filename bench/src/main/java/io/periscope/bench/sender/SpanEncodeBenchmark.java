@@ -105,6 +105,55 @@ public class SpanEncodeBenchmark {
         bh.consume(sink.bytes);
     }
 
+    /**
+     * The producers' half of today's path: each span encoded on its own ({@code encodeSpan}) and
+     * copied into a queue slot, as {@code OtlpExporter.offer} does on the parse shard.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void encodeSpansOneByOne(Blackhole bh) {
+        ensureEncoded();
+        int total = 0;
+        for (int i = 0; i < BATCH; i++) {
+            int n = spanEncoder.encodeSpan(records[i]);
+            System.arraycopy(spanEncoder.spanBytes(), 0, encodedSpans[i], 0, n);
+            spanLengths[i] = n;
+            total += n;
+        }
+        bh.consume(total);
+    }
+
+    /**
+     * The traces worker's half of today's path: already-encoded spans grouped by resource and
+     * length-prefixed into requests. With {@link #encodeSpansOneByOne} it is the whole CPU a span
+     * costs before gRPC; {@link #encode} is the path before (all of it on the worker).
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void concatenateEncoded(Blackhole bh) {
+        ensureEncoded();
+        sink.bytes = 0;
+        encoder.encodeEncoded(encodedSpans, spanLengths, resources, BATCH, sink);
+        bh.consume(sink.bytes);
+    }
+
+    private SpanEncoder spanEncoder;
+    private final byte[][] encodedSpans = new byte[BATCH][];
+    private final int[] spanLengths = new int[BATCH];
+
+    private void ensureEncoded() {
+        if (spanEncoder != null) {
+            return;
+        }
+        spanEncoder = new SpanEncoder(1_700_000_000_000_000_000L, 0, 4 * 1024 * 1024, 43);
+        for (int i = 0; i < BATCH; i++) {
+            int n = spanEncoder.encodeSpan(records[i]);
+            encodedSpans[i] = new byte[4096];
+            System.arraycopy(spanEncoder.spanBytes(), 0, encodedSpans[i], 0, n);
+            spanLengths[i] = n;
+        }
+    }
+
     /** As {@link #encode} plus gzip at gRPC's level (java.util.zip default), into a null stream. */
     @Benchmark
     @OperationsPerInvocation(BATCH)
