@@ -35,6 +35,8 @@ public final class PostgresParser implements ProtocolParser {
     private static final int SQLSTATE_BYTES = 5;
     private static final int STATEMENTS = 8;
     private static final int STATEMENT_NAME_BYTES = 64;
+    /** Most messages one inference walks: a batch or an answer of a few rows. */
+    private static final int MAX_CHAIN_MESSAGES = 64;
 
     @Override
     public L7Protocol protocol() {
@@ -52,6 +54,24 @@ public final class PostgresParser implements ProtocolParser {
                 || code == CANCEL_REQUEST)) {
             return Inference.REQUEST;
         }
+        Inference single = inferOne(buf, offset, length, portHint);
+        if (single != Inference.NO) {
+            return single;
+        }
+        // No port hint, or a message the single-message rules cannot tell: a whole read that is a
+        // chain of well-formed messages ending in Sync (a client's extended-query batch) or in
+        // ReadyForQuery (a server's answer). Seen mid-stream on a server socket whose role is not
+        // known (a forking server like postgres), pgjdbc's Bind/Execute/Sync batches are all there is.
+        if (chainEndsWith(buf, offset, offset + length, true)) {
+            return Inference.REQUEST;
+        }
+        if (chainEndsWith(buf, offset, offset + length, false)) {
+            return Inference.RESPONSE;
+        }
+        return Inference.NO;
+    }
+
+    private static Inference inferOne(DirectBuffer buf, int offset, int length, boolean portHint) {
         byte type = buf.getByte(offset);
         int len = buf.getInt(offset + 1, ByteOrder.BIG_ENDIAN);
         if (len < 4 || len > MAX_MESSAGE_BYTES) {
@@ -61,10 +81,14 @@ public final class PostgresParser implements ProtocolParser {
         boolean fits = len + 1 <= length;
         switch (type) {
             case 'Q':
-            case 'P':
                 // a statement: NUL-terminated text
                 return fits && (exact || portHint || nextTypeLooksValid(buf, offset + len + 1, offset + length))
                         && buf.getByte(offset + len) == 0 && len > 5 ? Inference.REQUEST : Inference.NO;
+            case 'P':
+                // Parse: name, statement text, then parameter type OIDs (so it need not end in NUL)
+                return fits && (exact || portHint || nextTypeLooksValid(buf, offset + len + 1, offset + length))
+                        && parseLooksValid(buf, offset + HEADER_BYTES, offset + len + 1) ? Inference.REQUEST
+                        : Inference.NO;
             case 'R':
                 return len >= 8 && len <= 64 && fits ? Inference.RESPONSE : Inference.NO;
             case 'B':
@@ -77,6 +101,104 @@ public final class PostgresParser implements ProtocolParser {
                 return portHint && fits ? Inference.RESPONSE : Inference.NO;
             default:
                 return Inference.NO;
+        }
+    }
+
+    /** Parse body: statement name NUL, query text NUL, Int16 n, then exactly n Int32 type OIDs. */
+    private static boolean parseLooksValid(DirectBuffer buf, int body, int end) {
+        int nameEnd = AsciiBytes.indexOf(buf, body, end, (byte) 0);
+        if (nameEnd < 0) {
+            return false;
+        }
+        int queryEnd = AsciiBytes.indexOf(buf, nameEnd + 1, end, (byte) 0);
+        if (queryEnd <= nameEnd + 1 || queryEnd + 3 > end) {
+            return false;
+        }
+        int types = buf.getShort(queryEnd + 1, ByteOrder.BIG_ENDIAN);
+        return types >= 0 && queryEnd + 3 + 4L * types == end;
+    }
+
+    /**
+     * Whether [pos, end) is exactly a chain of at least two well-formed messages of one side, the
+     * client's ending in Sync or Flush, the server's in ReadyForQuery with a valid status byte.
+     */
+    private static boolean chainEndsWith(DirectBuffer buf, int pos, int end, boolean frontend) {
+        int count = 0;
+        byte last = 0;
+        int lastLen = 0;
+        int lastPos = pos;
+        while (pos < end) {
+            if (end - pos < HEADER_BYTES || count >= MAX_CHAIN_MESSAGES) {
+                return false;
+            }
+            byte type = buf.getByte(pos);
+            int len = buf.getInt(pos + 1, ByteOrder.BIG_ENDIAN);
+            if (len < 4 || len + 1L > end - pos || !(frontend ? frontendType(type, len) : backendType(type, len))) {
+                return false;
+            }
+            last = type;
+            lastLen = len;
+            lastPos = pos;
+            pos += len + 1;
+            count++;
+        }
+        if (count < 2) {
+            return false;
+        }
+        if (frontend) {
+            return (last == 'S' || last == 'H') && lastLen == 4;
+        }
+        byte status = buf.getByte(lastPos + HEADER_BYTES);
+        return last == 'Z' && lastLen == 5 && (status == 'I' || status == 'T' || status == 'E');
+    }
+
+    /** Extended-query client messages and the least length each can have. */
+    private static boolean frontendType(byte type, int len) {
+        switch (type) {
+            case 'S':
+            case 'H':
+                return len == 4;
+            case 'P':
+                return len >= 8;
+            case 'B':
+                // portal NUL, statement NUL, three Int16 counts
+                return len >= 12;
+            case 'E':
+                // portal NUL, Int32 row limit
+                return len >= 9;
+            case 'D':
+            case 'C':
+                // 'S' or 'P', then a NUL-terminated name
+                return len >= 6;
+            default:
+                return false;
+        }
+    }
+
+    /** Server messages that answer queries, with their fixed lengths where they have one. */
+    private static boolean backendType(byte type, int len) {
+        switch (type) {
+            case '1':
+            case '2':
+            case '3':
+            case 'n':
+            case 'I':
+                return len == 4;
+            case 'Z':
+                return len == 5;
+            case 's':
+                return len == 4;
+            case 'T':
+            case 'D':
+            case 't':
+                return len >= 6;
+            case 'C':
+            case 'E':
+            case 'N':
+            case 'S':
+                return len >= 5;
+            default:
+                return false;
         }
     }
 
