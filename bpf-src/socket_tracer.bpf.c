@@ -265,6 +265,25 @@ static __always_inline __u64 socket_of_fd(struct task_struct *task, int fd)
     return (__u64)sk;
 }
 
+/* True when fd's file has other references than this fd (another process's fd table after a
+ * fork, or a dup). Called only for sockets socket_of_fd accepted, so fd is in range. */
+static __always_inline int file_still_shared(struct task_struct *task, int fd)
+{
+    struct fdtable *fdt = task->files->fdt;
+    if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
+        return 0;
+    struct file **fds = fdt->fd;
+    struct file *fp = 0;
+    bpf_probe_read_kernel(&fp, sizeof(fp), &fds[fd]);
+    if (!fp)
+        return 0;
+    struct file *file = bpf_rdonly_cast(fp, bpf_core_type_id_kernel(struct file));
+    if (bpf_core_field_exists(file->f_ref))
+        return file->f_ref.refcnt.counter > 0;
+    struct file___pre_6_13 *old = bpf_rdonly_cast(fp, bpf_core_type_id_kernel(struct file___pre_6_13));
+    return old->f_count.counter > 1;
+}
+
 static __always_inline struct sock_info *sock_info_of(__u64 sk, __u8 role)
 {
     __u64 key = sk;
@@ -702,6 +721,11 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
         return 0;
     struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
     if (!info)
+        return 0;
+    /* A forking server (postgres, apache prefork) hands an accepted socket to a child and
+     * closes its own copy: that close must not end the socket's id and role while the child
+     * still uses it. Only the last reference ends it. */
+    if (file_still_shared(bpf_get_current_task_btf(), fd))
         return 0;
     __u64 id = info->id;
     bpf_map_delete_elem(&socks, &key);

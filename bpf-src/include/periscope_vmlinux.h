@@ -113,10 +113,25 @@ struct inode {
 
 struct file_operations;
 
+typedef struct {
+    __s64 counter;
+} atomic_long_t;
+
+/* Since 6.13 a file's references are a file_ref_t whose count is references - 1 (0: one). */
+typedef struct {
+    atomic_long_t refcnt;
+} file_ref_t;
+
 struct file {
     void *private_data;
     struct inode *f_inode;
     const struct file_operations *f_op;
+    file_ref_t f_ref;
+} __attribute__((preserve_access_index));
+
+/* Before 6.13: a plain reference count. CO-RE picks whichever the running kernel has. */
+struct file___pre_6_13 {
+    atomic_long_t f_count;
 } __attribute__((preserve_access_index));
 
 struct in6_addr {
