@@ -172,59 +172,12 @@ public final class SpanEncoder {
      * {@code sink}; returns the number of requests.
      */
     public int encode(RequestLog[] records, ProcessResource[] resources, int count, RequestSink sink) {
-        if (count == 0) {
-            return 0;
+        this.records = records;
+        try {
+            return encodeGrouped(resources, count, sink, recordWriter);
+        } finally {
+            this.records = null;
         }
-        int groupCount = assignGroups(resources, count);
-        int requests = 0;
-        int spansInRequest = 0;
-        out.reset();
-        for (int g = 0; g < groupCount; g++) {
-            ProcessResource resource = groups[g];
-            int rsMark = beginGroup(resource);
-            int ssMark = out.beginMessage(RESOURCE_SPANS_SCOPE_SPANS);
-            writeScope();
-            int spansInGroup = 0;
-            for (int i = 0; i < count; i++) {
-                if (groupIndex[i] != g) {
-                    continue;
-                }
-                int before = out.position();
-                int mark = out.beginMessage(SCOPE_SPANS_SPANS);
-                writeSpan(records[i]);
-                out.endMessage(mark);
-                if (out.position() + HEADER_ALLOWANCE_BYTES > maxMessageBytes && spansInRequest > 0) {
-                    // This span does not fit: send what came before it, then start again with it.
-                    out.truncate(before);
-                    if (spansInGroup > 0) {
-                        out.endMessage(ssMark);
-                        out.endMessage(rsMark);
-                    } else {
-                        out.truncate(rsMark - 1);
-                    }
-                    sink.accept(out.array(), out.position(), spansInRequest);
-                    requests++;
-                    spansInRequest = 0;
-                    spansInGroup = 0;
-                    out.reset();
-                    rsMark = beginGroup(resource);
-                    ssMark = out.beginMessage(RESOURCE_SPANS_SCOPE_SPANS);
-                    writeScope();
-                    mark = out.beginMessage(SCOPE_SPANS_SPANS);
-                    writeSpan(records[i]);
-                    out.endMessage(mark);
-                }
-                spansInGroup++;
-                spansInRequest++;
-            }
-            out.endMessage(ssMark);
-            out.endMessage(rsMark);
-        }
-        if (spansInRequest > 0) {
-            sink.accept(out.array(), out.position(), spansInRequest);
-            requests++;
-        }
-        return requests;
     }
 
     /**
@@ -235,6 +188,40 @@ public final class SpanEncoder {
      */
     public int encodeEncoded(byte[][] spans, int[] lengths, ProcessResource[] resources, int count,
                              RequestSink sink) {
+        this.encodedSpans = spans;
+        this.encodedLengths = lengths;
+        try {
+            return encodeGrouped(resources, count, sink, encodedWriter);
+        } finally {
+            this.encodedSpans = null;
+            this.encodedLengths = null;
+        }
+    }
+
+    /** Writes span {@code i} of the batch being encoded as one {@code spans} field. */
+    private interface SpanWriter {
+        void write(int i);
+    }
+
+    // The two span sources, held in fields so that a batch allocates nothing.
+    private RequestLog[] records;
+    private byte[][] encodedSpans;
+    private int[] encodedLengths;
+    private final SpanWriter recordWriter = this::writeRecordSpan;
+    private final SpanWriter encodedWriter = this::writeEncodedSpan;
+
+    private void writeRecordSpan(int i) {
+        int mark = out.beginMessage(SCOPE_SPANS_SPANS);
+        writeSpan(records[i]);
+        out.endMessage(mark);
+    }
+
+    private void writeEncodedSpan(int i) {
+        out.writeBytes(SCOPE_SPANS_SPANS, encodedSpans[i], 0, encodedLengths[i]);
+    }
+
+    /** Groups {@code count} spans by resource into requests of at most maxMessageBytes each. */
+    private int encodeGrouped(ProcessResource[] resources, int count, RequestSink sink, SpanWriter spans) {
         if (count == 0) {
             return 0;
         }
@@ -253,7 +240,7 @@ public final class SpanEncoder {
                     continue;
                 }
                 int before = out.position();
-                out.writeBytes(SCOPE_SPANS_SPANS, spans[i], 0, lengths[i]);
+                spans.write(i);
                 if (out.position() + HEADER_ALLOWANCE_BYTES > maxMessageBytes && spansInRequest > 0) {
                     // This span does not fit: send what came before it, then start again with it.
                     out.truncate(before);
@@ -271,7 +258,7 @@ public final class SpanEncoder {
                     rsMark = beginGroup(resource);
                     ssMark = out.beginMessage(RESOURCE_SPANS_SCOPE_SPANS);
                     writeScope();
-                    out.writeBytes(SCOPE_SPANS_SPANS, spans[i], 0, lengths[i]);
+                    spans.write(i);
                 }
                 spansInGroup++;
                 spansInRequest++;
