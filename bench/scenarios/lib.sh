@@ -13,10 +13,10 @@ BENCH_JAR="$BENCH_ROOT/bench/target/benchmarks.jar"
 CLK_TCK=$(getconf CLK_TCK)
 QUICK=0
 AGENT_PID=""
-AGENT_METRICS_PORT=18690
+AGENT_METRICS_PORT=${AGENT_METRICS_PORT:-18690}
 # The OTLP sink (io.periscope.bench.sink.OtlpSink) the agent exports to, as it would to a Collector.
-SINK_GRPC_PORT=18691
-SINK_HTTP_PORT=18692
+SINK_GRPC_PORT=${SINK_GRPC_PORT:-18691}
+SINK_HTTP_PORT=${SINK_HTTP_PORT:-18692}
 SINK_PID=""
 _BENCH_CLEANUPS=()
 
