@@ -27,6 +27,13 @@ public record CaptureInterface(String name, int ifindex, int arpHardwareType, bo
     /** pcap link type of raw IP (tun devices, ARPHRD_NONE). */
     public static final int DLT_RAW = LibPcap.DLT_RAW;
 
+    /** ARPHRD_ETHER: Ethernet, and veth, bridges, bonds, VLAN and VXLAN devices. */
+    public static final int ARPHRD_ETHER = 1;
+    /** ARPHRD_LOOPBACK. */
+    public static final int ARPHRD_LOOPBACK = 772;
+    /** The pattern that selects every interface (the default of packet.interfaces). */
+    public static final String ALL = "*";
+
     private static final int IFF_UP = 0x1;
     private static final int IFF_LOOPBACK = 0x8;
     private static final int ARPHRD_NONE = 65534;
@@ -36,6 +43,50 @@ public record CaptureInterface(String name, int ifindex, int arpHardwareType, bo
     /** The pcap link type of frames on this interface (what the decoder must start with). */
     public int linkType() {
         return arpHardwareType == ARPHRD_NONE || arpHardwareType == ARPHRD_RAWIP ? DLT_RAW : DLT_EN10MB;
+    }
+
+    /**
+     * Every Ethernet interface at once, present and future, through one socket bound to none
+     * (ifindex 0); loopback too when {@code includeLoopback} (then {@link #loopback()} is true).
+     */
+    public static CaptureInterface any(boolean includeLoopback) {
+        return new CaptureInterface("any", 0, ARPHRD_ETHER, true, includeLoopback);
+    }
+
+    /** True for {@link #any}. */
+    public boolean isAny() {
+        return ifindex == 0;
+    }
+
+    /** The ifindex of the loopback device (1 unless renumbered), 0 if there is none. */
+    public static int loopbackIfindex() {
+        for (CaptureInterface i : all()) {
+            if (i.loopback()) {
+                return i.ifindex();
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * The captures for a packet.interfaces selection. The default {@code ['*']} becomes one
+     * {@link #any} capture for every Ethernet interface (a ring per interface would cost a ring
+     * per veth on a node with many pods, and miss the veths made after start) plus one capture
+     * per up interface of another link type (e.g. tun/WireGuard raw IP), which the any capture
+     * leaves out. Other selections are resolved by {@link #select}.
+     */
+    public static List<CaptureInterface> selectForCapture(List<String> patterns, boolean includeLoopback) {
+        if (patterns == null || !List.of(ALL).equals(patterns)) {
+            return select(patterns, includeLoopback);
+        }
+        List<CaptureInterface> out = new ArrayList<>();
+        out.add(any(includeLoopback));
+        for (CaptureInterface i : all()) {
+            if (i.up() && i.arpHardwareType() != ARPHRD_ETHER && i.arpHardwareType() != ARPHRD_LOOPBACK) {
+                out.add(i);
+            }
+        }
+        return out;
     }
 
     /** Every interface of the current network namespace, by ifindex. */

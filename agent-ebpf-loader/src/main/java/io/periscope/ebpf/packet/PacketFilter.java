@@ -13,6 +13,14 @@ import com.sun.jna.Pointer;
 public final class PacketFilter {
     /** Bytes of one {@code struct sock_filter} / {@code struct bpf_insn}: u16 code, u8 jt, u8 jf, u32 k. */
     static final int INSN_BYTES = 8;
+    /** Classic BPF opcodes (linux/filter.h) used by {@link #onlyHardwareTypes}. */
+    static final int BPF_LD_W_ABS = 0x20;
+    static final int BPF_JMP_JEQ_K = 0x15;
+    static final int BPF_RET_K = 0x06;
+    /** SKF_AD_OFF + SKF_AD_HATYPE: the ancillary load of the device's hardware type. */
+    static final int SKF_AD_OFF = -0x1000;
+    static final int SKF_AD_HATYPE = 28;
+    private static final int MAX_HARDWARE_TYPES = 8;
     private static final Object LOCK = new Object();
     private static volatile LibPcap pcap;
 
@@ -83,6 +91,43 @@ public final class PacketFilter {
     /** Number of BPF instructions. */
     public int instructionCount() {
         return instructions.length / INSN_BYTES;
+    }
+
+    /**
+     * This filter preceded by a check of the packet's interface hardware type (the kernel's
+     * SKF_AD_HATYPE ancillary load): packets from interfaces of other types are dropped before
+     * the expression runs. For a socket bound to every interface, whose frames must all start
+     * the way the expression was compiled for.
+     *
+     * @param arpHardwareTypes ARPHRD_* values to keep (1 Ethernet, 772 loopback), at least one
+     */
+    public PacketFilter onlyHardwareTypes(int... arpHardwareTypes) {
+        int n = arpHardwareTypes.length;
+        if (n == 0 || n > MAX_HARDWARE_TYPES) {
+            throw new IllegalArgumentException("between 1 and " + MAX_HARDWARE_TYPES + " hardware types, got " + n);
+        }
+        // ld [hatype]; then per type: jeq #type -> the expression (jt skips the remaining checks
+        // and the drop), else the next check; the last check falls through to "ret #0" (drop).
+        // Relative jumps only, so the expression's own jumps need no relocation.
+        byte[] out = new byte[(n + 2) * INSN_BYTES + instructions.length];
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(out).order(java.nio.ByteOrder.nativeOrder());
+        putInsn(b, BPF_LD_W_ABS, 0, 0, SKF_AD_OFF + SKF_AD_HATYPE);
+        for (int i = 0; i < n; i++) {
+            int toExpression = n - i;
+            putInsn(b, BPF_JMP_JEQ_K, toExpression, 0, arpHardwareTypes[i]);
+        }
+        putInsn(b, BPF_RET_K, 0, 0, 0);
+        b.put(instructions);
+        return new PacketFilter(expression, out);
+    }
+
+    private static void putInsn(java.nio.ByteBuffer b, int code, int jt, int jf, int k) {
+        b.putShort((short) code).put((byte) jt).put((byte) jf).putInt(k);
+    }
+
+    /** The program's bytes (struct sock_filter array, host order), for tests. */
+    byte[] instructions() {
+        return instructions.clone();
     }
 
     /** Attaches the program to a socket (SO_ATTACH_FILTER). */

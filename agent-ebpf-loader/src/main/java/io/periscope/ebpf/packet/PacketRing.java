@@ -7,7 +7,9 @@ import com.sun.jna.Pointer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * A TPACKET_V3 receive ring on an AF_PACKET socket bound to one interface. The socket is set up
+ * A TPACKET_V3 receive ring on an AF_PACKET socket bound to one interface, or to every interface
+ * ({@link CaptureInterface#any}: one ring for all Ethernet interfaces, present and future, so
+ * memory does not grow with a node's veth count). The socket is set up
  * through libc over JNA (socket, SO_ATTACH_FILTER, PACKET_VERSION, PACKET_RX_RING, mmap, bind,
  * PACKET_FANOUT); packets are then read in Java straight from the mapped blocks through an Agrona
  * {@link UnsafeBuffer}: a block belongs to user space when its {@code block_status} has
@@ -15,7 +17,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * of TP_STATUS_KERNEL. No JNA call per packet; {@link #awaitPackets} (poll(2)) only when idle.
  *
  * <p>On loopback every packet passes the tap twice (once outgoing, once incoming): outgoing
- * copies are skipped there and counted, so each packet is seen once.
+ * copies are skipped there (also when an any-interface ring includes loopback) and counted, so
+ * each packet is seen once.
  *
  * <p>Single reader: {@link #poll} and {@link #close} from one thread (closing unmaps the ring
  * a concurrent poll would read). Counters may be read from any thread.
@@ -52,7 +55,8 @@ public final class PacketRing implements AutoCloseable {
     private final UnsafeBuffer ring;
     private final int blockBytes;
     private final int blockCount;
-    private final boolean skipOutgoing;
+    /** Outgoing packets on this interface are the loopback's second copies: skipped (0: none). */
+    private final int skipOutgoingIfindex;
     private final Memory pollFd = new Memory(8);
     private final Memory stats = new Memory(12);
     private final Memory statsLength = new Memory(4);
@@ -73,7 +77,8 @@ public final class PacketRing implements AutoCloseable {
     private final AtomicLong kernelDrops = new AtomicLong();
     private final AtomicLong kernelFreezes = new AtomicLong();
 
-    private PacketRing(CaptureInterface iface, PacketRingConfig config, int fd, Pointer mapping, long mappingBytes) {
+    private PacketRing(CaptureInterface iface, PacketRingConfig config, int fd, Pointer mapping, long mappingBytes,
+            int skipOutgoingIfindex) {
         this.iface = iface;
         this.config = config;
         this.fd = fd;
@@ -82,7 +87,7 @@ public final class PacketRing implements AutoCloseable {
         this.ring = new UnsafeBuffer(Pointer.nativeValue(mapping), (int) mappingBytes);
         this.blockBytes = config.blockBytes();
         this.blockCount = config.blockCount();
-        this.skipOutgoing = iface.loopback();
+        this.skipOutgoingIfindex = skipOutgoingIfindex;
         pollFd.clear();
         pollFd.setInt(0, fd);
         pollFd.setShort(4, (short) (LibC.POLLIN | LibC.POLLERR));
@@ -96,6 +101,15 @@ public final class PacketRing implements AutoCloseable {
      */
     public static PacketRing open(CaptureInterface iface, PacketRingConfig config) {
         PacketFilter filter = PacketFilter.compile(config.filter(), iface.linkType(), config.snapLengthBytes());
+        int skipOutgoingIfindex = iface.loopback() ? iface.ifindex() : 0;
+        if (iface.isAny()) {
+            // An unbound socket sees every interface: keep Ethernet frames (what the filter and
+            // the decoder expect), and loopback's (a zero Ethernet header) only when asked.
+            filter = iface.loopback()
+                    ? filter.onlyHardwareTypes(CaptureInterface.ARPHRD_ETHER, CaptureInterface.ARPHRD_LOOPBACK)
+                    : filter.onlyHardwareTypes(CaptureInterface.ARPHRD_ETHER);
+            skipOutgoingIfindex = iface.loopback() ? CaptureInterface.loopbackIfindex() : 0;
+        }
         LibC c = LibC.INSTANCE;
         // Protocol 0: the socket receives nothing until bind(), so no packet escapes the filter.
         int fd = c.socket(LibC.AF_PACKET, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, 0);
@@ -143,7 +157,7 @@ public final class PacketRing implements AutoCloseable {
                             SymmetricFanoutProgram.instructions(), "PACKET_FANOUT_DATA symmetric flow hash");
                 }
             }
-            return new PacketRing(iface, config, fd, mapping, mappingBytes);
+            return new PacketRing(iface, config, fd, mapping, mappingBytes, skipOutgoingIfindex);
         } catch (RuntimeException e) {
             if (mapping != null) {
                 c.munmap(mapping, mappingBytes);
@@ -175,6 +189,7 @@ public final class PacketRing implements AutoCloseable {
         long byteCount = 0;
         long skipped = 0;
         int ifindexDefault = iface.ifindex();
+        int skipIfindex = skipOutgoingIfindex;
         while (handled < limit) {
             int blockBase = block * blockBytes;
             int status = r.getIntVolatile(blockBase + BLOCK_STATUS);
@@ -192,17 +207,20 @@ public final class PacketRing implements AutoCloseable {
                 int mac = r.getShort(p + PKT_MAC) & 0xFFFF;
                 int pktType = r.getByte(p + PKT_SOCKADDR_LL + SLL_PKTTYPE) & 0xFF;
                 int ifindex = r.getInt(p + PKT_SOCKADDR_LL + SLL_IFINDEX);
+                if (ifindex == 0) {
+                    ifindex = ifindexDefault;
+                }
                 // Advance first: a handler that throws skips its packet instead of seeing it again.
                 packetInBlock++;
                 packetOffset = p + r.getInt(p + PKT_NEXT_OFFSET);
-                if (skipOutgoing && pktType == PacketHandler.PACKET_OUTGOING) {
+                if (pktType == PacketHandler.PACKET_OUTGOING && ifindex == skipIfindex) {
                     skipped++;
                 } else {
                     long ts = (r.getInt(p + PKT_SEC) & 0xFFFF_FFFFL) * NANOS_PER_SECOND
                             + (r.getInt(p + PKT_NSEC) & 0xFFFF_FFFFL);
                     handled++;
                     byteCount += len;
-                    handler.onPacket(r, p + mac, snap, len, ts, ifindex == 0 ? ifindexDefault : ifindex, pktType);
+                    handler.onPacket(r, p + mac, snap, len, ts, ifindex, pktType);
                 }
             }
             if (packetInBlock >= count) {
