@@ -11,6 +11,11 @@ SCENARIO=connections
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init "$@"
+# Another scenario may run on the shared machine at the same time: PORTS_BASE moves the agent's
+# metrics port and the sink's ports (base, base+1, base+2) out of the default 18690-18692.
+if [ -n "${PORTS_BASE:-}" ]; then
+    AGENT_METRICS_PORT=$PORTS_BASE; SINK_GRPC_PORT=$((PORTS_BASE + 1)); SINK_HTTP_PORT=$((PORTS_BASE + 2))
+fi
 require_cmds ip java curl jq python3
 [ -f "$BENCH_JAR" ] || die "$BENCH_JAR missing: mvn -q -pl bench -am package -DskipTests"
 if [ "$QUICK" = 1 ]; then
@@ -61,6 +66,11 @@ YAML
 agent_start "$WORK/agent.yaml"
 agent_scrape "$WORK/m0"
 rss_before=$(proc_rss_kb "$AGENT_PID")
+if [ -n "${DIAG_DIR:-}" ]; then
+    mkdir -p "$DIAG_DIR"
+    cp "/proc/$AGENT_PID/smaps" "$DIAG_DIR/smaps.before" 2>/dev/null || true
+    jcmd "$AGENT_PID" VM.native_memory baseline > /dev/null 2>&1 || true
+fi
 load=$(load1)
 
 say "opening $CONNECTIONS connections in $SHARDS shard(s) at up to $RATE/s in all"
@@ -85,6 +95,17 @@ done
 say "holding $connected connections; waiting ${HOLD_S}s for the agent to settle"
 sleep "$HOLD_S"
 agent_scrape "$WORK/m1"
+if [ -n "${DIAG_DIR:-}" ]; then
+    # Where the agent's memory is (start the agent with PERISCOPE_JAVA_OPTS=-XX:NativeMemoryTracking=summary).
+    mkdir -p "$DIAG_DIR"
+    cat "/proc/$AGENT_PID/smaps_rollup" > "$DIAG_DIR/smaps_rollup" 2>&1 || true
+    jcmd "$AGENT_PID" VM.native_memory summary > "$DIAG_DIR/nmt.txt" 2>&1 || true
+    jcmd "$AGENT_PID" VM.native_memory summary.diff > "$DIAG_DIR/nmt-diff.txt" 2>&1 || true
+    cp "/proc/$AGENT_PID/smaps" "$DIAG_DIR/smaps.after" 2>/dev/null || true
+    jcmd "$AGENT_PID" GC.heap_info > "$DIAG_DIR/heap_info.txt" 2>&1 || true
+    jcmd "$AGENT_PID" GC.class_histogram > "$DIAG_DIR/histogram.txt" 2>&1 || true
+    cp "$WORK/m1" "$DIAG_DIR/metrics.txt" 2>/dev/null || true
+fi
 bench_record --argjson target_connections "$CONNECTIONS" --argjson connected "${connected:-0}" \
     --argjson open_s "$(awk -v m="${open_ms:-0}" 'BEGIN { print m / 1000 }')" --arg failure "$failure" --argjson shards "$SHARDS" \
     --argjson rate "$RATE" --argjson flows_active "$(metric "$WORK/m1" periscope_flows_active)" \
