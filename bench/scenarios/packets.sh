@@ -12,6 +12,11 @@ SCENARIO=packets
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init "$@"
+# Another scenario may run on the shared machine at the same time: PORTS_BASE moves the agent's
+# metrics port and the sink's ports (base, base+1, base+2) out of the default 18690-18692.
+if [ -n "${PORTS_BASE:-}" ]; then
+    AGENT_METRICS_PORT=$PORTS_BASE; SINK_GRPC_PORT=$((PORTS_BASE + 1)); SINK_HTTP_PORT=$((PORTS_BASE + 2))
+fi
 require_cmds ip iperf3 tcpdump curl jq python3
 if [ "$QUICK" = 1 ]; then PHASE_S=${PHASE_S:-15}; ROUNDS=${ROUNDS:-1}; else PHASE_S=${PHASE_S:-30}; ROUNDS=${ROUNDS:-2}; fi
 PAYLOAD=${PAYLOAD:-16}

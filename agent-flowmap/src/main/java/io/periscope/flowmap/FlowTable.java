@@ -127,6 +127,7 @@ public final class FlowTable implements AutoCloseable {
     private final long resetTimeoutNanos;
     private final long otherTimeoutNanos;
     private final long reportIntervalNanos;
+    private final boolean reportIdleIntervals;
     private final long tickNanos;
     private final int[] wheelHeads;
     private final int wheelMask;
@@ -162,6 +163,7 @@ public final class FlowTable implements AutoCloseable {
     private long flowsEvicted;
     private long finalRecords;
     private long periodicRecords;
+    private long idleIntervalsSkipped;
 
     /**
      * Allocates the table's memory ({@link #memoryBytes()}), fixed for its life.
@@ -196,6 +198,7 @@ public final class FlowTable implements AutoCloseable {
         this.resetTimeoutNanos = config.resetTimeoutNanos();
         this.otherTimeoutNanos = config.otherTimeoutNanos();
         this.reportIntervalNanos = config.reportIntervalNanos();
+        this.reportIdleIntervals = config.reportIdleIntervals();
         this.tickNanos = config.timerTickNanos();
         this.wheelHeads = new int[config.timerWheelSlots()];
         Arrays.fill(wheelHeads, NIL);
@@ -857,8 +860,7 @@ public final class FlowTable implements AutoCloseable {
                 exportAndRemove(idx, last, type);
                 emitted++;
             } else {
-                if (now - t.getLong(base + INTERVAL_START) >= reportIntervalNanos) {
-                    exportPeriodic(idx, now);
+                if (now - t.getLong(base + INTERVAL_START) >= reportIntervalNanos && exportPeriodic(idx, now)) {
                     emitted++;
                 }
                 schedule(idx, deadline(base, last));
@@ -884,12 +886,20 @@ public final class FlowTable implements AutoCloseable {
         logHandler.onFlowLog(log);
     }
 
-    private void exportPeriodic(int idx, long now) {
+    private boolean exportPeriodic(int idx, long now) {
+        UnsafeBuffer t = table;
+        int base = idx * ENTRY_BYTES;
+        if (!reportIdleIntervals && t.getInt(base + DIR_INTS + D_PACKETS) == 0
+                && t.getInt(base + DIR_INTS + DIR_INTS_BYTES + D_PACKETS) == 0) {
+            // Nothing happened in this interval: an all-zero record is no information, and a
+            // million idle connections would cost a million records per interval.
+            t.putLong(base + INTERVAL_START, now);
+            idleIntervalsSkipped++;
+            return false;
+        }
         fill(idx, now, false, CloseType.STILL_OPEN);
         periodicRecords++;
         logHandler.onFlowLog(log);
-        UnsafeBuffer t = table;
-        int base = idx * ENTRY_BYTES;
         t.putLong(base + INTERVAL_START, now);
         t.putInt(base + DATA_RTT_COUNT, 0);
         t.putLong(base + DATA_RTT_SUM_MICROS, 0);
@@ -904,6 +914,7 @@ public final class FlowTable implements AutoCloseable {
             t.putShort(di + D_ZERO_WIN, (short) 0);
             t.putShort(di + D_OOO, (short) 0);
         }
+        return true;
     }
 
     private void fill(int idx, long endNanos, boolean finalRecord, CloseType type) {
@@ -1177,6 +1188,11 @@ public final class FlowTable implements AutoCloseable {
     /** Periodic (delta) flow records emitted. */
     public long periodicRecords() {
         return periodicRecords;
+    }
+
+    /** Periodic records not emitted because the flow had no packet in the interval. */
+    public long idleIntervalsSkipped() {
+        return idleIntervalsSkipped;
     }
 
     /** Endpoints not aggregated because the metrics table was full in their interval. */

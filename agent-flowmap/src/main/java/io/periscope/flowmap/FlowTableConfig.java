@@ -29,6 +29,7 @@ public final class FlowTableConfig {
     private final int timerWheelSlots;
     private final int maxEndpoints;
     private final long metricsIntervalNanos;
+    private final boolean reportIdleIntervals;
 
     private FlowTableConfig(Builder b) {
         this.maxFlows = b.maxFlows;
@@ -45,6 +46,7 @@ public final class FlowTableConfig {
         this.timerWheelSlots = b.timerWheelSlots;
         this.maxEndpoints = b.maxEndpoints;
         this.metricsIntervalNanos = b.metricsIntervalNanos;
+        this.reportIdleIntervals = b.reportIdleIntervals;
     }
 
     /** A builder with the defaults. */
@@ -102,6 +104,15 @@ public final class FlowTableConfig {
         return reportIntervalNanos;
     }
 
+    /**
+     * Whether a live flow with no packet in a report interval still gets a (all-zero) periodic
+     * record. Off by default: many idle long-lived connections would otherwise cost a record each
+     * per interval for no information; their final record still comes.
+     */
+    public boolean reportIdleIntervals() {
+        return reportIdleIntervals;
+    }
+
     /** Resolution of the timer wheel. */
     public long timerTickNanos() {
         return timerTickNanos;
@@ -127,6 +138,7 @@ public final class FlowTableConfig {
         private int maxFlows = 65_536;
         private double loadFactor = 0.75;
         private FullPolicy fullPolicy = FullPolicy.DROP_NEW;
+        private boolean reportIdleIntervals;
         private long establishedTimeoutNanos = TimeUnit.SECONDS.toNanos(300);
         private long openingTimeoutNanos = TimeUnit.SECONDS.toNanos(5);
         private long closingTimeoutNanos = TimeUnit.SECONDS.toNanos(5);
@@ -193,6 +205,12 @@ public final class FlowTableConfig {
         /** Non-TCP idle timeout. */
         public Builder otherTimeout(long value, TimeUnit unit) {
             this.otherTimeoutNanos = unit.toNanos(value);
+            return this;
+        }
+
+        /** Periodic records also for intervals without packets (default false). */
+        public Builder reportIdleIntervals(boolean value) {
+            this.reportIdleIntervals = value;
             return this;
         }
 

@@ -223,6 +223,36 @@ class FlowTableTest {
     }
 
     @Test
+    void shouldSkipPeriodicRecordsOfIdleIntervalsUnlessAskedFor() {
+        for (boolean reportIdle : new boolean[] {false, true}) {
+            logs.clear();
+            table(FlowTableConfig.builder().reportIdleIntervals(reportIdle));
+            handshake();
+            // Data in the first interval only, then 200 s of silence (under the 300 s timeout).
+            c2s(T0 + S, ACK, 101, 501, 10);
+            for (int i = 2; i <= 200; i++) {
+                table.tick(T0 + i * S);
+            }
+            if (reportIdle) {
+                assertThat(logs).as("one record per 60 s interval").hasSize(3);
+                assertThat(table.idleIntervalsSkipped()).isZero();
+            } else {
+                assertThat(logs).as("only the interval with packets").hasSize(1);
+                assertThat(table.idleIntervalsSkipped()).isEqualTo(2);
+            }
+            assertThat(logs.get(0).packets()[0]).isEqualTo(3);
+            assertThat(logs.get(0).payload()[0]).isEqualTo(10);
+            c2s(T0 + 201 * S, ACK, 111, 501, 5);
+            table.flush(T0 + 202 * S);
+            Snapshot last = logs.get(logs.size() - 1);
+            assertThat(last.isFinal()).isTrue();
+            assertThat(last.payload()[0]).isEqualTo(5);
+            assertThat(logs.stream().mapToLong(s -> s.packets()[0]).sum()).isEqualTo(4);
+            table.close();
+        }
+    }
+
+    @Test
     void shouldStartANewFlowWhenAClosedTupleIsReused() {
         table(FlowTableConfig.builder());
         handshake();

@@ -43,7 +43,12 @@ public final class PacketPipeline implements AutoCloseable {
     private final List<Reader> readers = new ArrayList<>();
     private final AtomicLong flowLogsDropped = new AtomicLong();
     private final AtomicLong interfacesSkipped = new AtomicLong();
+    private final AtomicLong readersLeftRunning = new AtomicLong();
     private volatile boolean running;
+    /** How long close() waits per reader; shorter only in tests. */
+    private long readerStopMillis = READER_STOP_MILLIS;
+    /** Runs before each flow log is exported (tests: a slow flush); null in production. */
+    private Runnable beforeFlowExport;
 
     /** One ring, its decoder and its flow table, all on one thread. */
     private final class Reader implements PacketHandler, Runnable {
@@ -69,6 +74,10 @@ public final class PacketPipeline implements AutoCloseable {
             this.streams = engine == null ? null : new PacketStreams(engine, sink, tableConfig.maxFlows());
             FlowLogView view = new FlowLogView();
             this.table = new FlowTable(tableConfig, log -> {
+                Runnable hook = beforeFlowExport;
+                if (hook != null) {
+                    hook.run();
+                }
                 if (!exporter.offerFlow(view.wrap(log), null)) {
                     flowLogsDropped.incrementAndGet();
                 }
@@ -196,6 +205,15 @@ public final class PacketPipeline implements AutoCloseable {
         }
     }
 
+    /**
+     * Test hook, before {@link #start()}: how long close() waits for each reader, and a task run
+     * before each flow log export (to make a flush slow with a few flows).
+     */
+    void testHooks(long stopWaitMillis, Runnable beforeEachFlowExport) {
+        this.readerStopMillis = stopWaitMillis;
+        this.beforeFlowExport = beforeEachFlowExport;
+    }
+
     public void start() {
         running = true;
         for (Reader reader : readers) {
@@ -224,7 +242,7 @@ public final class PacketPipeline implements AutoCloseable {
                 if (reader.thread.isAlive()) {
                     // The reader exports every open flow before it ends: hundreds of thousands of
                     // flows take seconds. Give it the time it needs, within a bound.
-                    reader.thread.join(READER_STOP_MILLIS);
+                    reader.thread.join(readerStopMillis);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -233,13 +251,19 @@ public final class PacketPipeline implements AutoCloseable {
                 // Unmapping the ring or the table under a running reader would crash the JVM
                 // (SIGSEGV, seen at 677K flows when this waited 2 s). Leave both mapped: the
                 // process is ending and the kernel frees them with it.
+                readersLeftRunning.incrementAndGet();
                 LOG.warn("packet reader {} still flushing after {} ms; leaving its ring and flow table mapped",
-                        reader.thread.getName(), READER_STOP_MILLIS);
+                        reader.thread.getName(), readerStopMillis);
                 continue;
             }
             reader.ring.close();
             reader.table.close();
         }
+    }
+
+    /** Readers close() left running (still flushing) with their ring and table mapped. */
+    public long readersLeftRunning() {
+        return readersLeftRunning.get();
     }
 
     public long packets() {

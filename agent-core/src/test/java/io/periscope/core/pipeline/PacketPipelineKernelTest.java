@@ -10,9 +10,17 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -49,6 +57,70 @@ class PacketPipelineKernelTest {
         } finally {
             exporter.shutdown(Duration.ofSeconds(5));
         }
+    }
+
+    @Test
+    void shouldLeaveTheTableMappedForAReaderStillFlushingAtClose(@TempDir Path dir) throws Exception {
+        int connections = 8;
+        OtlpExporter exporter = exporter(dir);
+        List<Socket> sockets = new ArrayList<>();
+        try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            PacketRingConfig ring = PacketRingConfig.builder().blockBytes(1 << 16).blockCount(2)
+                    .blockTimeoutMillis(10).filter("tcp port " + server.getLocalPort()).build();
+            PacketPipeline pipeline = new PacketPipeline(List.of(CaptureInterface.byName("lo")), 1, ring, table(),
+                    exporter);
+            AtomicInteger exported = new AtomicInteger();
+            // Each export takes 100 ms, so flushing the open flows outlasts close()'s 200 ms wait.
+            pipeline.testHooks(200, () -> {
+                sleepMillis(100);
+                exported.incrementAndGet();
+            });
+            pipeline.start();
+            for (int i = 0; i < connections; i++) {
+                Socket client = new Socket(server.getInetAddress(), server.getLocalPort());
+                sockets.add(client);
+                sockets.add(server.accept());
+                OutputStream out = client.getOutputStream();
+                out.write('x');
+                out.flush();
+            }
+            assertThat(awaitTrue(() -> pipeline.activeFlows() == connections))
+                    .as("the held connections are tracked: %s flows", pipeline.activeFlows()).isTrue();
+            assertThat(exported).as("no flow ended before close").hasValue(0);
+
+            pipeline.close();
+
+            assertThat(pipeline.readersLeftRunning()).as("close() returned before the reader finished").isEqualTo(1);
+            // The reader goes on reading the table it was left: a table unmapped under it would
+            // crash this JVM (SIGSEGV) instead of exporting every open flow.
+            assertThat(awaitTrue(() -> exported.get() == connections))
+                    .as("every open flow exported after close: %s", exported.get()).isTrue();
+        } finally {
+            for (Socket s : sockets) {
+                s.close();
+            }
+            exporter.shutdown(Duration.ofSeconds(5));
+        }
+    }
+
+    private static void sleepMillis(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits up to 20 s for the condition (bounded; the test asserts the result, not the time). */
+    private static boolean awaitTrue(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
     }
 
     private static OtlpExporter exporter(Path dir) {

@@ -14,8 +14,9 @@ import io.periscope.flowmap.PacketDecoder;
  * not wall time: on a shared machine a descheduled thread inflates JMH's numbers, not these.
  * Prints min and median CPU ns per packet over {@code runs} runs of {@code passes} passes of
  * {@value FlowTableBenchmark#PACKETS} packets, after a warm-up. Run with
- * {@code java -cp bench/target/benchmarks.jar io.periscope.bench.flow.FlowDecodeCpuMain [tcp|udp|tcp-decode|udp-decode]
- * [flows]}.
+ * {@code java -cp bench/target/benchmarks.jar io.periscope.bench.flow.FlowDecodeCpuMain
+ * [tcp|udp|tcp-decode|udp-decode|tcp-metrics|udp-metrics] [flows]}; "-metrics" also aggregates the
+ * per-second endpoint metrics on the packet path.
  */
 public final class FlowDecodeCpuMain {
     private static final int WARMUP_PASSES = 400;
@@ -31,6 +32,7 @@ public final class FlowDecodeCpuMain {
         boolean tcp = args.length == 0 || args[0].startsWith("tcp");
         // "tcp-decode" / "udp-decode": the decoder alone, for the split between decoder and table.
         boolean decodeOnly = args.length > 0 && args[0].endsWith("-decode");
+        boolean metrics = args.length > 0 && args[0].endsWith("-metrics");
         int flows = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
         int packetsPerPass = FlowTableBenchmark.PACKETS;
         FlowPackets packets = tcp ? FlowPackets.tcp(flows, packetsPerPass / 2 / flows, 1400)
@@ -38,8 +40,9 @@ public final class FlowDecodeCpuMain {
         long[] records = new long[1];
         PacketDecoder decoder = new PacketDecoder();
         DecodedPacket packet = new DecodedPacket();
+        long[] endpointRecords = new long[1];
         FlowTable table = new FlowTable(FlowTableConfig.builder().maxFlows(65_536).build(), log -> records[0]++,
-                null);
+                metrics ? r -> endpointRecords[0]++ : null);
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long ts = 1_700_000_000_000_000_000L;
         int pass = 0;
@@ -65,9 +68,10 @@ public final class FlowDecodeCpuMain {
         ok += decoder.count(PacketDecoder.OK);
         Arrays.sort(nsPerPacket);
         System.out.printf("%s%s flows=%d: CPU ns/packet min %.1f median %.1f max %.1f (%d runs x %d packets;"
-                        + " %d decoded, %d live flows)%n", tcp ? "tcp" : "udp", decodeOnly ? " decode only" : "", flows,
+                        + " %d decoded, %d live flows, %d endpoint records)%n", tcp ? "tcp" : "udp",
+                decodeOnly ? " decode only" : metrics ? " with endpoint metrics" : "", flows,
                 nsPerPacket[0], nsPerPacket[RUNS / 2], nsPerPacket[RUNS - 1], RUNS, PASSES * packets.count, ok,
-                table.size());
+                table.size(), endpointRecords[0]);
         table.close();
     }
 
