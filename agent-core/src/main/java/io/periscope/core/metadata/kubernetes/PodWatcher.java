@@ -258,10 +258,12 @@ public final class PodWatcher implements AutoCloseable {
             if (e instanceof GoneException || e instanceof ApiException || e instanceof JsonProcessingException) {
                 throw e;
             }
-            // The connection dropped (or checkStalled closed it): watch again from where we were.
+            // The connection dropped (or checkStalled closed it): watch again from where we were. The
+            // pods known so far stay; only changes made meanwhile wait for the next watch.
             connectErrors.increment();
-            failed("Kubernetes watch of node " + endpoint.nodeName() + " interrupted: " + e
-                    + "; resuming from version " + version);
+            connected = false;
+            LOG.info("Kubernetes watch of node {} interrupted ({}); resuming from version {}", endpoint.nodeName(),
+                    e.toString(), version);
             return version;
         } finally {
             openStream = null;

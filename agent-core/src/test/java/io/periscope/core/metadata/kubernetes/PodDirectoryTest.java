@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Lookups by container id and IP, the grace period of deleted pods, and the bound. */
 class PodDirectoryTest {
     private static final long GRACE_NANOS = 1_000;
+    private static final int LOOKUPS = 100_000;
 
     private static PodMetadata pod(String uid, String ip, String containerId) {
         return new PodMetadata(uid, "ns", "pod-" + uid, "node-1", ip, false, null, Map.of(containerId, "main"),
@@ -88,5 +89,29 @@ class PodDirectoryTest {
         long version = directory.version();
         directory.upsert(pod("a", "10.0.0.1", "1".repeat(64)));
         assertThat(directory.version()).isEqualTo(version);
+    }
+
+    @Test
+    void shouldAllocateNothingPerLookup() throws IOException {
+        PodDirectory directory = new PodDirectory(16, GRACE_NANOS);
+        directory.replaceAll(PodJsonTest.podList().pods(), 1);
+        // Keys as a sink holds them: the ContainerId's own string, its hash already cached.
+        String hit = new String(PodJsonTest.NGINX_ID.toCharArray());
+        String miss = "9".repeat(64);
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().getId();
+        int found = 0;
+        for (int i = 0; i < LOOKUPS; i++) {
+            found += directory.byContainerId(i % 2 == 0 ? hit : miss) != null ? 1 : 0;
+        }
+        long before = threads.getThreadAllocatedBytes(id);
+        for (int i = 0; i < LOOKUPS; i++) {
+            found += directory.byContainerId(i % 2 == 0 ? hit : miss) != null ? 1 : 0;
+        }
+        long allocated = threads.getThreadAllocatedBytes(id) - before;
+        assertThat(found).isEqualTo(LOOKUPS);
+        // A few hundred bytes of slack for the measurement itself; one byte per lookup would be 100 KB.
+        assertThat(allocated).as("bytes allocated by " + LOOKUPS + " lookups").isLessThan(1024);
     }
 }

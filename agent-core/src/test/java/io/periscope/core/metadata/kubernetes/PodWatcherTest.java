@@ -134,6 +134,26 @@ class PodWatcherTest {
     }
 
     @Test
+    void shouldDropAWatchThatStaysSilentPastItsTimeoutAndResume(@TempDir Path dir) throws Exception {
+        try (KubernetesApiServer server = KubernetesApiServer.start(keys)) {
+            server.queueList(PodJsonTest.resource("pod-list.json"));
+            // No watch script: the stream opens and then says nothing, like a connection that died silently.
+            start(server, token(dir, "t"), server.caPem(), Duration.ofMinutes(1));
+            await("the watch", () -> watcher.connected() && server.requests().size() >= 2);
+            watcher.checkStalled(System.nanoTime());
+            assertThat(metrics.value("periscope_kubernetes_errors_total", "kind", "stalled"))
+                    .as("not stalled yet: the watch has just started").isZero();
+            watcher.checkStalled(System.nanoTime() + Duration.ofHours(1).toNanos());
+            assertThat(metrics.value("periscope_kubernetes_errors_total", "kind", "stalled")).isEqualTo(1);
+            await("a new watch from the same version", () -> server.requests().stream()
+                    .filter(KubernetesApiServer.Request::isWatch).count() >= 2);
+            assertThat(server.requests().stream().filter(KubernetesApiServer.Request::isWatch).toList().get(1).query())
+                    .contains("resourceVersion=1000");
+            assertThat(directory.byContainerId(PodJsonTest.NGINX_ID)).as("pods kept across the reconnect").isNotNull();
+        }
+    }
+
+    @Test
     void shouldSendTheRotatedTokenAfterTheRefreshInterval(@TempDir Path dir) throws Exception {
         try (KubernetesApiServer server = KubernetesApiServer.start(keys)) {
             server.queueList(PodJsonTest.resource("pod-list.json"));
