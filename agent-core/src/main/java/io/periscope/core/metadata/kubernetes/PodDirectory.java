@@ -1,5 +1,7 @@
 package io.periscope.core.metadata.kubernetes;
 
+import org.agrona.collections.Int2ObjectHashMap;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,6 +33,12 @@ public final class PodDirectory {
     private final Map<String, Entry> byUid = new HashMap<>();
     private final AtomicLong version = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
+    /**
+     * Pods by IPv4 address as an int, for callers that hold addresses as bytes (a connection's peer,
+     * a flow's ends) and must not format a string per lookup. Rebuilt whole by the writer on every
+     * change and published through the volatile field, so readers never see it change under them.
+     */
+    private volatile Int2ObjectHashMap<PodMetadata> byIpv4 = new Int2ObjectHashMap<>();
 
     /** Holds at most {@code maxPods} pods; deleted ones for {@code graceNanos}. */
     public PodDirectory(int maxPods, long graceNanos) {
@@ -46,6 +54,36 @@ public final class PodDirectory {
     /** The pod with IP {@code ip} (pods on the host network are not listed), or null. */
     public PodMetadata byIp(String ip) {
         return byIp.get(ip);
+    }
+
+    /**
+     * The pod with IPv4 address {@code address} (big-endian: 10.0.0.1 is 0x0A000001), or null. No
+     * allocation: the caller's connection or flow holds the address as an int already.
+     */
+    public PodMetadata byIpv4(int address) {
+        return byIpv4.get(address);
+    }
+
+    /** {@code "10.0.0.1"} as 0x0A000001; -1 when it is not a dotted IPv4 address (IPv6 pods are left out). */
+    static long ipv4(String text) {
+        String[] parts = text.split("\\.");
+        if (parts.length != 4) {
+            return -1;
+        }
+        long value = 0;
+        for (String part : parts) {
+            int octet;
+            try {
+                octet = Integer.parseInt(part);
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+            if (octet < 0 || octet > 255) {
+                return -1;
+            }
+            value = value << 8 | octet;
+        }
+        return value;
     }
 
     /** Changes when any lookup's answer may have changed. */
@@ -78,6 +116,7 @@ public final class PodDirectory {
         }
         byUid.put(pod.uid(), new Entry(pod, 0));
         index(pod);
+        rebuildIpv4();
         version.incrementAndGet();
     }
 
@@ -121,6 +160,7 @@ public final class PodDirectory {
             unindex(byUid.remove(uid).pod());
         }
         if (!expired.isEmpty()) {
+            rebuildIpv4();
             version.incrementAndGet();
         }
         return expired.size();
@@ -141,6 +181,17 @@ public final class PodDirectory {
         }
         unindex(byUid.remove(oldest).pod());
         return true;
+    }
+
+    private void rebuildIpv4() {
+        Int2ObjectHashMap<PodMetadata> snapshot = new Int2ObjectHashMap<>();
+        for (Map.Entry<String, PodMetadata> e : byIp.entrySet()) {
+            long address = ipv4(e.getKey());
+            if (address >= 0) {
+                snapshot.put((int) address, e.getValue());
+            }
+        }
+        byIpv4 = snapshot;
     }
 
     private void index(PodMetadata pod) {

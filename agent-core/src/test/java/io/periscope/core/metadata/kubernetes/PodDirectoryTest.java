@@ -33,6 +33,20 @@ class PodDirectoryTest {
     }
 
     @Test
+    void shouldFindPodsByIpv4AddressAsAnInt() throws IOException {
+        PodDirectory directory = new PodDirectory(16, GRACE_NANOS);
+        directory.replaceAll(PodJsonTest.podList().pods(), 1);
+        assertThat(directory.byIpv4(0x0AF40112).name()).as("10.244.1.18").isEqualTo("redis-0");
+        assertThat(directory.byIpv4(0xC0A80105)).as("192.168.1.5, a host-network pod's").isNull();
+        assertThat(PodDirectory.ipv4("255.0.0.1")).isEqualTo(0xFF000001L);
+        assertThat(PodDirectory.ipv4("fd00::1")).isEqualTo(-1);
+        assertThat(PodDirectory.ipv4("10.0.0.256")).isEqualTo(-1);
+        directory.markDeleted("7c6d5e4f-2222-4333-8444-555566667777", 10);
+        directory.evictExpired(10 + GRACE_NANOS);
+        assertThat(directory.byIpv4(0x0AF40112)).isNull();
+    }
+
+    @Test
     void shouldKeepADeletedPodUntilItsGracePeriodEnds() {
         PodDirectory directory = new PodDirectory(16, GRACE_NANOS);
         directory.upsert(pod("u1", "10.0.0.1", "1".repeat(64)));
