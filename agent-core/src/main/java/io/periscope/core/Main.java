@@ -6,6 +6,8 @@ import io.periscope.core.config.ConfigWatcher;
 import io.periscope.core.guard.GuardLevel;
 import io.periscope.core.guard.ResourceGuard;
 import io.periscope.core.metadata.ProcessMetadataCache;
+import io.periscope.core.metadata.kubernetes.KubernetesEndpoint;
+import io.periscope.core.metadata.kubernetes.KubernetesMetadata;
 import io.periscope.core.replay.Replay;
 import io.periscope.core.telemetry.Health;
 import io.periscope.core.telemetry.LogSetup;
@@ -142,6 +144,13 @@ public final class Main {
             err.println("periscope: " + e.getMessage());
             return EXIT_USAGE;
         }
+        try {
+            // enabled: true with a missing token, CA, server or node name is a config error like any other.
+            KubernetesEndpoint.resolve(config.metadata().kubernetes(), System::getenv, why -> { });
+        } catch (ConfigException e) {
+            err.println("periscope: " + e.getMessage());
+            return EXIT_USAGE;
+        }
         if (parsed.dryRun) {
             out.println("# effective configuration" + (parsed.file == null ? " (built-in defaults)"
                     : " from " + parsed.file) + "; valid");
@@ -159,12 +168,21 @@ public final class Main {
         ProcessMetrics.register(metrics, self, Version.current());
         Health health = new Health();
         ProcessMetadataCache metadata = new ProcessMetadataCache(config.metadata(), metrics);
+        KubernetesMetadata kubernetes;
+        try {
+            kubernetes = KubernetesMetadata.start(config.metadata().kubernetes(), System::getenv, metrics);
+        } catch (ConfigException e) {
+            err.println("periscope: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        metadata.kubernetes(kubernetes.directory());
         SelfMetricsServer server = null;
         if (config.selfMetrics().enabled()) {
             try {
                 server = SelfMetricsServer.start(config.selfMetrics().host(), config.selfMetrics().port(), metrics,
                         health);
             } catch (IOException | RuntimeException e) {
+                kubernetes.close();
                 err.println("periscope: cannot serve self-metrics on " + config.selfMetrics().listen() + ": "
                         + e.getMessage() + "; choose another self_metrics.listen or set self_metrics.enabled=false");
                 return EXIT_FAILURE;
@@ -200,6 +218,7 @@ public final class Main {
             });
             return agent.runUntilStopped();
         } finally {
+            kubernetes.close();
             if (server != null) {
                 server.close();
             }

@@ -82,6 +82,15 @@ class MainTest {
     }
 
     @Test
+    void shouldRejectKubernetesEnabledWithoutATokenWithExitCode2NamingTheKey() {
+        assertThat(execute("run", "--dry-run", "--set", "metadata.kubernetes.enabled=true",
+                "--set", "metadata.kubernetes.api_server=https://127.0.0.1:18399",
+                "--set", "metadata.kubernetes.token_path=/nonexistent/token")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("metadata.kubernetes.token_path")
+                .contains("/nonexistent/token").doesNotContain("Exception");
+    }
+
+    @Test
     void shouldPrintOneEffectiveValueForTheLauncher() {
         assertThat(execute("config-get", "limits.max_memory_mb")).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("768\n");

@@ -4,10 +4,11 @@ import java.util.Map;
 
 /**
  * Process metadata: how many processes are cached, where procfs is (a container sees the host's
- * at {@code /proc} with hostPID), and explicit {@code service.name}s by process name (comm).
+ * at {@code /proc} with hostPID), explicit {@code service.name}s by process name (comm), and pod
+ * metadata from the Kubernetes API.
  */
 public record MetadataConfig(@Range(min = 16, max = 1L << 22) int cacheSize, String procRoot,
-                             Map<String, String> serviceNames) {
+                             Map<String, String> serviceNames, KubernetesConfig kubernetes) {
     private static final int DEFAULT_CACHE_SIZE = 16_384;
 
     public MetadataConfig {
@@ -17,8 +18,8 @@ public record MetadataConfig(@Range(min = 16, max = 1L << 22) int cacheSize, Str
         }
     }
 
-    /** 16 Ki processes, /proc, no explicit names. */
+    /** 16 Ki processes, /proc, no explicit names, Kubernetes metadata when in a cluster. */
     public static MetadataConfig defaults() {
-        return new MetadataConfig(DEFAULT_CACHE_SIZE, "/proc", Map.of());
+        return new MetadataConfig(DEFAULT_CACHE_SIZE, "/proc", Map.of(), KubernetesConfig.defaults());
     }
 }

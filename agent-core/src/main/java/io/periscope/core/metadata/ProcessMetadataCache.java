@@ -1,6 +1,8 @@
 package io.periscope.core.metadata;
 
 import io.periscope.core.config.MetadataConfig;
+import io.periscope.core.metadata.kubernetes.ContainerMetadata;
+import io.periscope.core.metadata.kubernetes.PodDirectory;
 import io.periscope.core.telemetry.Counter;
 import io.periscope.core.telemetry.MetricsRegistry;
 import io.periscope.core.telemetry.ProcessStats;
@@ -19,6 +21,9 @@ import java.util.Map;
  * pipeline calls {@link #onExec(int)} and {@link #onExit(int)} so a pid's entry never outlives the
  * program it described. Lookups happen once per new connection, not per event, so a lock is cheap
  * here; procfs is read outside it.
+ *
+ * <p>With Kubernetes metadata on, {@link #pod(ProcessInfo)} maps the process's container id to its pod
+ * (a map lookup, made when a sink resolves a new pid, never per event).
  *
  * <p>{@code service.name}: the config's {@code metadata.service_names} entry for the comm, else the
  * process's own OTEL_SERVICE_NAME, else the executable's file name when the comm agrees with it (started
@@ -41,6 +46,7 @@ public final class ProcessMetadataCache {
     private final Counter absent;
     private final Counter evictions;
     private volatile Map<String, String> serviceNames;
+    private volatile PodDirectory pods;
     private volatile long bootEpochSeconds = -1;
 
     /** A cache sized and pointed at procfs by {@code config}; counters go to {@code registry}. */
@@ -116,6 +122,43 @@ public final class ProcessMetadataCache {
         }
     }
 
+    /**
+     * Pod metadata from now on (Main calls this once when {@code metadata.kubernetes} is on); null
+     * turns it off.
+     */
+    public void kubernetes(PodDirectory directory) {
+        pods = directory;
+    }
+
+    /** The pod container {@code info}'s process runs in, or null (off, on the host, not a pod of this node). */
+    public ContainerMetadata pod(ProcessInfo info) {
+        PodDirectory directory = pods;
+        if (directory == null || info == null || info.container() == null) {
+            return null;
+        }
+        return directory.byContainerId(info.container().id());
+    }
+
+    /**
+     * The {@code service.name} of {@code info}'s spans: a name a person chose (config, OTEL_SERVICE_NAME),
+     * else the pod's (annotation, app.kubernetes.io/name, app label, workload), else the process rule.
+     */
+    public static String serviceName(ProcessInfo info, ContainerMetadata pod) {
+        if (pod != null && !info.serviceNameExplicit() && pod.serviceName() != null) {
+            return pod.serviceName();
+        }
+        return info.serviceName();
+    }
+
+    /**
+     * Changes whenever a {@link #pod} answer may have changed (a pod came, changed or went); callers
+     * caching resources per pid compare it to know when to look again. 0 while Kubernetes metadata is off.
+     */
+    public long podVersion() {
+        PodDirectory directory = pods;
+        return directory == null ? 0 : directory.version();
+    }
+
     /** How many processes are cached. */
     public int size() {
         synchronized (entries) {
@@ -149,11 +192,13 @@ public final class ProcessMetadataCache {
                 : Instant.ofEpochMilli(bootEpochSeconds() * MILLIS_PER_SECOND
                         + startTicks * MILLIS_PER_SECOND / ProcessStats.CLOCK_TICKS_PER_SECOND);
         ContainerId container = ContainerId.fromCgroup(readQuietly(dir.resolve("cgroup"), MAX_SMALL_FILE_BYTES));
+        String explicit = explicitServiceName(comm, dir);
         return new ProcessInfo(pid, comm, executable, commandLine, startTicks, startTime, container,
-                serviceName(comm, executable, dir));
+                explicit != null ? explicit : serviceName(comm, executable, dir), explicit != null);
     }
 
-    private String serviceName(String comm, String executable, Path dir) {
+    /** The config's name for {@code comm}, else the process's OTEL_SERVICE_NAME, else null. */
+    private String explicitServiceName(String comm, Path dir) {
         String configured = serviceNames.get(comm);
         if (configured != null) {
             return configured;
@@ -164,6 +209,10 @@ public final class ProcessMetadataCache {
                 return variable.substring(SERVICE_NAME_VARIABLE.length());
             }
         }
+        return null;
+    }
+
+    private String serviceName(String comm, String executable, Path dir) {
         // "(deleted)" marks an executable replaced on disk (an upgrade); the name is still right.
         String exe = executable.replace(" (deleted)", "");
         int slash = exe.lastIndexOf('/');

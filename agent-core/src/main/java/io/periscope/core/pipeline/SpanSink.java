@@ -5,6 +5,7 @@ import io.periscope.core.config.PortRange;
 import io.periscope.core.config.ProcessFilter;
 import io.periscope.core.metadata.ProcessInfo;
 import io.periscope.core.metadata.ProcessMetadataCache;
+import io.periscope.core.metadata.kubernetes.ContainerMetadata;
 import io.periscope.protocols.RequestLog;
 import io.periscope.protocols.RequestLogSink;
 import io.periscope.sender.OtlpExporter;
@@ -12,6 +13,7 @@ import io.periscope.sender.ProcessResource;
 import org.agrona.collections.Int2ObjectHashMap;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -77,7 +79,8 @@ final class SpanSink implements RequestLogSink {
     static final class Resources {
         private static final int MAX_RESOURCES = 16_384;
 
-        private record Key(String service, String host, int pid, String executable, String containerId) {
+        private record Key(String service, String host, int pid, String executable, String containerId,
+                           Map<String, String> attributes) {
         }
 
         private final ConcurrentHashMap<Key, ProcessResource> byKey = new ConcurrentHashMap<>();
@@ -85,7 +88,7 @@ final class SpanSink implements RequestLogSink {
         /** The shared object equal to {@code resource}; called only on a sink's cache miss. */
         ProcessResource intern(ProcessResource resource) {
             Key key = new Key(resource.serviceName(), resource.hostName(), resource.pid(),
-                    resource.executableName(), resource.containerId());
+                    resource.executableName(), resource.containerId(), resource.extraAttributes());
             ProcessResource shared = byKey.get(key);
             if (shared != null) {
                 return shared;
@@ -175,7 +178,8 @@ final class SpanSink implements RequestLogSink {
 
     private Entry entry(RequestLog log, ProcessFilter processFilter) {
         int pid = log.pid();
-        long g = generation.current();
+        // A pod appearing (or going) changes the resource of processes already cached.
+        long g = generation.current() + metadata.podVersion();
         if (g != seenGeneration || byPid.size() >= MAX_CACHED_PIDS) {
             byPid.clear();
             seenGeneration = g;
@@ -206,13 +210,18 @@ final class SpanSink implements RequestLogSink {
         String comm = info.comm() == null || info.comm().isBlank() ? log.comm().toString() : info.comm();
         String executable = info.executable() == null || info.executable().isBlank()
                 ? comm : baseName(info.executable());
-        String service = info.serviceName() == null || info.serviceName().isBlank() ? comm : info.serviceName();
+        ContainerMetadata pod = metadata.pod(info);
+        String named = ProcessMetadataCache.serviceName(info, pod);
+        String service = named == null || named.isBlank() ? comm : named;
         ProcessResource.Builder resource = ProcessResource.builder(service)
                 .hostName(hostName)
                 .pid(pid)
                 .executableName(executable);
         if (info.container() != null) {
             resource.containerId(info.container().id());
+        }
+        if (pod != null) {
+            pod.resourceAttributes().forEach(resource::attribute);
         }
         return new Entry(resources.intern(resource.build()), processFilter.admits(comm));
     }

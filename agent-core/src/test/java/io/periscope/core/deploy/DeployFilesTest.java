@@ -70,6 +70,31 @@ class DeployFilesTest {
     }
 
     @Test
+    void shouldGiveKubernetesMetadataItsNodeNameTokenAndReadOnlyPodAccess() {
+        Map<String, Object> pod
+                = (Map<String, Object>) at(KUBERNETES.get("DaemonSet/periscope"), "spec", "template", "spec");
+        assertThat(pod.get("automountServiceAccountToken")).as("the token metadata.kubernetes reads")
+                .isNotEqualTo(false);
+        Map<String, Object> agent = ((List<Map<String, Object>>) at(pod, "containers")).get(0);
+        assertThat((List<Map<String, Object>>) agent.get("env")).anySatisfy(variable -> {
+            assertThat(variable.get("name")).isEqualTo("NODE_NAME");
+            assertThat(at(variable, "valueFrom", "fieldRef", "fieldPath")).isEqualTo("spec.nodeName");
+        });
+        List<Map<String, Object>> rules = (List<Map<String, Object>>) at(KUBERNETES.get("ClusterRole/periscope-read"),
+                "rules");
+        assertThat(rules).anySatisfy(rule -> {
+            assertThat((List<String>) rule.get("resources")).contains("pods");
+            assertThat((List<String>) rule.get("verbs")).contains("list", "watch");
+        });
+        for (Map<String, Object> rule : rules) {
+            assertThat((List<String>) rule.get("verbs")).as("read-only").isSubsetOf("get", "list", "watch");
+        }
+        Map<String, Object> binding = KUBERNETES.get("ClusterRoleBinding/periscope-read");
+        assertThat(((List<Map<String, Object>>) binding.get("subjects")).get(0))
+                .containsEntry("kind", "ServiceAccount").containsEntry("name", "periscope");
+    }
+
+    @Test
     void shouldMountTheHostFacilitiesReadOnlyWherePossible() {
         Map<String, Object> pod
                 = (Map<String, Object>) at(KUBERNETES.get("DaemonSet/periscope"), "spec", "template", "spec");

@@ -1,5 +1,8 @@
 package io.periscope.core.metadata;
 
+import io.periscope.core.metadata.kubernetes.ContainerMetadata;
+import io.periscope.core.metadata.kubernetes.PodDirectory;
+import io.periscope.core.metadata.kubernetes.PodMetadata;
 import io.periscope.core.telemetry.MetricsRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -151,5 +154,40 @@ class ProcessMetadataCacheTest {
         assertThat(self.executable()).endsWith("/java");
         assertThat(self.serviceName()).isEqualTo("java");
         assertThat(self.startTime()).isBefore(Instant.now()).isAfter(Instant.now().minusSeconds(24L * 3600 * 365));
+    }
+
+    @Test
+    void shouldMapAContainerdProcessToItsPodWithNamesAPersonChoseStillWinning() throws IOException {
+        process(10, "nginx", "/usr/sbin/nginx", "nginx: worker process", 1,
+                "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0b5e7c2a.slice/cri-containerd-"
+                        + ID + ".scope\n", "HOME=/");
+        process(11, "nginx", "/usr/sbin/nginx", "nginx: worker process", 1,
+                "0::/kubepods.slice/cri-containerd-" + ID + ".scope\n", "OTEL_SERVICE_NAME=edge");
+        process(12, "nginx", "/usr/sbin/nginx", "nginx: worker process", 1, "0::/system.slice/nginx.service\n", "");
+        ProcessMetadataCache cache = cache(16, Map.of());
+        assertThat(cache.pod(cache.lookup(10))).as("Kubernetes metadata off").isNull();
+        assertThat(cache.podVersion()).isZero();
+
+        PodDirectory pods = new PodDirectory(16, 1_000);
+        cache.kubernetes(pods);
+        pods.upsert(new PodMetadata("uid-1", "shop", "web-1", "node-1", "10.0.0.5", false, "web",
+                Map.of(ID, "nginx"), Map.of("k8s.pod.name", "web-1", "k8s.namespace.name", "shop")));
+        assertThat(cache.podVersion()).isPositive();
+
+        ProcessInfo inPod = cache.lookup(10);
+        ContainerMetadata pod = cache.pod(inPod);
+        assertThat(pod.resourceAttributes()).containsEntry("k8s.pod.name", "web-1")
+                .containsEntry("k8s.container.name", "nginx");
+        assertThat(ProcessMetadataCache.serviceName(inPod, pod)).isEqualTo("web");
+        // OTEL_SERVICE_NAME is a person's choice: it outranks the pod's labels.
+        ProcessInfo named = cache.lookup(11);
+        assertThat(ProcessMetadataCache.serviceName(named, cache.pod(named))).isEqualTo("edge");
+        ProcessInfo onHost = cache.lookup(12);
+        assertThat(cache.pod(onHost)).isNull();
+        assertThat(ProcessMetadataCache.serviceName(onHost, null)).isEqualTo("nginx");
+
+        cache.updateServiceNames(Map.of("nginx", "frontdoor"));
+        ProcessInfo configured = cache.lookup(10);
+        assertThat(ProcessMetadataCache.serviceName(configured, cache.pod(configured))).isEqualTo("frontdoor");
     }
 }

@@ -23,6 +23,16 @@ class SpanSinkResourcesTest {
     }
 
     @Test
+    void shouldKeepAProcessNamedBeforeItsPodWasKnownApartFromItsPodResource() {
+        SpanSink.Resources resources = new SpanSink.Resources();
+        ProcessResource beforePod = resources.intern(nginx(42));
+        ProcessResource withPod = resources.intern(ProcessResource.builder("nginx").hostName("h").pid(42)
+                .executableName("nginx").attribute("k8s.pod.name", "web-1").build());
+        assertThat(withPod).isNotSameAs(beforePod);
+        assertThat(withPod.extraAttributes()).containsEntry("k8s.pod.name", "web-1");
+    }
+
+    @Test
     void shouldStayBounded() {
         SpanSink.Resources resources = new SpanSink.Resources();
         for (int pid = 1; pid <= 100_000; pid++) {
