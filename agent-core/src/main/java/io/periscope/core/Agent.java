@@ -203,7 +203,8 @@ final class Agent {
 
     static PacketPipeline packetPipeline(AgentConfig config, OtlpExporter exporter, SpanSinks spans) {
         PacketConfig packet = config.packet();
-        List<CaptureInterface> interfaces = CaptureInterface.selectForCapture(packet.interfaces(), packet.includeLoopback());
+        List<CaptureInterface> interfaces =
+                CaptureInterface.selectForCapture(packet.interfaces(), packet.includeLoopback());
         PacketRingConfig ring = PacketRingConfig.builder()
                 .blockBytes(packet.blockBytes())
                 .blockCount(packet.blockCount())
