@@ -288,58 +288,128 @@ public final class ProtocolEngine {
     private void parse(Connection conn, CapturedMessage msg, boolean request, RequestLogSink sink) {
         int dir = request ? 0 : 1;
         ProtocolParser parser = conn.parser;
-        Object state = conn.state();
         DirectBuffer buf = msg.buffer();
         int off = msg.offset();
         int len = msg.capturedLength();
-        long seq = msg.tcpSeq();
-        long nanos = msg.timestampNanos();
-        boolean fromCarry = false;
-        int carried = conn.carryLength[dir];
-        if (carried > 0) {
-            if (carried + len > config.maxCarryBytes()) {
-                counters.carryOverflow(conn.protocol);
-                conn.carryLength[dir] = 0;
-                parser.reset(state, request);
-            } else {
-                UnsafeBuffer cb = conn.carryBuffer(dir);
-                cb.putBytes(carried, buf, off, len);
-                buf = cb;
-                off = 0;
-                len = carried + len;
-                seq = conn.carrySeq[dir];
-                nanos = conn.carryNanos[dir];
-                fromCarry = true;
+        int pos = 0;
+        if (conn.carryLength[dir] > 0) {
+            pos = completeCarry(conn, msg, request, sink);
+            if (pos < 0) {
+                // the whole message went into the carry (kept, or used up there)
+                afterParse(conn, msg, request);
+                return;
             }
         }
-        conn.beginParse(msg, sink, off, seq, nanos);
-        int used;
-        try {
-            used = parser.parse(conn, request, buf, off, len);
-        } catch (RuntimeException e) {
-            // a parser bug must not take the agent down: count it and resynchronise
-            counters.parserException(conn.protocol);
-            parser.reset(state, request);
-            used = len;
-        }
-        int rest = len - Math.max(0, Math.min(used, len));
+        conn.beginParse(msg, sink, off, msg.tcpSeq(), msg.timestampNanos());
+        int rest = parseOnce(conn, parser, request, buf, off + pos, len - pos);
         if (rest == 0 || conn.udp()) {
             conn.carryLength[dir] = 0;
         } else if (rest > config.maxCarryBytes() || msg.trueLength() > msg.capturedLength()) {
             // an incomplete message that is too big, or followed by bytes we never saw
             counters.carryOverflow(conn.protocol);
             conn.carryLength[dir] = 0;
-            parser.reset(state, request);
+            parser.reset(conn.state(), request);
         } else {
             UnsafeBuffer cb = conn.carryBuffer(dir);
             cb.putBytes(0, buf, off + len - rest, rest);
             conn.carryLength[dir] = rest;
+            long seq = msg.tcpSeq();
             conn.carrySeq[dir] = seq < 0 ? -1 : (seq + len - rest) & 0xFFFF_FFFFL;
-            conn.carryNanos[dir] = fromCarry ? nanos : msg.timestampNanos();
+            conn.carryNanos[dir] = msg.timestampNanos();
         }
+        afterParse(conn, msg, request);
+    }
+
+    /**
+     * Completes the carried head of a message from the start of the new bytes, whatever their
+     * size: the carry is topped up with as many of the new bytes as it has room for and parsed;
+     * parsing then goes on in the new bytes themselves from where the carry's parse ended.
+     *
+     * @return how many of the new bytes are used up (parsing goes on from there), or -1 when all
+     *         of them went into the carry (parsed there, or kept as the still incomplete head)
+     */
+    private int completeCarry(Connection conn, CapturedMessage msg, boolean request, RequestLogSink sink) {
+        int dir = request ? 0 : 1;
+        int max = config.maxCarryBytes();
+        UnsafeBuffer cb = conn.carryBuffer(dir);
+        DirectBuffer buf = msg.buffer();
+        int off = msg.offset();
+        int len = msg.capturedLength();
+        int pos = 0;
+        // each round either uses carried bytes or ends: at most max rounds, in practice one or two
+        while (true) {
+            int carried = conn.carryLength[dir];
+            int take = Math.min(max - carried, len - pos);
+            cb.putBytes(carried, buf, off + pos, take);
+            int total = carried + take;
+            long carrySeq = conn.carrySeq[dir];
+            conn.beginParse(msg, sink, 0, carrySeq, conn.carryNanos[dir]);
+            int rest = parseOnce(conn, conn.parser, request, cb, 0, total);
+            int used = total - rest;
+            if (pos + take == len) {
+                // every new byte is in the carry: what is left of it stays carried
+                if (rest == 0 || conn.udp()) {
+                    conn.carryLength[dir] = 0;
+                } else if (msg.trueLength() > msg.capturedLength()) {
+                    counters.carryOverflow(conn.protocol);
+                    conn.carryLength[dir] = 0;
+                    conn.parser.reset(conn.state(), request);
+                } else {
+                    shiftCarry(conn, dir, used, total);
+                    if (used >= carried) {
+                        conn.carryNanos[dir] = msg.timestampNanos();
+                    }
+                }
+                return -1;
+            }
+            if (used >= carried) {
+                // the carried head is done; go on in the new bytes, past what the carry used of them
+                conn.carryLength[dir] = 0;
+                return pos + used - carried;
+            }
+            if (used == 0) {
+                // a head longer than the carry: lost (counted); resynchronise on the new bytes
+                counters.carryOverflow(conn.protocol);
+                conn.carryLength[dir] = 0;
+                conn.parser.reset(conn.state(), request);
+                return pos;
+            }
+            // whole messages were parsed from the carry and the next one starts in it: again
+            shiftCarry(conn, dir, used, carried);
+        }
+    }
+
+    /** Keeps the carry's bytes [from, to) as the new carry, moved to its start. */
+    private static void shiftCarry(Connection conn, int dir, int from, int to) {
+        int n = to - from;
+        if (from > 0 && n > 0) {
+            byte[] bytes = conn.carry[dir];
+            System.arraycopy(bytes, from, bytes, 0, n);
+        }
+        conn.carryLength[dir] = n;
+        long seq = conn.carrySeq[dir];
+        conn.carrySeq[dir] = seq < 0 ? -1 : (seq + from) & 0xFFFF_FFFFL;
+    }
+
+    /** Runs the parser once; returns the bytes it left (an incomplete head). Never throws. */
+    private int parseOnce(Connection conn, ProtocolParser parser, boolean request, DirectBuffer buf, int off,
+            int len) {
+        int used;
+        try {
+            used = parser.parse(conn, request, buf, off, len);
+        } catch (RuntimeException e) {
+            // a parser bug must not take the agent down: count it and resynchronise
+            counters.parserException(conn.protocol);
+            parser.reset(conn.state(), request);
+            used = len;
+        }
+        return len - Math.max(0, Math.min(used, len));
+    }
+
+    private void afterParse(Connection conn, CapturedMessage msg, boolean request) {
         if (msg.trueLength() > msg.capturedLength()) {
             counters.truncated(conn.protocol);
-            parser.skip(conn, request, msg.trueLength() - msg.capturedLength());
+            conn.parser.skip(conn, request, msg.trueLength() - msg.capturedLength());
         }
     }
 
