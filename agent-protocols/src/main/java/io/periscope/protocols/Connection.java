@@ -154,7 +154,7 @@ public final class Connection {
             counters.pendingDrop(protocol);
             return engine.scratch().clear();
         }
-        engine.fillConnection(log, message, protocol);
+        engine.fillConnection(log, message, protocol, requestDirection);
         log.startNanos(baseNanos);
         if (baseSeq >= 0) {
             log.tcpSeqRequest((baseSeq + (bufferOffset - baseOffset)) & 0xFFFF_FFFFL);

@@ -186,14 +186,14 @@ public final class ProtocolEngine {
             serverKey = role == Role.CLIENT
                     ? remoteKey(msg) : localKey(msg);
             if (serverKey != 0) {
-                L7Protocol cached = endpointCache.get(serverKey, msg.timestampNanos());
-                if (cached != null && byProtocol[cached.ordinal()] != null) {
-                    conn.assign(byProtocol[cached.ordinal()]);
-                    conn.requestDirection = role == Role.CLIENT ? Direction.EGRESS : Direction.INGRESS;
-                    conn.serverKey = serverKey;
+                L7Protocol cached = cachedProtocol(serverKey, msg.timestampNanos());
+                if (cached != null) {
+                    bindCached(conn, cached, role == Role.CLIENT, serverKey);
                     return true;
                 }
             }
+        } else if (fromCacheWithoutRole(conn, msg)) {
+            return true;
         }
         DirectBuffer buf = msg.buffer();
         int off = msg.offset();
@@ -235,6 +235,52 @@ public final class ProtocolEngine {
         return true;
     }
 
+    /** The cached protocol of a server endpoint, if this engine parses it; null otherwise. */
+    private L7Protocol cachedProtocol(long key, long nowNanos) {
+        L7Protocol cached = endpointCache.get(key, nowNanos);
+        return cached != null && byProtocol[cached.ordinal()] != null ? cached : null;
+    }
+
+    private void bindCached(Connection conn, L7Protocol protocol, boolean localIsClient, long serverKey) {
+        conn.assign(byProtocol[protocol.ordinal()]);
+        conn.requestDirection = localIsClient ? Direction.EGRESS : Direction.INGRESS;
+        conn.serverKey = serverKey;
+    }
+
+    /**
+     * A connection whose role the capture does not know (e.g. opened before the tracer started)
+     * still meets servers seen before: whichever of its two endpoints is a cached server endpoint
+     * gives the protocol and the role. Should both be (a port reused by a listener, or a key
+     * collision), the one whose port hints at its cached protocol wins, else the lower port
+     * (listeners sit below the ephemeral range).
+     */
+    private boolean fromCacheWithoutRole(Connection conn, CapturedMessage msg) {
+        long now = msg.timestampNanos();
+        long remote = remoteKey(msg);
+        long local = localKey(msg);
+        L7Protocol remoteProtocol = remote == 0 ? null : cachedProtocol(remote, now);
+        L7Protocol localProtocol = local == 0 ? null : cachedProtocol(local, now);
+        if (remoteProtocol == null && localProtocol == null) {
+            return false;
+        }
+        boolean remoteIsServer;
+        if (localProtocol == null) {
+            remoteIsServer = true;
+        } else if (remoteProtocol == null) {
+            remoteIsServer = false;
+        } else {
+            boolean remoteHinted = config.portHint(msg.remotePort()) == remoteProtocol;
+            boolean localHinted = config.portHint(msg.localPort()) == localProtocol;
+            remoteIsServer = remoteHinted != localHinted ? remoteHinted : msg.remotePort() <= msg.localPort();
+        }
+        if (remoteIsServer) {
+            bindCached(conn, remoteProtocol, true, remote);
+        } else {
+            bindCached(conn, localProtocol, false, local);
+        }
+        return true;
+    }
+
     private static long localKey(CapturedMessage msg) {
         return EndpointProtocolCache.key(msg.localAddress(), msg.ipVersion(), msg.localPort(), msg.l4Protocol());
     }
@@ -251,36 +297,15 @@ public final class ProtocolEngine {
         return (found == ProtocolParser.Inference.REQUEST) == requestDir;
     }
 
-    private static L7Protocol portHint(CapturedMessage msg, Role role) {
+    private L7Protocol portHint(CapturedMessage msg, Role role) {
         L7Protocol p = null;
         if (role != Role.SERVER) {
-            p = protocolOfPort(msg.remotePort());
+            p = config.portHint(msg.remotePort());
         }
         if (p == null && role != Role.CLIENT) {
-            p = protocolOfPort(msg.localPort());
+            p = config.portHint(msg.localPort());
         }
         return p;
-    }
-
-    private static L7Protocol protocolOfPort(int port) {
-        switch (port) {
-            case 80:
-            case 8080:
-            case 8000:
-                return L7Protocol.HTTP1;
-            case 6379:
-                return L7Protocol.REDIS;
-            case 53:
-                return L7Protocol.DNS;
-            case 3306:
-                return L7Protocol.MYSQL;
-            case 5432:
-                return L7Protocol.POSTGRESQL;
-            case 50051:
-                return L7Protocol.HTTP2;
-            default:
-                return null;
-        }
     }
 
     // ---- parsing with carry-over of incomplete messages ----
@@ -453,7 +478,7 @@ public final class ProtocolEngine {
         }
     }
 
-    void fillConnection(RequestLog log, CapturedMessage msg, L7Protocol protocol) {
+    void fillConnection(RequestLog log, CapturedMessage msg, L7Protocol protocol, Direction requestDirection) {
         log.protocol(protocol);
         log.captureSource(msg.captureSource());
         log.interfaceIndex(msg.interfaceIndex());
@@ -464,8 +489,9 @@ public final class ProtocolEngine {
         log.comm().copyFrom(msg.comm());
         Role role = msg.role();
         if (role == Role.UNKNOWN) {
-            // the side that sends requests is the client
-            role = msg.direction() == Direction.EGRESS ? Role.CLIENT : Role.SERVER;
+            // the side that sends requests is the client (known from inference or the endpoint cache)
+            Direction sent = requestDirection != null ? requestDirection : msg.direction();
+            role = sent == Direction.EGRESS ? Role.CLIENT : Role.SERVER;
         }
         log.role(role);
         log.ipVersion(msg.ipVersion());
