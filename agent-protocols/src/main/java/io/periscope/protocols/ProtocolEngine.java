@@ -40,6 +40,12 @@ public final class ProtocolEngine {
             L7Protocol.AMQP, L7Protocol.NATS, L7Protocol.DUBBO, L7Protocol.TLS);
 
     private static final int UDP = 17;
+    /**
+     * A first message this short that no parser takes is kept and inferred again in front of the
+     * next bytes of its direction: readers that take a length prefix alone (Kafka's 4 bytes,
+     * DNS over TCP's 2) would otherwise show inference only a bare prefix and then a headless body.
+     */
+    static final int MAX_PREFIX_BYTES = 8;
 
     private final ProtocolConfig config;
     private final ProtocolCounters counters = new ProtocolCounters();
@@ -53,6 +59,10 @@ public final class ProtocolEngine {
     private int freeLogCount;
     private int logsCreated;
     private final RequestLog scratch = new RequestLog();
+    /** A kept prefix and the first bytes after it, for inference only. */
+    private final UnsafeBuffer inferBuffer;
+    /** The parser the last {@link #infer} call settled on. */
+    private ProtocolParser inferred;
     /** The connection of the previous message: bursts on one connection skip the map lookup. */
     private Connection lastConnection;
 
@@ -79,6 +89,7 @@ public final class ProtocolEngine {
             }
         }
         freeLogs = new RequestLog[config.maxPendingTotal()];
+        inferBuffer = new UnsafeBuffer(new byte[MAX_PREFIX_BYTES + config.maxCarryBytes()]);
     }
 
     public ProtocolConfig config() {
@@ -201,18 +212,22 @@ public final class ProtocolEngine {
         L7Protocol hinted = portHint(msg, role);
         ProtocolParser hintParser = hinted == null ? null : byProtocol[hinted.ordinal()];
         ProtocolParser.Inference found = ProtocolParser.Inference.NO;
-        ProtocolParser match = null;
-        if (hintParser != null) {
-            found = hintParser.infer(buf, off, len, true, udp);
-            match = hintParser;
+        boolean withPrefix = false;
+        if (conn.prefixLength > 0 && conn.prefixDirection == msg.direction()) {
+            // the kept prefix and the first bytes after it, as one read would have had them
+            int n = conn.prefixLength;
+            inferBuffer.putBytes(0, conn.prefix, 0, n);
+            int take = Math.min(len, inferBuffer.capacity() - n);
+            inferBuffer.putBytes(n, buf, off, take);
+            found = infer(inferBuffer, 0, n + take, hintParser, udp);
+            withPrefix = found != ProtocolParser.Inference.NO && consistentWithRole(found, role, msg.direction());
         }
-        for (int i = 0; i < parsers.length && found == ProtocolParser.Inference.NO; i++) {
-            if (parsers[i] != hintParser) {
-                found = parsers[i].infer(buf, off, len, false, udp);
-                match = parsers[i];
-            }
+        if (!withPrefix) {
+            found = infer(buf, off, len, hintParser, udp);
         }
+        ProtocolParser match = inferred;
         if (found == ProtocolParser.Inference.NO || !consistentWithRole(found, role, msg.direction())) {
+            keepPrefix(conn, msg, udp);
             if (++conn.inferenceTries >= config.maxInferenceAttempts()) {
                 conn.givenUp = true;
                 counters.inferenceGiveUp();
@@ -232,7 +247,49 @@ public final class ProtocolEngine {
             endpointCache.put(serverKey, match.protocol(), msg.timestampNanos());
         }
         conn.serverKey = serverKey;
+        if (withPrefix) {
+            // the prefix is the start of the message: parse it as carried bytes in front of these
+            int dir = msg.direction() == conn.requestDirection ? 0 : 1;
+            conn.carryBuffer(dir).putBytes(0, conn.prefix, 0, conn.prefixLength);
+            conn.carryLength[dir] = conn.prefixLength;
+            conn.carrySeq[dir] = conn.prefixSeq;
+            conn.carryNanos[dir] = conn.prefixNanos;
+        }
+        conn.prefixLength = 0;
         return true;
+    }
+
+    /** Tries the hinted parser first, then the others; the match is left in {@link #inferred}. */
+    private ProtocolParser.Inference infer(DirectBuffer buf, int off, int len, ProtocolParser hintParser,
+            boolean udp) {
+        ProtocolParser.Inference found = ProtocolParser.Inference.NO;
+        ProtocolParser match = null;
+        if (hintParser != null) {
+            found = hintParser.infer(buf, off, len, true, udp);
+            match = hintParser;
+        }
+        for (int i = 0; i < parsers.length && found == ProtocolParser.Inference.NO; i++) {
+            if (parsers[i] != hintParser) {
+                found = parsers[i].infer(buf, off, len, false, udp);
+                match = parsers[i];
+            }
+        }
+        inferred = match;
+        return found;
+    }
+
+    /** Keeps a whole, short, uninferrable TCP message to infer again in front of the next bytes. */
+    private void keepPrefix(Connection conn, CapturedMessage msg, boolean udp) {
+        int len = msg.capturedLength();
+        if (udp || len > MAX_PREFIX_BYTES || len > config.maxCarryBytes() || len == 0 || msg.trueLength() != len) {
+            conn.prefixLength = 0;
+            return;
+        }
+        msg.buffer().getBytes(msg.offset(), conn.prefix, 0, len);
+        conn.prefixLength = len;
+        conn.prefixDirection = msg.direction();
+        conn.prefixSeq = msg.tcpSeq();
+        conn.prefixNanos = msg.timestampNanos();
     }
 
     /** The cached protocol of a server endpoint, if this engine parses it; null otherwise. */
