@@ -369,6 +369,11 @@ final class Agent {
                 b.enable(protocol, p.enabled())
                         .shallow(protocol, p.shallow() || level.compareTo(GuardLevel.SHALLOW_PARSING) >= 0)
                         .timeoutNanos(protocol, p.timeout().toNanos());
+                // protocols.<name>.ports: the configured ports replace the engine's defaults
+                b.ports(protocol);
+                for (PortRange range : p.ports()) {
+                    b.addPortRange(protocol, range.first(), range.last());
+                }
             }
         }
         return b.build();

@@ -17,6 +17,17 @@ public final class AsciiBytes {
     private static final long ONES = 0x0101010101010101L;
     private static final long HIGHS = 0x8080808080808080L;
     private static final long LF_MASK = 0x0A0A0A0A0A0A0A0AL;
+    private static final long LOWER_CASE = 0x2020202020202020L;
+    /** Added to a byte below 0x80: its top bit is then set iff the byte was at least '0' (0x30). */
+    private static final long HEX_AT_0 = 0x5050505050505050L;
+    /** ... at least ':' (0x3A), one past '9'. */
+    private static final long HEX_AT_COLON = 0x4646464646464646L;
+    /** ... at least 'a' (0x61). */
+    private static final long HEX_AT_A = 0x1F1F1F1F1F1F1F1FL;
+    /** ... at least 'g' (0x67), one past 'f'. */
+    private static final long HEX_AT_G = 0x1919191919191919L;
+    private static final long LOW_NIBBLES = 0x0F0F0F0F0F0F0F0FL;
+    private static final long EVEN_NIBBLES = 0x000F000F000F000FL;
     private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     private AsciiBytes() {
@@ -263,6 +274,27 @@ public final class AsciiBytes {
                 return false;
             }
             out[o++] = (byte) d;
+        }
+        // eight hex digits a word: a trace id is four words, a span id two
+        while (LITTLE_ENDIAN && i + Long.BYTES <= end) {
+            long x = UnsafeAccess.UNSAFE.getLong(array, base + i);
+            long lower = x | LOWER_CASE;
+            // per byte (all below 0x80, so no carry crosses a byte): '0'..'9' in x, 'a'..'f' in lower
+            long digit = (x + HEX_AT_0) & ~(x + HEX_AT_COLON);
+            long letter = (lower + HEX_AT_A) & ~(lower + HEX_AT_G);
+            if ((x & HIGHS) != 0 || ((digit | letter) & HIGHS) != HIGHS) {
+                return false;
+            }
+            // the digit's value: low nibble, plus 9 for a letter
+            long v = (x & LOW_NIBBLES) + ((letter & HIGHS) >>> 7) * 9;
+            // bytes 0, 2, 4, 6 are high nibbles of the output bytes, 1, 3, 5, 7 their low nibbles
+            long pairs = ((v & EVEN_NIBBLES) << 4) | ((v >>> 8) & EVEN_NIBBLES);
+            out[o] = (byte) pairs;
+            out[o + 1] = (byte) (pairs >>> 16);
+            out[o + 2] = (byte) (pairs >>> 32);
+            out[o + 3] = (byte) (pairs >>> 48);
+            o += 4;
+            i += Long.BYTES;
         }
         while (i < end) {
             int hi = HEX[UnsafeAccess.UNSAFE.getByte(array, base + i) & 0xFF];

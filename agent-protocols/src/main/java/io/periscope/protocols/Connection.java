@@ -36,6 +36,13 @@ public final class Connection {
     final long[] carrySeq = new long[2];
     final long[] carryNanos = new long[2];
 
+    // ---- a first message too short to infer from (a length prefix read alone), kept for the next ----
+    final byte[] prefix = new byte[ProtocolEngine.MAX_PREFIX_BYTES];
+    int prefixLength;
+    Direction prefixDirection;
+    long prefixSeq;
+    long prefixNanos;
+
     // ---- the bytes being parsed right now ----
     private CapturedMessage message;
     private int baseOffset;
@@ -61,6 +68,7 @@ public final class Connection {
         serverKey = 0;
         carryLength[0] = 0;
         carryLength[1] = 0;
+        prefixLength = 0;
         pendingCount = 0;
     }
 
@@ -154,7 +162,7 @@ public final class Connection {
             counters.pendingDrop(protocol);
             return engine.scratch().clear();
         }
-        engine.fillConnection(log, message, protocol);
+        engine.fillConnection(log, message, protocol, requestDirection);
         log.startNanos(baseNanos);
         if (baseSeq >= 0) {
             log.tcpSeqRequest((baseSeq + (bufferOffset - baseOffset)) & 0xFFFF_FFFFL);

@@ -9,6 +9,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ProtocolConfig {
     private static final int PROTOCOLS = L7Protocol.values().length;
+    private static final int MAX_PORT = 65_535;
+    private static final L7Protocol[] BY_ORDINAL = L7Protocol.values();
 
     private final boolean[] enabled;
     private final boolean[] shallow;
@@ -24,6 +26,8 @@ public final class ProtocolConfig {
     private final int endpointCacheEntries;
     private final long endpointCacheTtlNanos;
     private final long connectionIdleNanos;
+    /** Per port: 1 + the ordinal of the protocol it hints at, 0 for none. */
+    private final byte[] portHints;
 
     private ProtocolConfig(Builder b) {
         enabled = b.enabled.clone();
@@ -40,6 +44,7 @@ public final class ProtocolConfig {
         endpointCacheEntries = b.endpointCacheEntries;
         endpointCacheTtlNanos = b.endpointCacheTtlNanos;
         connectionIdleNanos = b.connectionIdleNanos;
+        portHints = b.portHints.clone();
     }
 
     public static Builder builder() {
@@ -119,6 +124,37 @@ public final class ProtocolConfig {
         return connectionIdleNanos;
     }
 
+    /**
+     * The protocol a port hints at (tried first by inference, with weak checks relaxed), or null.
+     * A hint is never the only proof: the bytes must still look like the protocol.
+     */
+    public L7Protocol portHint(int port) {
+        if (port <= 0 || port > MAX_PORT) {
+            return null;
+        }
+        int v = portHints[port];
+        return v == 0 ? null : BY_ORDINAL[v - 1];
+    }
+
+    /** The ports that hint at {@code p}, ascending. */
+    public int[] ports(L7Protocol p) {
+        int n = 0;
+        int v = p.ordinal() + 1;
+        for (int port = 1; port <= MAX_PORT; port++) {
+            if (portHints[port] == v) {
+                n++;
+            }
+        }
+        int[] out = new int[n];
+        n = 0;
+        for (int port = 1; port <= MAX_PORT; port++) {
+            if (portHints[port] == v) {
+                out[n++] = port;
+            }
+        }
+        return out;
+    }
+
     @Override
     public String toString() {
         return "ProtocolConfig{enabled=" + Arrays.toString(enabled) + ", shallow=" + Arrays.toString(shallow)
@@ -145,11 +181,18 @@ public final class ProtocolConfig {
         private int endpointCacheEntries = 4_096;
         private long endpointCacheTtlNanos = TimeUnit.MINUTES.toNanos(5);
         private long connectionIdleNanos = TimeUnit.MINUTES.toNanos(2);
+        private final byte[] portHints = new byte[MAX_PORT + 1];
 
         private Builder() {
             for (L7Protocol p : ProtocolEngine.SUPPORTED) {
                 enabled[p.ordinal()] = true;
             }
+            ports(L7Protocol.HTTP1, 80, 8080, 8000);
+            ports(L7Protocol.HTTP2, 50051);
+            ports(L7Protocol.REDIS, 6379);
+            ports(L7Protocol.DNS, 53);
+            ports(L7Protocol.MYSQL, 3306);
+            ports(L7Protocol.POSTGRESQL, 5432);
             Arrays.fill(timeoutNanos, DEFAULT_TIMEOUT_NANOS);
             timeoutNanos[L7Protocol.DNS.ordinal()] = DNS_TIMEOUT_NANOS;
         }
@@ -228,6 +271,50 @@ public final class ProtocolConfig {
         public Builder connectionIdleNanos(long nanos) {
             connectionIdleNanos = positive("connectionIdleNanos", nanos);
             return this;
+        }
+
+        /**
+         * The ports that hint at {@code p}, replacing its earlier ones (none: no hint). Defaults:
+         * HTTP/1 80, 8080, 8000; HTTP/2 50051; Redis 6379; DNS 53; MySQL 3306; PostgreSQL 5432.
+         * A port hints at one protocol: a later setting for the same port wins.
+         */
+        public Builder ports(L7Protocol p, int... ports) {
+            for (int port : ports) {
+                checkPort(port);
+            }
+            clearPorts(p);
+            for (int port : ports) {
+                portHints[port] = (byte) (p.ordinal() + 1);
+            }
+            return this;
+        }
+
+        /** Adds the ports {@code first..last} (inclusive) to those that hint at {@code p}. */
+        public Builder addPortRange(L7Protocol p, int first, int last) {
+            checkPort(first);
+            checkPort(last);
+            if (first > last) {
+                throw new IllegalArgumentException("port range must be low-high, got " + first + "-" + last);
+            }
+            for (int port = first; port <= last; port++) {
+                portHints[port] = (byte) (p.ordinal() + 1);
+            }
+            return this;
+        }
+
+        private void clearPorts(L7Protocol p) {
+            byte v = (byte) (p.ordinal() + 1);
+            for (int port = 1; port <= MAX_PORT; port++) {
+                if (portHints[port] == v) {
+                    portHints[port] = 0;
+                }
+            }
+        }
+
+        private static void checkPort(int port) {
+            if (port < 1 || port > MAX_PORT) {
+                throw new IllegalArgumentException("ports must be 1-" + MAX_PORT + ", got " + port);
+            }
         }
 
         public ProtocolConfig build() {

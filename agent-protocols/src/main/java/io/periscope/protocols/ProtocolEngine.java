@@ -40,6 +40,12 @@ public final class ProtocolEngine {
             L7Protocol.AMQP, L7Protocol.NATS, L7Protocol.DUBBO, L7Protocol.TLS);
 
     private static final int UDP = 17;
+    /**
+     * A first message this short that no parser takes is kept and inferred again in front of the
+     * next bytes of its direction: readers that take a length prefix alone (Kafka's 4 bytes,
+     * DNS over TCP's 2) would otherwise show inference only a bare prefix and then a headless body.
+     */
+    static final int MAX_PREFIX_BYTES = 8;
 
     private final ProtocolConfig config;
     private final ProtocolCounters counters = new ProtocolCounters();
@@ -53,6 +59,10 @@ public final class ProtocolEngine {
     private int freeLogCount;
     private int logsCreated;
     private final RequestLog scratch = new RequestLog();
+    /** A kept prefix and the first bytes after it, for inference only. */
+    private final UnsafeBuffer inferBuffer;
+    /** The parser the last {@link #infer} call settled on. */
+    private ProtocolParser inferred;
     /** The connection of the previous message: bursts on one connection skip the map lookup. */
     private Connection lastConnection;
 
@@ -79,6 +89,7 @@ public final class ProtocolEngine {
             }
         }
         freeLogs = new RequestLog[config.maxPendingTotal()];
+        inferBuffer = new UnsafeBuffer(new byte[MAX_PREFIX_BYTES + config.maxCarryBytes()]);
     }
 
     public ProtocolConfig config() {
@@ -186,14 +197,14 @@ public final class ProtocolEngine {
             serverKey = role == Role.CLIENT
                     ? remoteKey(msg) : localKey(msg);
             if (serverKey != 0) {
-                L7Protocol cached = endpointCache.get(serverKey, msg.timestampNanos());
-                if (cached != null && byProtocol[cached.ordinal()] != null) {
-                    conn.assign(byProtocol[cached.ordinal()]);
-                    conn.requestDirection = role == Role.CLIENT ? Direction.EGRESS : Direction.INGRESS;
-                    conn.serverKey = serverKey;
+                L7Protocol cached = cachedProtocol(serverKey, msg.timestampNanos());
+                if (cached != null) {
+                    bindCached(conn, cached, role == Role.CLIENT, serverKey);
                     return true;
                 }
             }
+        } else if (fromCacheWithoutRole(conn, msg)) {
+            return true;
         }
         DirectBuffer buf = msg.buffer();
         int off = msg.offset();
@@ -201,18 +212,22 @@ public final class ProtocolEngine {
         L7Protocol hinted = portHint(msg, role);
         ProtocolParser hintParser = hinted == null ? null : byProtocol[hinted.ordinal()];
         ProtocolParser.Inference found = ProtocolParser.Inference.NO;
-        ProtocolParser match = null;
-        if (hintParser != null) {
-            found = hintParser.infer(buf, off, len, true, udp);
-            match = hintParser;
+        boolean withPrefix = false;
+        if (conn.prefixLength > 0 && conn.prefixDirection == msg.direction()) {
+            // the kept prefix and the first bytes after it, as one read would have had them
+            int n = conn.prefixLength;
+            inferBuffer.putBytes(0, conn.prefix, 0, n);
+            int take = Math.min(len, inferBuffer.capacity() - n);
+            inferBuffer.putBytes(n, buf, off, take);
+            found = infer(inferBuffer, 0, n + take, hintParser, udp);
+            withPrefix = found != ProtocolParser.Inference.NO && consistentWithRole(found, role, msg.direction());
         }
-        for (int i = 0; i < parsers.length && found == ProtocolParser.Inference.NO; i++) {
-            if (parsers[i] != hintParser) {
-                found = parsers[i].infer(buf, off, len, false, udp);
-                match = parsers[i];
-            }
+        if (!withPrefix) {
+            found = infer(buf, off, len, hintParser, udp);
         }
+        ProtocolParser match = inferred;
         if (found == ProtocolParser.Inference.NO || !consistentWithRole(found, role, msg.direction())) {
+            keepPrefix(conn, msg, udp);
             if (++conn.inferenceTries >= config.maxInferenceAttempts()) {
                 conn.givenUp = true;
                 counters.inferenceGiveUp();
@@ -232,6 +247,94 @@ public final class ProtocolEngine {
             endpointCache.put(serverKey, match.protocol(), msg.timestampNanos());
         }
         conn.serverKey = serverKey;
+        if (withPrefix) {
+            // the prefix is the start of the message: parse it as carried bytes in front of these
+            int dir = msg.direction() == conn.requestDirection ? 0 : 1;
+            conn.carryBuffer(dir).putBytes(0, conn.prefix, 0, conn.prefixLength);
+            conn.carryLength[dir] = conn.prefixLength;
+            conn.carrySeq[dir] = conn.prefixSeq;
+            conn.carryNanos[dir] = conn.prefixNanos;
+        }
+        conn.prefixLength = 0;
+        return true;
+    }
+
+    /** Tries the hinted parser first, then the others; the match is left in {@link #inferred}. */
+    private ProtocolParser.Inference infer(DirectBuffer buf, int off, int len, ProtocolParser hintParser,
+            boolean udp) {
+        ProtocolParser.Inference found = ProtocolParser.Inference.NO;
+        ProtocolParser match = null;
+        if (hintParser != null) {
+            found = hintParser.infer(buf, off, len, true, udp);
+            match = hintParser;
+        }
+        for (int i = 0; i < parsers.length && found == ProtocolParser.Inference.NO; i++) {
+            if (parsers[i] != hintParser) {
+                found = parsers[i].infer(buf, off, len, false, udp);
+                match = parsers[i];
+            }
+        }
+        inferred = match;
+        return found;
+    }
+
+    /** Keeps a whole, short, uninferrable TCP message to infer again in front of the next bytes. */
+    private void keepPrefix(Connection conn, CapturedMessage msg, boolean udp) {
+        int len = msg.capturedLength();
+        if (udp || len > MAX_PREFIX_BYTES || len > config.maxCarryBytes() || len == 0 || msg.trueLength() != len) {
+            conn.prefixLength = 0;
+            return;
+        }
+        msg.buffer().getBytes(msg.offset(), conn.prefix, 0, len);
+        conn.prefixLength = len;
+        conn.prefixDirection = msg.direction();
+        conn.prefixSeq = msg.tcpSeq();
+        conn.prefixNanos = msg.timestampNanos();
+    }
+
+    /** The cached protocol of a server endpoint, if this engine parses it; null otherwise. */
+    private L7Protocol cachedProtocol(long key, long nowNanos) {
+        L7Protocol cached = endpointCache.get(key, nowNanos);
+        return cached != null && byProtocol[cached.ordinal()] != null ? cached : null;
+    }
+
+    private void bindCached(Connection conn, L7Protocol protocol, boolean localIsClient, long serverKey) {
+        conn.assign(byProtocol[protocol.ordinal()]);
+        conn.requestDirection = localIsClient ? Direction.EGRESS : Direction.INGRESS;
+        conn.serverKey = serverKey;
+    }
+
+    /**
+     * A connection whose role the capture does not know (e.g. opened before the tracer started)
+     * still meets servers seen before: whichever of its two endpoints is a cached server endpoint
+     * gives the protocol and the role. Should both be (a port reused by a listener, or a key
+     * collision), the one whose port hints at its cached protocol wins, else the lower port
+     * (listeners sit below the ephemeral range).
+     */
+    private boolean fromCacheWithoutRole(Connection conn, CapturedMessage msg) {
+        long now = msg.timestampNanos();
+        long remote = remoteKey(msg);
+        long local = localKey(msg);
+        L7Protocol remoteProtocol = remote == 0 ? null : cachedProtocol(remote, now);
+        L7Protocol localProtocol = local == 0 ? null : cachedProtocol(local, now);
+        if (remoteProtocol == null && localProtocol == null) {
+            return false;
+        }
+        boolean remoteIsServer;
+        if (localProtocol == null) {
+            remoteIsServer = true;
+        } else if (remoteProtocol == null) {
+            remoteIsServer = false;
+        } else {
+            boolean remoteHinted = config.portHint(msg.remotePort()) == remoteProtocol;
+            boolean localHinted = config.portHint(msg.localPort()) == localProtocol;
+            remoteIsServer = remoteHinted != localHinted ? remoteHinted : msg.remotePort() <= msg.localPort();
+        }
+        if (remoteIsServer) {
+            bindCached(conn, remoteProtocol, true, remote);
+        } else {
+            bindCached(conn, localProtocol, false, local);
+        }
         return true;
     }
 
@@ -251,36 +354,15 @@ public final class ProtocolEngine {
         return (found == ProtocolParser.Inference.REQUEST) == requestDir;
     }
 
-    private static L7Protocol portHint(CapturedMessage msg, Role role) {
+    private L7Protocol portHint(CapturedMessage msg, Role role) {
         L7Protocol p = null;
         if (role != Role.SERVER) {
-            p = protocolOfPort(msg.remotePort());
+            p = config.portHint(msg.remotePort());
         }
         if (p == null && role != Role.CLIENT) {
-            p = protocolOfPort(msg.localPort());
+            p = config.portHint(msg.localPort());
         }
         return p;
-    }
-
-    private static L7Protocol protocolOfPort(int port) {
-        switch (port) {
-            case 80:
-            case 8080:
-            case 8000:
-                return L7Protocol.HTTP1;
-            case 6379:
-                return L7Protocol.REDIS;
-            case 53:
-                return L7Protocol.DNS;
-            case 3306:
-                return L7Protocol.MYSQL;
-            case 5432:
-                return L7Protocol.POSTGRESQL;
-            case 50051:
-                return L7Protocol.HTTP2;
-            default:
-                return null;
-        }
     }
 
     // ---- parsing with carry-over of incomplete messages ----
@@ -288,58 +370,128 @@ public final class ProtocolEngine {
     private void parse(Connection conn, CapturedMessage msg, boolean request, RequestLogSink sink) {
         int dir = request ? 0 : 1;
         ProtocolParser parser = conn.parser;
-        Object state = conn.state();
         DirectBuffer buf = msg.buffer();
         int off = msg.offset();
         int len = msg.capturedLength();
-        long seq = msg.tcpSeq();
-        long nanos = msg.timestampNanos();
-        boolean fromCarry = false;
-        int carried = conn.carryLength[dir];
-        if (carried > 0) {
-            if (carried + len > config.maxCarryBytes()) {
-                counters.carryOverflow(conn.protocol);
-                conn.carryLength[dir] = 0;
-                parser.reset(state, request);
-            } else {
-                UnsafeBuffer cb = conn.carryBuffer(dir);
-                cb.putBytes(carried, buf, off, len);
-                buf = cb;
-                off = 0;
-                len = carried + len;
-                seq = conn.carrySeq[dir];
-                nanos = conn.carryNanos[dir];
-                fromCarry = true;
+        int pos = 0;
+        if (conn.carryLength[dir] > 0) {
+            pos = completeCarry(conn, msg, request, sink);
+            if (pos < 0) {
+                // the whole message went into the carry (kept, or used up there)
+                afterParse(conn, msg, request);
+                return;
             }
         }
-        conn.beginParse(msg, sink, off, seq, nanos);
-        int used;
-        try {
-            used = parser.parse(conn, request, buf, off, len);
-        } catch (RuntimeException e) {
-            // a parser bug must not take the agent down: count it and resynchronise
-            counters.parserException(conn.protocol);
-            parser.reset(state, request);
-            used = len;
-        }
-        int rest = len - Math.max(0, Math.min(used, len));
+        conn.beginParse(msg, sink, off, msg.tcpSeq(), msg.timestampNanos());
+        int rest = parseOnce(conn, parser, request, buf, off + pos, len - pos);
         if (rest == 0 || conn.udp()) {
             conn.carryLength[dir] = 0;
         } else if (rest > config.maxCarryBytes() || msg.trueLength() > msg.capturedLength()) {
             // an incomplete message that is too big, or followed by bytes we never saw
             counters.carryOverflow(conn.protocol);
             conn.carryLength[dir] = 0;
-            parser.reset(state, request);
+            parser.reset(conn.state(), request);
         } else {
             UnsafeBuffer cb = conn.carryBuffer(dir);
             cb.putBytes(0, buf, off + len - rest, rest);
             conn.carryLength[dir] = rest;
+            long seq = msg.tcpSeq();
             conn.carrySeq[dir] = seq < 0 ? -1 : (seq + len - rest) & 0xFFFF_FFFFL;
-            conn.carryNanos[dir] = fromCarry ? nanos : msg.timestampNanos();
+            conn.carryNanos[dir] = msg.timestampNanos();
         }
+        afterParse(conn, msg, request);
+    }
+
+    /**
+     * Completes the carried head of a message from the start of the new bytes, whatever their
+     * size: the carry is topped up with as many of the new bytes as it has room for and parsed;
+     * parsing then goes on in the new bytes themselves from where the carry's parse ended.
+     *
+     * @return how many of the new bytes are used up (parsing goes on from there), or -1 when all
+     *         of them went into the carry (parsed there, or kept as the still incomplete head)
+     */
+    private int completeCarry(Connection conn, CapturedMessage msg, boolean request, RequestLogSink sink) {
+        int dir = request ? 0 : 1;
+        int max = config.maxCarryBytes();
+        UnsafeBuffer cb = conn.carryBuffer(dir);
+        DirectBuffer buf = msg.buffer();
+        int off = msg.offset();
+        int len = msg.capturedLength();
+        int pos = 0;
+        // each round either uses carried bytes or ends: at most max rounds, in practice one or two
+        while (true) {
+            int carried = conn.carryLength[dir];
+            int take = Math.min(max - carried, len - pos);
+            cb.putBytes(carried, buf, off + pos, take);
+            int total = carried + take;
+            long carrySeq = conn.carrySeq[dir];
+            conn.beginParse(msg, sink, 0, carrySeq, conn.carryNanos[dir]);
+            int rest = parseOnce(conn, conn.parser, request, cb, 0, total);
+            int used = total - rest;
+            if (pos + take == len) {
+                // every new byte is in the carry: what is left of it stays carried
+                if (rest == 0 || conn.udp()) {
+                    conn.carryLength[dir] = 0;
+                } else if (msg.trueLength() > msg.capturedLength()) {
+                    counters.carryOverflow(conn.protocol);
+                    conn.carryLength[dir] = 0;
+                    conn.parser.reset(conn.state(), request);
+                } else {
+                    shiftCarry(conn, dir, used, total);
+                    if (used >= carried) {
+                        conn.carryNanos[dir] = msg.timestampNanos();
+                    }
+                }
+                return -1;
+            }
+            if (used >= carried) {
+                // the carried head is done; go on in the new bytes, past what the carry used of them
+                conn.carryLength[dir] = 0;
+                return pos + used - carried;
+            }
+            if (used == 0) {
+                // a head longer than the carry: lost (counted); resynchronise on the new bytes
+                counters.carryOverflow(conn.protocol);
+                conn.carryLength[dir] = 0;
+                conn.parser.reset(conn.state(), request);
+                return pos;
+            }
+            // whole messages were parsed from the carry and the next one starts in it: again
+            shiftCarry(conn, dir, used, carried);
+        }
+    }
+
+    /** Keeps the carry's bytes [from, to) as the new carry, moved to its start. */
+    private static void shiftCarry(Connection conn, int dir, int from, int to) {
+        int n = to - from;
+        if (from > 0 && n > 0) {
+            byte[] bytes = conn.carry[dir];
+            System.arraycopy(bytes, from, bytes, 0, n);
+        }
+        conn.carryLength[dir] = n;
+        long seq = conn.carrySeq[dir];
+        conn.carrySeq[dir] = seq < 0 ? -1 : (seq + from) & 0xFFFF_FFFFL;
+    }
+
+    /** Runs the parser once; returns the bytes it left (an incomplete head). Never throws. */
+    private int parseOnce(Connection conn, ProtocolParser parser, boolean request, DirectBuffer buf, int off,
+            int len) {
+        int used;
+        try {
+            used = parser.parse(conn, request, buf, off, len);
+        } catch (RuntimeException e) {
+            // a parser bug must not take the agent down: count it and resynchronise
+            counters.parserException(conn.protocol);
+            parser.reset(conn.state(), request);
+            used = len;
+        }
+        return len - Math.max(0, Math.min(used, len));
+    }
+
+    private void afterParse(Connection conn, CapturedMessage msg, boolean request) {
         if (msg.trueLength() > msg.capturedLength()) {
             counters.truncated(conn.protocol);
-            parser.skip(conn, request, msg.trueLength() - msg.capturedLength());
+            conn.parser.skip(conn, request, msg.trueLength() - msg.capturedLength());
         }
     }
 
@@ -383,7 +535,7 @@ public final class ProtocolEngine {
         }
     }
 
-    void fillConnection(RequestLog log, CapturedMessage msg, L7Protocol protocol) {
+    void fillConnection(RequestLog log, CapturedMessage msg, L7Protocol protocol, Direction requestDirection) {
         log.protocol(protocol);
         log.captureSource(msg.captureSource());
         log.interfaceIndex(msg.interfaceIndex());
@@ -394,8 +546,9 @@ public final class ProtocolEngine {
         log.comm().copyFrom(msg.comm());
         Role role = msg.role();
         if (role == Role.UNKNOWN) {
-            // the side that sends requests is the client
-            role = msg.direction() == Direction.EGRESS ? Role.CLIENT : Role.SERVER;
+            // the side that sends requests is the client (known from inference or the endpoint cache)
+            Direction sent = requestDirection != null ? requestDirection : msg.direction();
+            role = sent == Direction.EGRESS ? Role.CLIENT : Role.SERVER;
         }
         log.role(role);
         log.ipVersion(msg.ipVersion());

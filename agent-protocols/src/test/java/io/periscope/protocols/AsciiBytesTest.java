@@ -76,4 +76,50 @@ class AsciiBytesTest {
         assertThat(shortId).isEqualTo(new byte[] {0, 0, 0, 0, 0, 0, 0x0a, (byte) 0xf7});
         assertThat(AsciiBytes.decodeHexId(buf, 49, 2, shortId)).isFalse();
     }
+
+    /** Hex digits and every byte next to their ranges ('/', ':', '@', 'G', '`', 'g'), case pairs, 0x10-0x19. */
+    private static final byte[] HEX_ALPHABET = {'0', '5', '9', 'a', 'f', 'A', 'F', 'c', 'D',
+        '/', ':', '@', 'G', '`', 'g', 0x10, 0x19, (byte) 0x80, (byte) 0xb0, (byte) 0xe1, 0, ' '};
+
+    private static boolean naiveHexId(byte[] a, int off, int len, byte[] out) {
+        if (len <= 0 || len > out.length * 2) {
+            return false;
+        }
+        byte[] tmp = new byte[out.length];
+        int o = out.length - 1;
+        for (int i = off + len - 1; i >= off; i -= 2) {
+            int lo = Character.digit(a[i] & 0xFF, 16);
+            int hi = i - 1 >= off ? Character.digit(a[i - 1] & 0xFF, 16) : 0;
+            boolean ascii = a[i] >= 0 && (i - 1 < off || a[i - 1] >= 0);
+            if (lo < 0 || hi < 0 || !ascii) {
+                return false;
+            }
+            tmp[o--] = (byte) ((hi << 4) | lo);
+        }
+        System.arraycopy(tmp, 0, out, 0, out.length);
+        return true;
+    }
+
+    @Test
+    void hexIdsShouldDecodeAsDigitByDigitOnRandomBytes() {
+        Random random = new Random(7);
+        for (int round = 0; round < 50_000; round++) {
+            byte[] a = new byte[40];
+            for (int i = 0; i < a.length; i++) {
+                // mostly hex digits so that whole ids decode, sometimes one bad byte among them
+                a[i] = random.nextInt(8) == 0 ? HEX_ALPHABET[random.nextInt(HEX_ALPHABET.length)]
+                        : HEX_ALPHABET[random.nextInt(9)];
+            }
+            int off = random.nextInt(8);
+            int len = random.nextInt(33);
+            byte[] expected = new byte[16];
+            boolean ok = naiveHexId(a, off, len, expected);
+            byte[] got = new byte[16];
+            java.util.Arrays.fill(got, (byte) 0x55);
+            assertThat(AsciiBytes.decodeHexId(new UnsafeBuffer(a), off, len, got)).as("round %d", round).isEqualTo(ok);
+            if (ok) {
+                assertThat(got).as("round %d", round).isEqualTo(expected);
+            }
+        }
+    }
 }

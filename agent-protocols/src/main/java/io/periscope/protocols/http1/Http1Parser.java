@@ -27,6 +27,23 @@ public final class Http1Parser implements ProtocolParser {
         bytes("GET"), bytes("POST"), bytes("PUT"), bytes("DELETE"), bytes("HEAD"), bytes("OPTIONS"),
         bytes("PATCH"), bytes("CONNECT"), bytes("TRACE"),
     };
+    private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+    /** Each method followed by its space, as the low bytes of a little-endian word, and its mask. */
+    private static final long[] METHOD_WORDS = new long[METHODS.length];
+    private static final long[] METHOD_MASKS = new long[METHODS.length];
+
+    static {
+        for (int i = 0; i < METHODS.length; i++) {
+            byte[] m = METHODS[i];
+            long w = (long) ' ' << (m.length * Byte.SIZE);
+            for (int b = m.length - 1; b >= 0; b--) {
+                w |= (long) (m[b] & 0xFF) << (b * Byte.SIZE);
+            }
+            METHOD_WORDS[i] = w;
+            METHOD_MASKS[i] = m.length + 1 >= Long.BYTES ? -1L : (1L << ((m.length + 1) * Byte.SIZE)) - 1;
+        }
+    }
+
     private static final HeaderName CONTENT_LENGTH = new HeaderName("content-length");
     private static final HeaderName TRANSFER_ENCODING = new HeaderName("transfer-encoding");
     private static final byte[] CHUNKED = bytes("chunked");
@@ -720,6 +737,16 @@ public final class Http1Parser implements ProtocolParser {
 
     /** End of a known method followed by a space, or -1. */
     private static int methodEnd(DirectBuffer buf, int offset, int length) {
+        if (LITTLE_ENDIAN && length >= Long.BYTES && AsciiBytes.fits(buf, offset, offset + Long.BYTES)) {
+            // the method and its space in one word compare: "GET " is the first four bytes
+            long word = AsciiBytes.longAt(buf, offset);
+            for (int i = 0; i < METHOD_WORDS.length; i++) {
+                if ((word & METHOD_MASKS[i]) == METHOD_WORDS[i]) {
+                    return offset + METHODS[i].length;
+                }
+            }
+            return -1;
+        }
         int n = Math.min(length, MAX_METHOD_BYTES + 1);
         int sp = -1;
         for (int i = 0; i < n; i++) {

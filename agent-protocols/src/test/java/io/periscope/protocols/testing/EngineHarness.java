@@ -20,6 +20,7 @@ public final class EngineHarness {
     private long socketId = 1;
     private Role role = Role.CLIENT;
     private int serverPort;
+    private int localPort = 40000;
     private int l4 = 6;
     private long nowNanos = 1_000;
 
@@ -47,6 +48,12 @@ public final class EngineHarness {
 
     public EngineHarness serverPort(int port) {
         serverPort = port;
+        return this;
+    }
+
+    /** The observed socket's own port (40000 unless set); {@link #serverPort} is the peer's. */
+    public EngineHarness localPort(int port) {
+        localPort = port;
         return this;
     }
 
@@ -82,7 +89,7 @@ public final class EngineHarness {
     public EngineHarness send(Direction dir, byte[] bytes, int off, int len, long trueLength) {
         msg.clear();
         msg.socketId(socketId).direction(dir).role(role).timestampNanos(nowNanos).l4Protocol(l4);
-        msg.ipVersion(4).localPort(40000).remotePort(serverPort);
+        msg.ipVersion(4).localPort(localPort).remotePort(serverPort);
         msg.localAddress()[0] = 127;
         msg.remoteAddress()[0] = 127;
         msg.localAddress()[3] = 1;
