@@ -81,7 +81,8 @@ public record AgentConfig(ExportersConfig exporters, EbpfConfig ebpf, PacketConf
     /** Well-known ports that hint at a protocol before payload inference confirms it. */
     private static int[] defaultPorts(L7Protocol protocol) {
         switch (protocol) {
-            case HTTP1: return new int[] {80, 8080};
+            case HTTP1: return new int[] {80, 8000, 8080};
+            case HTTP2: return new int[] {50051};
             case DNS: return new int[] {53};
             case REDIS: return new int[] {6379};
             case MYSQL: return new int[] {3306};
