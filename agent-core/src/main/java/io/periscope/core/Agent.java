@@ -215,12 +215,14 @@ final class Agent {
         int tables = Math.max(1, interfaces.size() * packet.fanoutReaders());
         FlowTableConfig table = flowTableConfig(config.flowMap(),
                 Math.max(MIN_FLOWS_PER_TABLE, config.flowMap().capacity() / tables));
+        boolean endpointMetrics = !config.flowMap().endpointMetricsInterval().isZero();
         if (!packet.l7Parsing()) {
-            return new PacketPipeline(interfaces, packet.fanoutReaders(), ring, table, exporter);
+            return new PacketPipeline(interfaces, packet.fanoutReaders(), ring, table, exporter, null, null,
+                    endpointMetrics);
         }
         ProtocolConfig protocols = protocolConfig(config, GuardLevel.NORMAL);
         return new PacketPipeline(interfaces, packet.fanoutReaders(), ring, table, exporter,
-                () -> new ProtocolEngine(protocols), spans::newShardSink);
+                () -> new ProtocolEngine(protocols), spans::newShardSink, endpointMetrics);
     }
 
     /** The flow table settings of {@code flows}, for a table holding {@code maxFlows}. */
@@ -236,6 +238,8 @@ final class Agent {
                 .resetTimeout(flows.timeouts().reset().toNanos(), TimeUnit.NANOSECONDS)
                 .otherTimeout(flows.timeouts().udp().toNanos(), TimeUnit.NANOSECONDS)
                 .reportInterval(flows.exportInterval().toNanos(), TimeUnit.NANOSECONDS)
+                .metricsInterval(flows.endpointMetricsInterval().isZero() ? TimeUnit.SECONDS.toNanos(1)
+                        : flows.endpointMetricsInterval().toNanos(), TimeUnit.NANOSECONDS)
                 .build();
     }
 

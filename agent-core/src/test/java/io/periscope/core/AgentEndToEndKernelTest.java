@@ -2,11 +2,17 @@ package io.periscope.core;
 
 import com.google.protobuf.util.JsonFormat;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.logs.v1.LogRecord;
 import io.opentelemetry.proto.logs.v1.ResourceLogs;
 import io.opentelemetry.proto.logs.v1.ScopeLogs;
+import io.opentelemetry.proto.metrics.v1.AggregationTemporality;
+import io.opentelemetry.proto.metrics.v1.Metric;
+import io.opentelemetry.proto.metrics.v1.NumberDataPoint;
+import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
+import io.opentelemetry.proto.metrics.v1.ScopeMetrics;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
@@ -123,7 +129,76 @@ class AgentEndToEndKernelTest {
             String exported = Files.readString(spansFile);
             assertThat(exported).contains("\"resourceMetrics\"").contains("http.server.request.duration")
                     .contains("\"periscope.ebpf.events\"").contains("\"periscope.packets\"");
+            // Per-second endpoint metrics of nginx's port add up to what its flows carried.
+            long[] flows = flowTotals(spansFile, NGINX_PORT);
+            assertThat(flows[0]).as("flows to nginx").isPositive();
+            assertThat(endpointSum(spansFile, "periscope.endpoint.bytes", NGINX_PORT, "in")).isEqualTo(flows[1]);
+            assertThat(endpointSum(spansFile, "periscope.endpoint.bytes", NGINX_PORT, "out")).isEqualTo(flows[2]);
+            assertThat(endpointSum(spansFile, "periscope.endpoint.packets", NGINX_PORT, "in")).isEqualTo(flows[3]);
+            assertThat(endpointSum(spansFile, "periscope.endpoint.flows.opened", NGINX_PORT, null))
+                    .isEqualTo(flows[0]);
         }
+    }
+
+    /** Flow logs of server port {@code port}: count, bytes in, bytes out, packets in (summed). */
+    private static long[] flowTotals(Path file, int port) throws IOException {
+        long[] t = new long[4];
+        for (String line : Files.readAllLines(file)) {
+            if (!line.contains("resourceLogs")) {
+                continue;
+            }
+            ExportLogsServiceRequest.Builder request = ExportLogsServiceRequest.newBuilder();
+            JsonFormat.parser().ignoringUnknownFields().merge(line, request);
+            for (ResourceLogs rl : request.getResourceLogsList()) {
+                for (ScopeLogs sl : rl.getScopeLogsList()) {
+                    for (LogRecord record : sl.getLogRecordsList()) {
+                        List<KeyValue> a = record.getAttributesList();
+                        if ("periscope.flow".equals(attr(a, "event.name"))
+                                && Integer.toString(port).equals(attr(a, "server.port"))) {
+                            // Periodic records are deltas of an open flow; only its last one is final.
+                            if (!"ongoing".equals(attr(a, "periscope.flow.close_type"))) {
+                                t[0]++;
+                            }
+                            t[1] += Long.parseLong(attr(a, "periscope.flow.bytes.client_to_server"));
+                            t[2] += Long.parseLong(attr(a, "periscope.flow.bytes.server_to_client"));
+                            t[3] += Long.parseLong(attr(a, "periscope.flow.packets.client_to_server"));
+                        }
+                    }
+                }
+            }
+        }
+        return t;
+    }
+
+    /** The sum of a delta endpoint metric's points for {@code port} (and direction, if given). */
+    private static long endpointSum(Path file, String metric, int port, String direction) throws IOException {
+        long sum = 0;
+        for (String line : Files.readAllLines(file)) {
+            if (!line.contains(metric)) {
+                continue;
+            }
+            ExportMetricsServiceRequest.Builder request = ExportMetricsServiceRequest.newBuilder();
+            JsonFormat.parser().ignoringUnknownFields().merge(line, request);
+            for (ResourceMetrics rm : request.getResourceMetricsList()) {
+                for (ScopeMetrics sm : rm.getScopeMetricsList()) {
+                    for (Metric m : sm.getMetricsList()) {
+                        if (!m.getName().equals(metric)) {
+                            continue;
+                        }
+                        assertThat(m.getSum().getAggregationTemporality())
+                                .isEqualTo(AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA);
+                        for (NumberDataPoint p : m.getSum().getDataPointsList()) {
+                            List<KeyValue> a = p.getAttributesList();
+                            if (Integer.toString(port).equals(attr(a, "server.port"))
+                                    && (direction == null || direction.equals(attr(a, "periscope.direction")))) {
+                                sum += p.getAsInt();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return sum;
     }
 
     @Test

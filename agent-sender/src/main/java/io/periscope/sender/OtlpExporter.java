@@ -168,6 +168,20 @@ public final class OtlpExporter implements AutoCloseable {
         return logs.offer(logMapper.flowLog(flow), r, 1);
     }
 
+    /**
+     * Offers a metrics request built elsewhere (e.g. the packet readers' per-second endpoint
+     * metrics, which carry their own resource); one queue item, dropped and counted like any
+     * other when the metrics queue is full.
+     */
+    public boolean offerMetrics(ExportMetricsServiceRequest request) {
+        return metrics.offer(request, agentResource, MetricsAggregator.pointCount(request));
+    }
+
+    /** The agent's own resource (host, agent process), for requests built outside the exporter. */
+    public ProcessResource agentResource() {
+        return agentResource;
+    }
+
     /** Offers any other OTLP log record. */
     public boolean offerLog(LogRecord record, ProcessResource resource) {
         return logs.offer(record, resource == null ? agentResource : resource, 1);

@@ -1,5 +1,6 @@
 package io.periscope.core.pipeline;
 
+import io.opentelemetry.proto.common.v1.InstrumentationScope;
 import io.periscope.ebpf.packet.CaptureInterface;
 import io.periscope.ebpf.packet.PacketHandler;
 import io.periscope.ebpf.packet.PacketRing;
@@ -39,6 +40,8 @@ public final class PacketPipeline implements AutoCloseable {
     private static final long MIN_AWAIT_NANOS = 1_000_000L;
     private static final long STATS_INTERVAL_NANOS = 1_000_000_000L;
     private static final int FANOUT_GROUP_BASE = 0x5e00;
+    /** The instrumentation scope of the endpoint metrics (the span encoder's, for one name). */
+    private static final String SCOPE_NAME = io.periscope.sender.SpanEncoder.SCOPE_NAME_VALUE;
 
     private final List<Reader> readers = new ArrayList<>();
     private final AtomicLong flowLogsDropped = new AtomicLong();
@@ -64,15 +67,21 @@ public final class PacketPipeline implements AutoCloseable {
         /** L7 parsing of the packet streams (packet.l7_parsing), or null. */
         private final ProtocolEngine engine;
         private final PacketStreams streams;
+        private final EndpointMetricsExport endpointMetrics;
         private final RequestLogSink sink;
 
         Reader(PacketRing ring, FlowTableConfig tableConfig, OtlpExporter exporter, String name,
-                ProtocolEngine engine, RequestLogSink sink) {
+                ProtocolEngine engine, RequestLogSink sink, boolean exportEndpointMetrics) {
             this.ring = ring;
             this.engine = engine;
             this.sink = sink;
             this.streams = engine == null ? null : new PacketStreams(engine, sink, tableConfig.maxFlows());
             FlowLogView view = new FlowLogView();
+            this.endpointMetrics = exportEndpointMetrics
+                    ? new EndpointMetricsExport(exporter::offerMetrics, exporter.agentResource().toProto(),
+                            InstrumentationScope.newBuilder().setName(SCOPE_NAME).build())
+                    : null;
+            // Without an endpoint metrics handler the table does not aggregate per endpoint at all.
             this.table = new FlowTable(tableConfig, log -> {
                 Runnable hook = beforeFlowExport;
                 if (hook != null) {
@@ -81,7 +90,7 @@ public final class PacketPipeline implements AutoCloseable {
                 if (!exporter.offerFlow(view.wrap(log), null)) {
                     flowLogsDropped.incrementAndGet();
                 }
-            }, null); // endpoint metrics are not exported from here: do not aggregate them per packet
+            }, endpointMetrics);
             this.ethernet = ring.linkType() == CaptureInterface.DLT_EN10MB;
             this.thread = new Thread(this, name);
             this.thread.setDaemon(true);
@@ -121,6 +130,9 @@ public final class PacketPipeline implements AutoCloseable {
                         // Packet timestamps are wall-clock ns (CLOCK_REALTIME): tick on the same clock.
                         long wallNanos = System.currentTimeMillis() * 1_000_000L;
                         table.tick(wallNanos);
+                        if (endpointMetrics != null) {
+                            endpointMetrics.finish();
+                        }
                         if (engine != null) {
                             engine.onTimerTick(wallNanos, sink);
                         }
@@ -141,6 +153,9 @@ public final class PacketPipeline implements AutoCloseable {
                 }
                 // Flows still open at shutdown are reported with what they have so far.
                 table.flush(System.currentTimeMillis() * 1_000_000L);
+                if (endpointMetrics != null) {
+                    endpointMetrics.finish();
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
@@ -168,6 +183,16 @@ public final class PacketPipeline implements AutoCloseable {
     public PacketPipeline(List<CaptureInterface> interfaces, int fanoutReaders, PacketRingConfig ringConfig,
             FlowTableConfig tableConfig, OtlpExporter exporter, Supplier<ProtocolEngine> engines,
             Supplier<RequestLogSink> sinks) {
+        this(interfaces, fanoutReaders, ringConfig, tableConfig, exporter, engines, sinks, false);
+    }
+
+    /**
+     * As above, and when {@code exportEndpointMetrics} each reader's table also aggregates network
+     * metrics per local endpoint, exported every {@link FlowTableConfig#metricsIntervalNanos}.
+     */
+    public PacketPipeline(List<CaptureInterface> interfaces, int fanoutReaders, PacketRingConfig ringConfig,
+            FlowTableConfig tableConfig, OtlpExporter exporter, Supplier<ProtocolEngine> engines,
+            Supplier<RequestLogSink> sinks, boolean exportEndpointMetrics) {
         if (interfaces.isEmpty()) {
             throw new IllegalStateException("no interface to capture on matches packet.interfaces; "
                     + "list them with `ip link` (loopback needs packet.include_loopback: true)");
@@ -181,7 +206,8 @@ public final class PacketPipeline implements AutoCloseable {
                             ? ringConfig.withFanoutGroup(FANOUT_GROUP_BASE + iface.ifindex()) : ringConfig;
                     PacketRing ring = PacketRing.open(iface, config);
                     opened.add(new Reader(ring, tableConfig, exporter, "periscope-packets-" + iface.name() + "-" + r,
-                            engines == null ? null : engines.get(), sinks == null ? null : sinks.get()));
+                            engines == null ? null : engines.get(), sinks == null ? null : sinks.get(),
+                            exportEndpointMetrics));
                 }
                 readers.addAll(opened);
             } catch (IllegalArgumentException e) {
