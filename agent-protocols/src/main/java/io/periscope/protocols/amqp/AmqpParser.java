@@ -2,8 +2,8 @@ package io.periscope.protocols.amqp;
 
 import io.periscope.protocols.Connection;
 import io.periscope.protocols.FrameSkip;
+import io.periscope.protocols.FramedParser;
 import io.periscope.protocols.L7Protocol;
-import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
 import io.periscope.protocols.StatusClass;
 import io.periscope.protocols.TextField;
@@ -23,7 +23,7 @@ import java.nio.ByteOrder;
  * channel (e.g. an exchange.declare refused with PRECONDITION_FAILED). Content header and body
  * frames are skipped.
  */
-public final class AmqpParser implements ProtocolParser {
+public final class AmqpParser extends FramedParser<AmqpParser.State> {
     /** Attribute: the routing key of publish, deliver, return and queue.bind. */
     public static final String ROUTING_KEY = "messaging.rabbitmq.destination.routing_key";
 
@@ -203,57 +203,33 @@ public final class AmqpParser implements ProtocolParser {
     }
 
     @Override
-    public void reset(Object state, boolean requestSide) {
-        ((State) state).clear(requestSide);
-    }
-
-    @Override
-    public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        ((State) conn.state()).lost(requestSide, missingBytes);
-    }
-
-    @Override
-    public int parse(Connection conn, boolean requestSide, DirectBuffer buf, int offset, int length) {
-        State s = (State) conn.state();
-        int end = offset + length;
-        int pos = offset;
-        while (pos < end) {
-            int skipped = s.consume(requestSide, end - pos);
-            if (skipped > 0) {
-                pos += skipped;
-                continue;
-            }
-            if (end - pos < 8) {
-                return pos - offset;
-            }
-            if (buf.getInt(pos, ByteOrder.BIG_ENDIAN) == 0x414D5150) {
-                // protocol header "AMQP 0 0 9 1" (or the broker's answer naming the version it wants)
-                pos += 8;
-                continue;
-            }
-            int type = buf.getByte(pos) & 0xFF;
-            int size = buf.getInt(pos + 3, ByteOrder.BIG_ENDIAN);
-            if (type < METHOD || type > HEARTBEAT || size < 0 || size > MAX_FRAME_BYTES) {
-                conn.parseError();
-                return length;
-            }
-            long total = FRAME_HEADER_BYTES + 1L + size;
-            int head = (int) Math.min(total, end - pos);
-            if (head < Math.min(total, HEAD_BYTES)) {
-                return pos - offset;
-            }
-            if (head == total && (buf.getByte(pos + head - 1) & 0xFF) != FRAME_END) {
-                conn.parseError();
-                return length;
-            }
-            if (type == METHOD && head >= 11) {
-                method(conn, requestSide, buf, pos, head, total);
-            }
-            pos += head;
-            // The head is read; the rest of the message is passed over.
-            s.add(requestSide, total - head);
+    protected int frame(Connection conn, State s, boolean requestSide, DirectBuffer buf, int pos, int end) {
+        if (end - pos < 8) {
+            return WAIT;
         }
-        return pos - offset;
+        if (buf.getInt(pos, ByteOrder.BIG_ENDIAN) == 0x414D5150) {
+            // protocol header "AMQP 0 0 9 1" (or the broker's answer naming the version it wants)
+            return 8;
+        }
+        int type = buf.getByte(pos) & 0xFF;
+        int size = buf.getInt(pos + 3, ByteOrder.BIG_ENDIAN);
+        if (type < METHOD || type > HEARTBEAT || size < 0 || size > MAX_FRAME_BYTES) {
+            return MALFORMED;
+        }
+        long total = FRAME_HEADER_BYTES + 1L + size;
+        int head = head(total, pos, end, HEAD_BYTES);
+        if (head < 0) {
+            return WAIT;
+        }
+        if (head == total && (buf.getByte(pos + head - 1) & 0xFF) != FRAME_END) {
+            return MALFORMED;
+        }
+        if (type == METHOD && head >= 11) {
+            method(conn, requestSide, buf, pos, head, total);
+        }
+        // The head is read; the rest of the message is passed over.
+        s.add(requestSide, total - head);
+        return head;
     }
 
     private static void method(Connection conn, boolean fromClient, DirectBuffer buf, int pos, int head, long total) {

@@ -2,8 +2,8 @@ package io.periscope.protocols.dubbo;
 
 import io.periscope.protocols.Connection;
 import io.periscope.protocols.FrameSkip;
+import io.periscope.protocols.FramedParser;
 import io.periscope.protocols.L7Protocol;
-import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
 import io.periscope.protocols.StatusClass;
 import io.periscope.protocols.TextField;
@@ -21,7 +21,7 @@ import java.nio.ByteOrder;
  * response status other than 20, or a Hessian2 result that carries an exception, is an error.
  * Attachments are scanned for {@code traceparent} and {@code sw8}. Heartbeat events make no record.
  */
-public final class DubboParser implements ProtocolParser {
+public final class DubboParser extends FramedParser<DubboParser.State> {
     /** Attribute: the version of the service interface. */
     public static final String SERVICE_VERSION = "rpc.dubbo.service_version";
     /** Attribute: SkyWalking trace id from an sw8 attachment. */
@@ -68,54 +68,32 @@ public final class DubboParser implements ProtocolParser {
     }
 
     @Override
-    public void reset(Object state, boolean requestSide) {
-        ((State) state).clear(requestSide);
-    }
-
-    @Override
-    public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        ((State) conn.state()).lost(requestSide, missingBytes);
-    }
-
-    @Override
-    public int parse(Connection conn, boolean requestSide, DirectBuffer buf, int offset, int length) {
-        State s = (State) conn.state();
-        int end = offset + length;
-        int pos = offset;
-        while (pos < end) {
-            int skipped = s.consume(requestSide, end - pos);
-            if (skipped > 0) {
-                pos += skipped;
-                continue;
-            }
-            if (end - pos < HEADER_BYTES) {
-                return pos - offset;
-            }
-            int len = buf.getInt(pos + 12, ByteOrder.BIG_ENDIAN);
-            if ((buf.getShort(pos, ByteOrder.BIG_ENDIAN) & 0xFFFF) != MAGIC || len < 0 || len > MAX_BODY_BYTES) {
-                conn.parseError();
-                return length;
-            }
-            long total = HEADER_BYTES + (long) len;
-            int head = (int) Math.min(total, end - pos);
-            if (head < Math.min(total, HEAD_BYTES)) {
-                return pos - offset;
-            }
-            int flag = buf.getByte(pos + 2) & 0xFF;
-            long id = buf.getLong(pos + 4, ByteOrder.BIG_ENDIAN);
-            boolean event = (flag & 0x20) != 0;
-            if (!event) {
-                if ((flag & 0x80) != 0) {
-                    request(conn, s, buf, pos, head, total, flag, id);
-                } else {
-                    response(conn, buf, pos, head, total, flag, id);
-                }
-            }
-            pos += head;
-            // The head is read; the rest of the message is passed over.
-            s.add(requestSide, total - head);
+    protected int frame(Connection conn, State s, boolean requestSide, DirectBuffer buf, int pos, int end) {
+        if (end - pos < HEADER_BYTES) {
+            return WAIT;
         }
-        return pos - offset;
+        int len = buf.getInt(pos + 12, ByteOrder.BIG_ENDIAN);
+        if ((buf.getShort(pos, ByteOrder.BIG_ENDIAN) & 0xFFFF) != MAGIC || len < 0 || len > MAX_BODY_BYTES) {
+            return MALFORMED;
+        }
+        long total = HEADER_BYTES + (long) len;
+        int head = head(total, pos, end, HEAD_BYTES);
+        if (head < 0) {
+            return WAIT;
+        }
+        int flag = buf.getByte(pos + 2) & 0xFF;
+        long id = buf.getLong(pos + 4, ByteOrder.BIG_ENDIAN);
+        boolean event = (flag & 0x20) != 0;
+        if (!event) {
+            if ((flag & 0x80) != 0) {
+                request(conn, s, buf, pos, head, total, flag, id);
+            } else {
+                response(conn, buf, pos, head, total, flag, id);
+            }
+        }
+        // The head is read; the rest of the message is passed over.
+        s.add(requestSide, total - head);
+        return head;
     }
 
     private static void request(Connection conn, State s, DirectBuffer buf, int pos, int head, long total, int flag,

@@ -3,8 +3,8 @@ package io.periscope.protocols.kafka;
 import io.periscope.protocols.AsciiBytes;
 import io.periscope.protocols.Connection;
 import io.periscope.protocols.FrameSkip;
+import io.periscope.protocols.FramedParser;
 import io.periscope.protocols.L7Protocol;
-import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
 import io.periscope.protocols.StatusClass;
 import io.periscope.protocols.TextField;
@@ -28,7 +28,7 @@ import java.nio.ByteOrder;
  * <p>Only the head of each message is read (at most {@link #HEAD_BYTES}); record batches are
  * skipped by counting, across messages.
  */
-public final class KafkaParser implements ProtocolParser {
+public final class KafkaParser extends FramedParser<KafkaParser.State> {
     /** Attribute: the client.id of the request header. */
     public static final String CLIENT_ID = "messaging.client.id";
     /** Attribute: the consumer group of JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit/Fetch. */
@@ -198,9 +198,8 @@ public final class KafkaParser implements ProtocolParser {
 
     @Override
     public void reset(Object state, boolean requestSide) {
-        State s = (State) state;
-        s.clear(requestSide);
-        s.prefixLength[requestSide ? 0 : 1] = 0;
+        super.reset(state, requestSide);
+        ((State) state).prefixLength[requestSide ? 0 : 1] = 0;
     }
 
     @Override
@@ -212,66 +211,54 @@ public final class KafkaParser implements ProtocolParser {
             s.add(requestSide, s.prefixLength[d]);
             s.prefixLength[d] = 0;
         }
-        s.lost(requestSide, missingBytes);
+        super.skip(conn, requestSide, missingBytes);
     }
 
     @Override
-    public int parse(Connection conn, boolean requestSide, DirectBuffer buf, int offset, int length) {
-        State s = (State) conn.state();
-        int end = offset + length;
-        int pos = offset;
+    protected int frame(Connection conn, State s, boolean requestSide, DirectBuffer buf, int pos, int end) {
         int d = requestSide ? 0 : 1;
-        while (pos < end) {
-            int skipped = s.consume(requestSide, end - pos);
-            if (skipped > 0) {
-                pos += skipped;
-                continue;
+        int len;
+        int start;
+        if (s.prefixLength[d] > 0) {
+            // the length prefix came before these bytes: the message starts 4 bytes back (the
+            // head readers never look at those, offsets stay those of the whole message)
+            len = s.prefixLength[d];
+            start = pos - 4;
+        } else {
+            if (end - pos < 4) {
+                return WAIT;
             }
-            int len;
-            int start;
-            if (s.prefixLength[d] > 0) {
-                // the length prefix came before these bytes: the message starts 4 bytes back (the
-                // head readers never look at those, offsets stay those of the whole message)
-                len = s.prefixLength[d];
-                start = pos - 4;
-            } else {
-                if (end - pos < 4) {
-                    return pos - offset;
-                }
-                len = buf.getInt(pos, ByteOrder.BIG_ENDIAN);
-                if (len < (requestSide ? 10 : 4) || len > MAX_MESSAGE_BYTES) {
-                    conn.parseError();
-                    return length;
-                }
-                start = pos;
+            len = buf.getInt(pos, ByteOrder.BIG_ENDIAN);
+            if (len < (requestSide ? 10 : 4) || len > MAX_MESSAGE_BYTES) {
+                return MALFORMED;
             }
-            long total = 4L + len;
-            int head = (int) Math.min(total, end - start);
-            if (head < Math.min(total, HEAD_BYTES)) {
-                if (start == pos) {
-                    // Take the length now and wait for the head without it: Java clients and the
-                    // broker read the 4-byte prefix alone, then the whole body in one read, which
-                    // the engine could not carry behind the prefix when larger than its carry.
-                    s.prefixLength[d] = len;
-                    s.prefixNanos[d] = conn.nowNanos();
-                    return pos + 4 - offset;
-                }
-                // wait for the head: the engine carries it over to the next bytes
-                return pos - offset;
-            }
-            long prefixNanos = start == pos ? 0 : s.prefixNanos[d];
-            s.prefixLength[d] = 0;
-            boolean ok = requestSide ? request(conn, s, buf, start, head, total, prefixNanos)
-                    : response(conn, s, buf, start, head, total, prefixNanos, topicIds);
-            if (!ok) {
-                conn.parseError();
-                return length;
-            }
-            pos = start + head;
-            // The head is read; the rest of the message is passed over.
-            s.add(requestSide, total - head);
+            start = pos;
         }
-        return pos - offset;
+        long total = 4L + len;
+        int head = head(total, start, end, HEAD_BYTES);
+        if (head < 0) {
+            if (start == pos) {
+                // Take the length now and wait for the head without it: Java clients and the
+                // broker read the 4-byte prefix alone, then the whole body in one read, which
+                // the engine could not carry behind the prefix when larger than its carry.
+                // (Called again on the bytes after the prefix, this waits: the engine carries them.)
+                s.prefixLength[d] = len;
+                s.prefixNanos[d] = conn.nowNanos();
+                return 4;
+            }
+            // wait for the head: the engine carries it over to the next bytes
+            return WAIT;
+        }
+        long prefixNanos = start == pos ? 0 : s.prefixNanos[d];
+        s.prefixLength[d] = 0;
+        boolean ok = requestSide ? request(conn, s, buf, start, head, total, prefixNanos)
+                : response(conn, s, buf, start, head, total, prefixNanos, topicIds);
+        if (!ok) {
+            return MALFORMED;
+        }
+        // The head is read; the rest of the message is passed over.
+        s.add(requestSide, total - head);
+        return start + head - pos;
     }
 
     private boolean request(Connection conn, State s, DirectBuffer buf, int pos, int head, long total,

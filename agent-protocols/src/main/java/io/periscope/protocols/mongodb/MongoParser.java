@@ -2,8 +2,8 @@ package io.periscope.protocols.mongodb;
 
 import io.periscope.protocols.Connection;
 import io.periscope.protocols.FrameSkip;
+import io.periscope.protocols.FramedParser;
 import io.periscope.protocols.L7Protocol;
-import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
 import io.periscope.protocols.StatusClass;
 import org.agrona.DirectBuffer;
@@ -18,7 +18,7 @@ import java.nio.ByteOrder;
  * {@code code} become the status. Only the head of a message is read ({@link #HEAD_BYTES}), the
  * rest is skipped by counting.
  */
-public final class MongoParser implements ProtocolParser {
+public final class MongoParser extends FramedParser<MongoParser.State> {
     /** Bytes of a message waited for before parsing it: the command name and $db lie within. */
     static final int HEAD_BYTES = 1024;
     private static final int HEADER_BYTES = 16;
@@ -120,48 +120,25 @@ public final class MongoParser implements ProtocolParser {
     }
 
     @Override
-    public void reset(Object state, boolean requestSide) {
-        ((State) state).clear(requestSide);
-    }
-
-    @Override
-    public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        ((State) conn.state()).lost(requestSide, missingBytes);
-    }
-
-    @Override
-    public int parse(Connection conn, boolean requestSide, DirectBuffer buf, int offset, int length) {
-        State s = (State) conn.state();
-        int end = offset + length;
-        int pos = offset;
-        while (pos < end) {
-            int skipped = s.consume(requestSide, end - pos);
-            if (skipped > 0) {
-                pos += skipped;
-                continue;
-            }
-            if (end - pos < HEADER_BYTES) {
-                return pos - offset;
-            }
-            int len = buf.getInt(pos, ByteOrder.LITTLE_ENDIAN);
-            if (len < HEADER_BYTES || len > MAX_MESSAGE_BYTES) {
-                conn.parseError();
-                return length;
-            }
-            int head = Math.min(len, end - pos);
-            if (head < Math.min(len, HEAD_BYTES)) {
-                return pos - offset;
-            }
-            if (requestSide) {
-                request(conn, buf, pos, head, len);
-                s.add(true, len - head);
-            } else {
-                response(conn, s, buf, pos, head, len);
-                s.add(false, len - head);
-            }
-            pos += head;
+    protected int frame(Connection conn, State s, boolean requestSide, DirectBuffer buf, int pos, int end) {
+        if (end - pos < HEADER_BYTES) {
+            return WAIT;
         }
-        return pos - offset;
+        int len = buf.getInt(pos, ByteOrder.LITTLE_ENDIAN);
+        if (len < HEADER_BYTES || len > MAX_MESSAGE_BYTES) {
+            return MALFORMED;
+        }
+        int head = head(len, pos, end, HEAD_BYTES);
+        if (head < 0) {
+            return WAIT;
+        }
+        if (requestSide) {
+            request(conn, buf, pos, head, len);
+        } else {
+            response(conn, s, buf, pos, head, len);
+        }
+        s.add(requestSide, len - head);
+        return head;
     }
 
     private static void request(Connection conn, DirectBuffer buf, int pos, int head, int len) {

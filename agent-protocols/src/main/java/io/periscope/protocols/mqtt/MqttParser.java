@@ -2,8 +2,8 @@ package io.periscope.protocols.mqtt;
 
 import io.periscope.protocols.Connection;
 import io.periscope.protocols.FrameSkip;
+import io.periscope.protocols.FramedParser;
 import io.periscope.protocols.L7Protocol;
-import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
 import io.periscope.protocols.StatusClass;
 import io.periscope.protocols.TextField;
@@ -23,7 +23,7 @@ import java.nio.ByteOrder;
  * The CONNACK return code (3.1.1) or reason code (5), a failing SUBACK code and a v5 PUBACK/PUBREC
  * reason code become the status.
  */
-public final class MqttParser implements ProtocolParser {
+public final class MqttParser extends FramedParser<MqttParser.State> {
     /** Attribute: the client identifier of CONNECT. */
     public static final String CLIENT_ID = "messaging.client.id";
     /** Attribute: the QoS of a PUBLISH (0, 1 or 2). */
@@ -178,47 +178,25 @@ public final class MqttParser implements ProtocolParser {
     }
 
     @Override
-    public void reset(Object state, boolean requestSide) {
-        ((State) state).clear(requestSide);
-    }
-
-    @Override
-    public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        ((State) conn.state()).lost(requestSide, missingBytes);
-    }
-
-    @Override
-    public int parse(Connection conn, boolean requestSide, DirectBuffer buf, int offset, int length) {
-        State s = (State) conn.state();
-        int end = offset + length;
-        int pos = offset;
-        while (pos < end) {
-            int skipped = s.consume(requestSide, end - pos);
-            if (skipped > 0) {
-                pos += skipped;
-                continue;
-            }
-            int b = buf.getByte(pos) & 0xFF;
-            long rem = remainingLength(buf, pos + 1, end);
-            if (rem == -1) {
-                return pos - offset;
-            }
-            if (rem < 0 || rem > MAX_REMAINING || !validFlags(b >>> 4, b & 0xF)) {
-                conn.parseError();
-                return length;
-            }
-            int body = pos + 1 + varintBytes(rem);
-            long total = body - pos + rem;
-            int head = (int) Math.min(total, end - pos);
-            if (head < Math.min(total, HEAD_BYTES)) {
-                return pos - offset;
-            }
-            packet(conn, s, requestSide, buf, pos, b, body, (int) Math.min(rem, head - (body - pos)), total);
-            pos += head;
-            // The head is read; the rest of the message is passed over.
-            s.add(requestSide, total - head);
+    protected int frame(Connection conn, State s, boolean requestSide, DirectBuffer buf, int pos, int end) {
+        int b = buf.getByte(pos) & 0xFF;
+        long rem = remainingLength(buf, pos + 1, end);
+        if (rem == -1) {
+            return WAIT;
         }
-        return pos - offset;
+        if (rem < 0 || rem > MAX_REMAINING || !validFlags(b >>> 4, b & 0xF)) {
+            return MALFORMED;
+        }
+        int body = pos + 1 + varintBytes(rem);
+        long total = body - pos + rem;
+        int head = head(total, pos, end, HEAD_BYTES);
+        if (head < 0) {
+            return WAIT;
+        }
+        packet(conn, s, requestSide, buf, pos, b, body, (int) Math.min(rem, head - (body - pos)), total);
+        // The head is read; the rest of the message is passed over.
+        s.add(requestSide, total - head);
+        return head;
     }
 
     private void packet(Connection conn, State s, boolean fromClient, DirectBuffer buf, int pos, int first,

@@ -5,6 +5,7 @@ import io.periscope.protocols.Connection;
 import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
+import io.periscope.protocols.SqlRecord;
 import io.periscope.protocols.SqlText;
 import io.periscope.protocols.StatusClass;
 import io.periscope.protocols.TextField;
@@ -24,7 +25,7 @@ import java.util.zip.Inflater;
  * packets are unwrapped (and inflated, bounded) before parsing.
  */
 public final class MysqlParser implements ProtocolParser {
-    public static final String DB_NAMESPACE = "db.namespace";
+    public static final String DB_NAMESPACE = SqlRecord.DB_NAMESPACE;
     public static final String DB_STATUS_CODE = "db.response.status_code";
     public static final String STATEMENT_ID = "periscope.mysql.statement_id";
 
@@ -328,13 +329,7 @@ public final class MysqlParser implements ProtocolParser {
         s.loginDone = true;
         RequestLog log = conn.openRequest(0, pos);
         log.requestBytes(HEADER_BYTES + (long) len);
-        if (!s.database.isEmpty()) {
-            TextField db = log.addAttribute(DB_NAMESPACE);
-            if (db != null) {
-                db.copyFrom(s.database);
-            }
-            log.host().copyFrom(s.database);
-        }
+        SqlRecord.database(log, s.database);
         int text = body + 1;
         switch (cmd) {
             case COM_QUERY:
@@ -342,10 +337,7 @@ public final class MysqlParser implements ProtocolParser {
                     // MySQL 8 query attributes (CLIENT_QUERY_ATTRIBUTES): no parameters, one set
                     text += 2;
                 }
-                SqlText.keyword(buf, text, have - text, log.method());
-                if (!conn.shallow()) {
-                    SqlText.write(buf, text, have - text, log.resource(), conn.obfuscate());
-                }
+                SqlRecord.statement(conn, log, buf, text, have - text);
                 break;
             case COM_STMT_PREPARE:
                 log.method().setAscii("PREPARE");
@@ -419,11 +411,7 @@ public final class MysqlParser implements ProtocolParser {
         int dbEnd = AsciiBytes.indexOf(buf, dbStart, have, (byte) 0);
         if (dbStart < have && dbEnd > dbStart) {
             s.database.set(buf, dbStart, dbEnd - dbStart);
-            log.host().copyFrom(s.database);
-            TextField db = log.addAttribute(DB_NAMESPACE);
-            if (db != null) {
-                db.copyFrom(s.database);
-            }
+            SqlRecord.database(log, s.database);
         }
     }
 

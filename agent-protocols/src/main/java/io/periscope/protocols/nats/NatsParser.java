@@ -3,8 +3,8 @@ package io.periscope.protocols.nats;
 import io.periscope.protocols.AsciiBytes;
 import io.periscope.protocols.Connection;
 import io.periscope.protocols.FrameSkip;
+import io.periscope.protocols.FramedParser;
 import io.periscope.protocols.L7Protocol;
-import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
 import io.periscope.protocols.StatusClass;
 import io.periscope.protocols.TextField;
@@ -20,7 +20,7 @@ import org.agrona.DirectBuffer;
  * trace context (traceparent, b3, uber-trace-id, sw8); payloads are skipped by counting.
  * INFO, the server's PING and the client's PONG are keep-alive chatter and make no record.
  */
-public final class NatsParser implements ProtocolParser {
+public final class NatsParser extends FramedParser<NatsParser.State> {
     /** Attribute: the subject a reply is expected on (request/reply over NATS). */
     public static final String REPLY_TO = "messaging.nats.reply_to";
     /** Attribute: SkyWalking trace id from an sw8 header. */
@@ -84,49 +84,23 @@ public final class NatsParser implements ProtocolParser {
     }
 
     @Override
-    public void reset(Object state, boolean requestSide) {
-        ((State) state).clear(requestSide);
-    }
-
-    @Override
-    public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        ((State) conn.state()).lost(requestSide, missingBytes);
-    }
-
-    @Override
-    public int parse(Connection conn, boolean requestSide, DirectBuffer buf, int offset, int length) {
-        State s = (State) conn.state();
-        int end = offset + length;
-        int pos = offset;
-        while (pos < end) {
-            int skipped = s.consume(requestSide, end - pos);
-            if (skipped > 0) {
-                pos += skipped;
-                continue;
-            }
-            int lf = AsciiBytes.indexOfLf(buf, pos, end);
-            if (lf < 0) {
-                if (end - pos > MAX_LINE_BYTES) {
-                    conn.parseError();
-                    return length;
-                }
-                return pos - offset;
-            }
-            int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-            int sp = AsciiBytes.indexOf(buf, pos, lineEnd, (byte) ' ');
-            int opEnd = sp < 0 ? lineEnd : sp;
-            int opLen = opEnd - pos;
-            long payload = requestSide ? clientOp(conn, s, buf, pos, opLen, lineEnd, lf + 1, end)
-                    : serverOp(conn, buf, pos, opLen, lineEnd, lf + 1, end);
-            if (payload < 0) {
-                conn.parseError();
-                return length;
-            }
-            pos = lf + 1;
-            // The head is read; the rest of the message is passed over.
-            s.add(requestSide, payload);
+    protected int frame(Connection conn, State s, boolean requestSide, DirectBuffer buf, int pos, int end) {
+        int lf = AsciiBytes.indexOfLf(buf, pos, end);
+        if (lf < 0) {
+            return end - pos > MAX_LINE_BYTES ? MALFORMED : WAIT;
         }
-        return pos - offset;
+        int lineEnd = lf > pos && buf.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+        int sp = AsciiBytes.indexOf(buf, pos, lineEnd, (byte) ' ');
+        int opEnd = sp < 0 ? lineEnd : sp;
+        int opLen = opEnd - pos;
+        long payload = requestSide ? clientOp(conn, s, buf, pos, opLen, lineEnd, lf + 1, end)
+                : serverOp(conn, buf, pos, opLen, lineEnd, lf + 1, end);
+        if (payload < 0) {
+            return MALFORMED;
+        }
+        // The head is read; the rest of the message is passed over.
+        s.add(requestSide, payload);
+        return lf + 1 - pos;
     }
 
     /** One client line; returns the payload bytes (with their CRLF) that follow it, -1 when malformed. */

@@ -5,7 +5,7 @@ import io.periscope.protocols.Connection;
 import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
-import io.periscope.protocols.SqlText;
+import io.periscope.protocols.SqlRecord;
 import io.periscope.protocols.StatusClass;
 import io.periscope.protocols.TextField;
 import org.agrona.DirectBuffer;
@@ -20,7 +20,7 @@ import java.nio.ByteOrder;
  * database ({@code db.namespace}); after an accepted SSLRequest the connection is TLS and ignored.
  */
 public final class PostgresParser implements ProtocolParser {
-    public static final String DB_NAMESPACE = "db.namespace";
+    public static final String DB_NAMESPACE = SqlRecord.DB_NAMESPACE;
     public static final String DB_STATUS_CODE = "db.response.status_code";
     public static final String DB_ROWS = "db.response.returned_rows";
 
@@ -445,13 +445,7 @@ public final class PostgresParser implements ProtocolParser {
     private static RequestLog open(Connection conn, State s, int pos) {
         RequestLog log = conn.openRequest(0, pos);
         log.version().setAscii("3.0");
-        if (!s.database.isEmpty()) {
-            TextField db = log.addAttribute(DB_NAMESPACE);
-            if (db != null) {
-                db.copyFrom(s.database);
-            }
-            log.host().copyFrom(s.database);
-        }
+        SqlRecord.database(log, s.database);
         return log;
     }
 
@@ -467,10 +461,7 @@ public final class PostgresParser implements ProtocolParser {
     private static void sql(Connection conn, RequestLog log, DirectBuffer buf, int from, int to) {
         int nul = AsciiBytes.indexOf(buf, from, to, (byte) 0);
         int end = nul < 0 ? to : nul;
-        SqlText.keyword(buf, from, end - from, log.method());
-        if (!conn.shallow()) {
-            SqlText.write(buf, from, end - from, log.resource(), conn.obfuscate());
-        }
+        SqlRecord.statement(conn, log, buf, from, end - from);
     }
 
     private static void backend(Connection conn, State s, byte type, DirectBuffer buf, int pos, int body, int have,

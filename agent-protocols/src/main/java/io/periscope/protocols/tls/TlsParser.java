@@ -2,8 +2,8 @@ package io.periscope.protocols.tls;
 
 import io.periscope.protocols.Connection;
 import io.periscope.protocols.FrameSkip;
+import io.periscope.protocols.FramedParser;
 import io.periscope.protocols.L7Protocol;
-import io.periscope.protocols.ProtocolParser;
 import io.periscope.protocols.RequestLog;
 import io.periscope.protocols.StatusClass;
 import io.periscope.protocols.TextField;
@@ -20,7 +20,7 @@ import java.nio.ByteOrder;
  * fails it with the alert description as status code. Every later record (application data,
  * encrypted handshake) is skipped by its length: decrypting is the TLS uprobes' job.
  */
-public final class TlsParser implements ProtocolParser {
+public final class TlsParser extends FramedParser<TlsParser.State> {
     /** Attribute: the negotiated cipher suite, IANA name when known, else 0x-hex. */
     public static final String CIPHER = "tls.cipher";
     /** Attribute: the ALPN protocol. */
@@ -86,57 +86,36 @@ public final class TlsParser implements ProtocolParser {
     }
 
     @Override
-    public void reset(Object state, boolean requestSide) {
-        ((State) state).clear(requestSide);
-    }
-
-    @Override
-    public void skip(Connection conn, boolean requestSide, long missingBytes) {
-        ((State) conn.state()).lost(requestSide, missingBytes);
-    }
-
-    @Override
-    public int parse(Connection conn, boolean requestSide, DirectBuffer buf, int offset, int length) {
-        State s = (State) conn.state();
-        int end = offset + length;
-        int pos = offset;
-        while (pos < end) {
-            int skipped = s.consume(requestSide, end - pos);
-            if (skipped > 0) {
-                pos += skipped;
-                continue;
-            }
-            if (end - pos < RECORD_HEADER_BYTES) {
-                return pos - offset;
-            }
-            int type = buf.getByte(pos) & 0xFF;
-            int len = buf.getShort(pos + 3, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-            if (type < 20 || type > 24 || buf.getByte(pos + 1) != 3 || len > MAX_RECORD_BYTES) {
-                conn.parseError();
-                return length;
-            }
-            int total = RECORD_HEADER_BYTES + len;
-            int head = Math.min(total, end - pos);
-            if (type == HANDSHAKE && head < Math.min(total, HEAD_BYTES)) {
-                return pos - offset;
-            }
-            int body = pos + RECORD_HEADER_BYTES;
-            int lim = pos + head;
-            if (type == HANDSHAKE && lim - body >= 4) {
-                int hs = buf.getByte(body) & 0xFF;
-                if (hs == CLIENT_HELLO && requestSide) {
-                    clientHello(conn, buf, pos, body + 4, lim);
-                } else if (hs == SERVER_HELLO && !requestSide) {
-                    serverHello(conn, buf, pos, body + 4, lim, total);
-                }
-            } else if (type == ALERT && len == 2 && lim - body == 2) {
-                alert(conn, buf, pos, body, total);
-            }
-            pos += head;
-            // The head is read; the rest of the message is passed over.
-            s.add(requestSide, total - head);
+    protected int frame(Connection conn, State s, boolean requestSide, DirectBuffer buf, int pos, int end) {
+        if (end - pos < RECORD_HEADER_BYTES) {
+            return WAIT;
         }
-        return pos - offset;
+        int type = buf.getByte(pos) & 0xFF;
+        int len = buf.getShort(pos + 3, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if (type < 20 || type > 24 || buf.getByte(pos + 1) != 3 || len > MAX_RECORD_BYTES) {
+            return MALFORMED;
+        }
+        int total = RECORD_HEADER_BYTES + len;
+        // only a handshake record is waited for: the others are skipped unread
+        int head = head(total, pos, end, type == HANDSHAKE ? HEAD_BYTES : 0);
+        if (head < 0) {
+            return WAIT;
+        }
+        int body = pos + RECORD_HEADER_BYTES;
+        int lim = pos + head;
+        if (type == HANDSHAKE && lim - body >= 4) {
+            int hs = buf.getByte(body) & 0xFF;
+            if (hs == CLIENT_HELLO && requestSide) {
+                clientHello(conn, buf, pos, body + 4, lim);
+            } else if (hs == SERVER_HELLO && !requestSide) {
+                serverHello(conn, buf, pos, body + 4, lim, total);
+            }
+        } else if (type == ALERT && len == 2 && lim - body == 2) {
+            alert(conn, buf, pos, body, total);
+        }
+        // The head is read; the rest of the message is passed over.
+        s.add(requestSide, total - head);
+        return head;
     }
 
     private static void clientHello(Connection conn, DirectBuffer buf, int pos, int at, int lim) {
