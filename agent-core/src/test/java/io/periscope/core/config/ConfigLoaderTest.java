@@ -200,7 +200,8 @@ class ConfigLoaderTest {
         assertThat(config.limits().maxMemoryMb()).isEqualTo(1024);
         assertThat(config.exporters().otlp().headers()).containsEntry("x-tenant", "team-b");
         assertThat(config.protocol(L7Protocol.HTTP1).shallow()).isTrue();
-        assertThat(config.protocol(L7Protocol.HTTP1).ports()).containsExactly(PortRange.of(80), PortRange.of(8000), PortRange.of(8080));
+        assertThat(config.protocol(L7Protocol.HTTP1).ports())
+                .containsExactly(PortRange.of(80), PortRange.of(8000), PortRange.of(8080));
     }
 
     @Test
