@@ -37,7 +37,8 @@ public final class ConfigWatcher implements AutoCloseable {
             "ebpf.enabled", "ebpf.payload_bytes", "ebpf.ring_buffer_bytes",
             "packet.enabled", "packet.interfaces", "packet.include_loopback", "packet.fanout_readers",
             "packet.block_bytes", "packet.block_count", "packet.l7_parsing",
-            "flow_map.capacity", "flow_map.endpoint_metrics_interval", "pipeline", "metadata.cache_size", "metadata.proc_root", "metadata.kubernetes",
+            "flow_map.capacity", "flow_map.endpoint_metrics_interval", "pipeline", "metadata.cache_size",
+            "metadata.proc_root", "metadata.kubernetes",
             "self_metrics");
 
     private static final Logger LOG = LoggerFactory.getLogger(ConfigWatcher.class);
