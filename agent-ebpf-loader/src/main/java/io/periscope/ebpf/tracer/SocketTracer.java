@@ -85,12 +85,6 @@ public final class SocketTracer implements AutoCloseable {
             object.setVariable("prefixes", table);
             object.setInt("prefix_count", prefixes.length);
             object.map("events").setMaxEntries(config.ringBytes());
-            int cpus = LibBpf.libbpfNumPossibleCpus();
-            if (cpus <= 0) {
-                throw new IllegalStateException("cannot count possible CPUs (/sys/devices/system/cpu/possible): "
-                        + LibBpf.strerror(cpus));
-            }
-            object.map("scratch").setMaxEntries(cpus);
             object.load();
             // Runtime settings live in a map (not .rodata) so the guard can change them while
             // attached; written before attach so the first event already sees them.
@@ -173,6 +167,12 @@ public final class SocketTracer implements AutoCloseable {
         if (!event.isWellFormed()) {
             malformedEvents++;
             return;
+        }
+        // A record whose payload copy failed in the kernel is longer than header + payload_len:
+        // handlers (and copies of the record) see only the bytes that hold data.
+        int used = SocketEvent.HEADER_BYTES + event.payloadLength();
+        if (used < length) {
+            event.wrap(buffer, offset, used);
         }
         deliveredEvents++;
         handler.onEvent(event);
