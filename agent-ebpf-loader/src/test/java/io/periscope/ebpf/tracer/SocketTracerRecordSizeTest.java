@@ -31,7 +31,7 @@ class SocketTracerRecordSizeTest {
     private static final long WOKEN_WITHIN_SECONDS = 60;
 
     /** One egress event as the handler saw it, with the record's own length. */
-    private record Seen(long returnBytes, int payloadLength, int recordLength, int flags, String payload) {
+    private record Seen(int syscall, long returnBytes, int payloadLength, int recordLength, int flags, String payload) {
     }
 
     @Test
@@ -82,7 +82,7 @@ class SocketTracerRecordSizeTest {
                 tracer.poll(e -> {
                     if (e.kind() == SocketEvent.KIND_DATA && e.direction() == SocketEvent.DIRECTION_EGRESS
                             && e.localPort() != PORT) {
-                        egress.add(new Seen(e.returnBytes(), e.payloadLength(), e.length(), e.flags(),
+                        egress.add(new Seen(e.syscall(), e.returnBytes(), e.payloadLength(), e.length(), e.flags(),
                                 e.payloadAscii()));
                         moved[0] += e.returnBytes();
                     }
@@ -94,6 +94,8 @@ class SocketTracerRecordSizeTest {
                 Seen e = egress.get(i);
                 String want = sent.get(i);
                 int captured = Math.min(want.length(), LIMIT_BYTES);
+                assertThat(e.syscall()).as("write %d", i)
+                        .isEqualTo(writes[i].length == 1 ? SocketEvent.SYSCALL_WRITE : SocketEvent.SYSCALL_WRITEV);
                 assertThat(e.returnBytes()).as("write %d", i).isEqualTo(want.length());
                 assertThat(e.payloadLength()).as("write %d", i).isEqualTo(captured);
                 assertThat(e.payload()).as("write %d", i).isEqualTo(want.substring(0, captured));
