@@ -372,7 +372,8 @@ static __always_inline __u32 copy_iovecs(struct bpf_dynptr *rec, struct iovec *i
         __u64 chunk = vecs[i].iov_len;
         if (chunk > want - off)
             chunk = want - off;
-        if (bpf_probe_read_user_dynptr(rec, EVENT_HEADER_BYTES + off, chunk, vecs[i].iov_base))
+        /* An empty iovec is skipped, never a reason to stop gathering. */
+        if (chunk > 0 && bpf_probe_read_user_dynptr(rec, EVENT_HEADER_BYTES + off, chunk, vecs[i].iov_base))
             break;
         off += chunk;
     }
