@@ -97,9 +97,19 @@ phase() {
         'BEGIN { printf "%d %.2f %.2f\n", r, n * 1e6 / hz / r, a * 1e6 / hz / r }'
 }
 
+# Children inherit every fd of this shell, including the other tracer's stdin (coproc pipe or
+# fifo): a tracer holding the other's stdin open would never see its EOF. Close all but 0-2.
+close_inherited_fds() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done 2>/dev/null || true
+}
+
 start_tracer() {
     # shellcheck disable=SC2086
-    coproc TRACER { exec java ${TRACER_OPTS:-} -cp "${TRACER_CP:+$TRACER_CP:}$JAR" io.periscope.bench.ebpf.TracerRunner; }
+    coproc TRACER { close_inherited_fds; exec java ${TRACER_OPTS:-} -cp "${TRACER_CP:+$TRACER_CP:}$JAR" io.periscope.bench.ebpf.TracerRunner; }
     TRACER_PID=$TRACER_PID
     read -r line <&"${TRACER[0]}"
     [ "$line" = ready ] || { echo "tracer did not start: $line" >&2; exit 1; }
@@ -129,7 +139,8 @@ start_pair() {
     rm -f "$WORK/pair.in" "$WORK/pair.out"
     mkfifo "$WORK/pair.in"
     # shellcheck disable=SC2086
-    java ${TRACER_OPTS:-} -cp "$PAIR_CP:$JAR" io.periscope.bench.ebpf.TracerRunner <"$WORK/pair.in" >"$WORK/pair.out" 2>&1 &
+    (close_inherited_fds; exec java ${TRACER_OPTS:-} -cp "$PAIR_CP:$JAR" io.periscope.bench.ebpf.TracerRunner) \
+        <"$WORK/pair.in" >"$WORK/pair.out" 2>&1 &
     PAIR_PID=$!
     exec {PAIR_FD}>"$WORK/pair.in"
     for _ in $(seq 600); do grep -qs '^ready' "$WORK/pair.out" && return; sleep 0.1; done
