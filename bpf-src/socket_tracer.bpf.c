@@ -5,8 +5,7 @@
  * sys_enter_* keeps the arguments of a data syscall on a socket fd in the thread's task storage;
  * sys_exit_* turns them into one event per call (per message for *mmsg) with the socket's
  * addresses, tcp sequence, timing, a per-thread syscall trace id and up to payload_bytes of the
- * data, written straight into a ring record reserved at exactly header + captured bytes (a
- * dynptr reservation: its size may be a run-time value), so there is no scratch copy and ring
+ * data, copied through a per-CPU scratch buffer and published with bpf_ringbuf_output so ring
  * space is spent only on the bytes captured. Whether the fd is a socket is decided at exit, and
  * only for calls that moved data: the syscall has just walked the same fd table, file and sock,
  * so the walk hits warm cache lines, and failed or empty calls (EAGAIN) never walk at all.
@@ -71,16 +70,11 @@ struct socket_event {
     __u8 local_addr[16];
     __u8 remote_addr[16];
     char comm[16];
-    /* The captured bytes follow the header in the same ring record. */
-    __u8 payload[];
+    /* Twice the maximum so a chunk at any offset < MAX fits without the verifier relating them. */
+    __u8 payload[2 * MAX_PAYLOAD_BYTES];
 };
 
-#define EVENT_HEADER_BYTES sizeof(struct socket_event)
-
-/* Events are only ever written through pointers into ring records, which puts no type in the
- * object's BTF; this unused global does, so the loader (SocketEventLayoutTest) can check the
- * Java twin's offsets against the compiled struct. */
-struct socket_event *event_layout = 0;
+#define EVENT_HEADER_BYTES (sizeof(struct socket_event) - 2 * MAX_PAYLOAD_BYTES)
 
 /* Set by the loader before load (frozen: the verifier sees them as constants). */
 const volatile __u32 ignore_tgid = 0;
@@ -183,10 +177,15 @@ struct {
     __type(value, struct sock_info);
 } socks SEC(".maps");
 
-/* Copies user memory into a dynptr at a run-time offset and length, both checked by the kernel
- * against the record's size (kernel >= 6.16), so the verifier needs no static payload bound. */
-extern int bpf_probe_read_user_dynptr(struct bpf_dynptr *dptr, __u32 off, __u32 size,
-                                      const void *unsafe_ptr__ign) __ksym;
+
+/* One scratch event per CPU, indexed by CPU number: an ARRAY (max_entries set to the possible
+ * CPU count by the loader) because a per-CPU map value may not exceed 32 KiB. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct socket_event);
+} scratch SEC(".maps");
 
 static __always_inline void count_lost(void)
 {
@@ -356,9 +355,8 @@ static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u64 addr,
     return 0;
 }
 
-/* Copies up to `want` bytes gathered from an iovec array into the record's payload; returns bytes
- * copied. The kernel bounds every chunk by the record's size. */
-static __always_inline __u32 copy_iovecs(struct bpf_dynptr *rec, struct iovec *iov, __u64 iovcnt, __u32 want)
+/* Copies up to `want` bytes gathered from an iovec array into e->payload; returns bytes copied. */
+static __always_inline __u32 copy_iovecs(struct socket_event *e, struct iovec *iov, __u64 iovcnt, __u32 want)
 {
     /* One user read for the whole (bounded) iovec array instead of one per element. */
     struct iovec vecs[MAX_IOVECS];
@@ -367,13 +365,18 @@ static __always_inline __u32 copy_iovecs(struct bpf_dynptr *rec, struct iovec *i
         return 0;
     __u32 off = 0;
     for (int i = 0; i < MAX_IOVECS; i++) {
-        if (i >= n || off >= want)
+        if (i >= n || off >= want || off >= MAX_PAYLOAD_BYTES)
             break;
         __u64 chunk = vecs[i].iov_len;
         if (chunk > want - off)
             chunk = want - off;
-        /* An empty iovec is skipped, never a reason to stop gathering. */
-        if (chunk > 0 && bpf_probe_read_user_dynptr(rec, EVENT_HEADER_BYTES + off, chunk, vecs[i].iov_base))
+        if (chunk > MAX_PAYLOAD_BYTES)
+            chunk = MAX_PAYLOAD_BYTES;
+        /* off < MAX already; the mask (kept by the barrier) makes the verifier see it too. */
+        __u32 at = off;
+        barrier_var(at);
+        at &= MAX_PAYLOAD_BYTES - 1;
+        if (bpf_probe_read_user(&e->payload[at], chunk, vecs[i].iov_base))
             break;
         off += chunk;
     }
@@ -404,7 +407,7 @@ static __always_inline void fill_addresses(struct socket_event *e, struct sock *
     }
 }
 
-static __always_inline bool starts_with_known_prefix(const __u8 *first, __u32 got)
+static __always_inline bool starts_with_known_prefix(struct socket_event *e, __u32 got)
 {
     for (int p = 0; p < MAX_PREFIXES; p++) {
         if (p >= prefix_count)
@@ -416,7 +419,7 @@ static __always_inline bool starts_with_known_prefix(const __u8 *first, __u32 go
         for (int i = 0; i < MAX_PREFIX_BYTES; i++) {
             if (i >= len)
                 break;
-            if (first[i] != prefixes[p][i]) {
+            if (e->payload[i] != prefixes[p][i]) {
                 same = false;
                 break;
             }
@@ -457,24 +460,9 @@ static __always_inline void emit_data(struct task_struct *task, struct syscall_a
                                       __u64 trace_id, __s64 bytes, __u64 buf, __u64 iovcnt, bool vectored,
                                       __u64 name, __u32 payload_bytes)
 {
-    __u32 want = payload_bytes;
-    if (want > MAX_PAYLOAD_BYTES)
-        want = MAX_PAYLOAD_BYTES;
-    if (bytes < want)
-        want = bytes;
-    /* The record is reserved at header + want and filled in place: no per-CPU scratch event and
-     * no second copy of it into the ring (bpf_ringbuf_output). A dynptr reservation takes a
-     * run-time size, so no size classes and no slack. Every path below submits or discards it. */
-    struct bpf_dynptr rec;
-    if (bpf_ringbuf_reserve_dynptr(&events, EVENT_HEADER_BYTES + want, 0, &rec)) {
-        bpf_ringbuf_discard_dynptr(&rec, 0);
-        count_lost();
-        return;
-    }
-    struct socket_event *e = bpf_dynptr_data(&rec, 0, EVENT_HEADER_BYTES);
+    __u32 cpu = bpf_get_smp_processor_id();
+    struct socket_event *e = bpf_map_lookup_elem(&scratch, &cpu);
     if (!e) {
-        /* Not expected: the record is at least a header. */
-        bpf_ringbuf_discard_dynptr(&rec, 0);
         count_lost();
         return;
     }
@@ -495,11 +483,9 @@ static __always_inline void emit_data(struct task_struct *task, struct syscall_a
     fill_addresses(e, sk);
     if (e->l4_proto == IPPROTO_UDP && e->remote_port == 0) {
         peer_from_sockaddr(e, name);
-        /* exit_data could not filter without the peer; now it is known. Filtered, not lost. */
-        if (!port_wanted(e->local_port, e->remote_port)) {
-            bpf_ringbuf_discard_dynptr(&rec, BPF_RB_NO_WAKEUP);
+        /* exit_data could not filter without the peer; now it is known. */
+        if (!port_wanted(e->local_port, e->remote_port))
             return;
-        }
     }
     /* comm with two direct loads from the task instead of the bpf_get_current_comm helper
      * (a call and a byte-wise copy); a concurrent rename may tear it, as the helper may too. */
@@ -514,34 +500,36 @@ static __always_inline void emit_data(struct task_struct *task, struct syscall_a
         e->tcp_seq = seq - (__u32)bytes;
     }
 
+    __u32 want = payload_bytes;
+    if (want > MAX_PAYLOAD_BYTES)
+        want = MAX_PAYLOAD_BYTES;
+    if (bytes < want)
+        want = bytes;
+    /* want <= MAX already; payload_bytes is a runtime value now, and clang may drop the clamp's
+     * bound on the copy it passes on, so the mask (kept by the barrier) restates it. */
+    barrier_var(want);
+    want &= 2 * MAX_PAYLOAD_BYTES - 1;
     __u32 got = 0;
     if (vectored) {
-        got = copy_iovecs(&rec, (struct iovec *)buf, iovcnt, want);
+        got = copy_iovecs(e, (struct iovec *)buf, iovcnt, want);
     } else if (want > 0) {
-        if (bpf_probe_read_user_dynptr(&rec, EVENT_HEADER_BYTES, want, (void *)buf) == 0)
+        if (bpf_probe_read_user(e->payload, want, (void *)buf) == 0)
             got = want;
     }
-    /* A failed copy (user page not present) leaves the record longer than its payload: the
-     * reader trusts payload_len, and the event still tells that the call happened. */
+    /* got <= want <= MAX, so the mask changes nothing; it (kept by the barrier) is what lets the
+     * verifier prove the output stays inside the scratch value. */
+    barrier_var(got);
+    got &= 2 * MAX_PAYLOAD_BYTES - 1;
     e->payload_len = got;
     if (got < bytes)
         e->flags |= FLAG_TRUNCATED;
     /* Without captured bytes (payload capture off) there is nothing to judge yet: stay unchecked. */
-    if (prefix_count > 0 && info->prefix_state == PREFIX_UNCHECKED && got > 0) {
-        /* Twice the prefix size: the mask (kept by the barrier) is the bound the verifier sees, as
-         * clang may pass the unclamped length on. */
-        __u8 first[2 * MAX_PREFIX_BYTES] = {};
-        __u32 n = got < MAX_PREFIX_BYTES ? got : MAX_PREFIX_BYTES;
-        barrier_var(n);
-        n &= 2 * MAX_PREFIX_BYTES - 1;
-        bpf_dynptr_read(first, n, &rec, EVENT_HEADER_BYTES, 0);
-        info->prefix_state = starts_with_known_prefix(first, got) ? PREFIX_MATCHED : PREFIX_REJECTED;
-    }
-    if (info->prefix_state == PREFIX_REJECTED) {
-        bpf_ringbuf_discard_dynptr(&rec, BPF_RB_NO_WAKEUP);
+    if (prefix_count > 0 && info->prefix_state == PREFIX_UNCHECKED && got > 0)
+        info->prefix_state = starts_with_known_prefix(e, got) ? PREFIX_MATCHED : PREFIX_REJECTED;
+    if (info->prefix_state == PREFIX_REJECTED)
         return;
-    }
-    bpf_ringbuf_submit_dynptr(&rec, wakeup_flags(EVENT_HEADER_BYTES + want));
+    if (bpf_ringbuf_output(&events, e, EVENT_HEADER_BYTES + got, wakeup_flags(EVENT_HEADER_BYTES + got)))
+        count_lost();
 }
 
 static __always_inline int exit_data(long ret, __u8 syscall)

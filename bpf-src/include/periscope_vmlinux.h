@@ -63,11 +63,6 @@ enum {
     BPF_RB_AVAIL_DATA = 0,
 };
 
-/* A ring buffer record reserved with a size known only at run time (include/uapi/linux/bpf.h). */
-struct bpf_dynptr {
-    __u64 __opaque[2];
-} __attribute__((aligned(8)));
-
 /* Context of raw tracepoint programs (include/uapi/linux/bpf.h). */
 struct bpf_raw_tracepoint_args {
     __u64 args[0];

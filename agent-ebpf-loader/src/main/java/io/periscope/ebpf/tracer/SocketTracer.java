@@ -9,8 +9,6 @@ import io.periscope.ebpf.ringbuf.MappedRingBuffer;
 import io.periscope.ebpf.ringbuf.RecordHandler;
 import org.agrona.DirectBuffer;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -23,9 +21,6 @@ import java.nio.file.Path;
 public final class SocketTracer implements AutoCloseable {
     private static final String OBJECT = "socket_tracer";
     private static final String TRACEFS_EVENTS = "/sys/kernel/tracing/events/syscalls";
-    private static final Path KERNEL_BTF = Path.of("/sys/kernel/btf/vmlinux");
-    /** The kfunc that copies payload straight into ring records (kernel >= 6.16). */
-    static final String REQUIRED_KFUNC = "bpf_probe_read_user_dynptr";
 
     private final BpfObject object;
     private final MappedRingBuffer ring;
@@ -56,13 +51,9 @@ public final class SocketTracer implements AutoCloseable {
      */
     public static SocketTracer open(SocketTracerConfig config) {
         LibBpf.ensureAvailable();
-        if (!Files.isReadable(KERNEL_BTF)) {
+        if (!Files.isReadable(Path.of("/sys/kernel/btf/vmlinux"))) {
             throw new IllegalStateException("the socket tracer needs kernel BTF (/sys/kernel/btf/vmlinux) for "
                     + "CO-RE; use a kernel built with CONFIG_DEBUG_INFO_BTF=y");
-        }
-        if (!btfNames(KERNEL_BTF, REQUIRED_KFUNC)) {
-            throw new IllegalStateException("the socket tracer needs kernel >= 6.16: the kfunc " + REQUIRED_KFUNC
-                    + " is not in this kernel's BTF (" + KERNEL_BTF + "); upgrade the kernel");
         }
         if (!Files.isDirectory(Path.of(TRACEFS_EVENTS))) {
             throw new IllegalStateException("syscall tracepoints not found at " + TRACEFS_EVENTS
@@ -94,6 +85,12 @@ public final class SocketTracer implements AutoCloseable {
             object.setVariable("prefixes", table);
             object.setInt("prefix_count", prefixes.length);
             object.map("events").setMaxEntries(config.ringBytes());
+            int cpus = LibBpf.libbpfNumPossibleCpus();
+            if (cpus <= 0) {
+                throw new IllegalStateException("cannot count possible CPUs (/sys/devices/system/cpu/possible): "
+                        + LibBpf.strerror(cpus));
+            }
+            object.map("scratch").setMaxEntries(cpus);
             object.load();
             // Runtime settings live in a map (not .rodata) so the guard can change them while
             // attached; written before attach so the first event already sees them.
@@ -111,36 +108,6 @@ public final class SocketTracer implements AutoCloseable {
             object.close();
             throw e;
         }
-    }
-
-    /**
-     * Whether a BTF blob's string section holds {@code name} as a whole string (kernel BTF names
-     * every kfunc), read once at open so an old kernel fails with the cause instead of libbpf's
-     * relocation error.
-     */
-    static boolean btfNames(Path btf, String name) {
-        byte[] data;
-        try {
-            data = Files.readAllBytes(btf);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + btf + ": " + e.getMessage(), e);
-        }
-        byte[] want = name.getBytes(StandardCharsets.US_ASCII);
-        for (int i = 1; i + want.length < data.length; i++) {
-            if (data[i - 1] == 0 && data[i + want.length] == 0 && startsAt(data, i, want)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean startsAt(byte[] data, int at, byte[] want) {
-        for (int j = 0; j < want.length; j++) {
-            if (data[at + j] != want[j]) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**
@@ -206,12 +173,6 @@ public final class SocketTracer implements AutoCloseable {
         if (!event.isWellFormed()) {
             malformedEvents++;
             return;
-        }
-        // A record whose payload copy failed in the kernel is longer than header + payload_len:
-        // handlers (and copies of the record) see only the bytes that hold data.
-        int used = SocketEvent.HEADER_BYTES + event.payloadLength();
-        if (used < length) {
-            event.wrap(buffer, offset, used);
         }
         deliveredEvents++;
         handler.onEvent(event);

@@ -40,7 +40,7 @@ class SocketEventLayoutTest {
         java.put("remote_addr", SocketEvent.REMOTE_ADDR_OFFSET);
         java.put("comm", SocketEvent.COMM_OFFSET);
         java.put("payload", SocketEvent.HEADER_BYTES);
-        java.put("sizeof", SocketEvent.HEADER_BYTES);
+        java.put("sizeof", SocketEvent.HEADER_BYTES + 2 * SocketEvent.MAX_PAYLOAD_BYTES);
 
         try (BpfObject obj = BpfObject.open("socket_tracer", BpfObjects.load("socket_tracer"))) {
             assertThat(obj.structLayout("socket_event")).containsExactlyEntriesOf(java);
