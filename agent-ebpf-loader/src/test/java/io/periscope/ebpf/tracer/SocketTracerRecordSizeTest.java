@@ -16,9 +16,9 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Each event is a ring record reserved at exactly header + captured bytes and filled in place:
- * lengths around the capture limit, single buffers and iovec gathers, deliver exactly the bytes
- * written, and the reader is woken by the record that crosses the wakeup threshold.
+ * Each event is one ring record of exactly header + captured bytes: lengths around the capture
+ * limit, single buffers and iovec gathers, deliver exactly the bytes written, and the reader is
+ * woken by the record that crosses the wakeup threshold.
  */
 @Tag("kernel")
 class SocketTracerRecordSizeTest {
