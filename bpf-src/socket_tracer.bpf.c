@@ -195,11 +195,23 @@ static __always_inline void count_lost(void)
         *n += 1;
 }
 
-static __always_inline __u64 wakeup_flags(void)
+/*
+ * Wake the reader only for the record that takes the pending data across a multiple of
+ * wakeup_bytes. Waking for every record past the threshold queued an irq_work per event until
+ * the reader ran (each a self-IPI: an APIC write, a VM exit on a virtual machine). A crossing
+ * missed in a race between CPUs is caught at the next multiple; the reader's poll timer bounds
+ * the wait in any case, and its epoll reports the ring readable whenever data is pending.
+ */
+static __always_inline __u64 wakeup_flags(__u32 record_bytes)
 {
     if (wakeup_bytes == 0)
         return 0;
-    return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+    __u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+    /* The ring's own 8-byte record header, rounded to 8 like the kernel does. */
+    __u64 before = pending - ((record_bytes + 8 + 7) & ~7ULL);
+    if (before > pending)
+        before = 0;
+    return pending / wakeup_bytes != before / wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline bool process_wanted(__u32 tgid)
@@ -516,7 +528,7 @@ static __always_inline void emit_data(struct task_struct *task, struct syscall_a
         info->prefix_state = starts_with_known_prefix(e, got) ? PREFIX_MATCHED : PREFIX_REJECTED;
     if (info->prefix_state == PREFIX_REJECTED)
         return;
-    if (bpf_ringbuf_output(&events, e, EVENT_HEADER_BYTES + got, wakeup_flags()))
+    if (bpf_ringbuf_output(&events, e, EVENT_HEADER_BYTES + got, wakeup_flags(EVENT_HEADER_BYTES + got)))
         count_lost();
 }
 
@@ -706,7 +718,7 @@ static __always_inline void emit_small(__u16 kind, __s32 fd, __u64 socket_id)
     e->enter_ns = bpf_ktime_get_ns();
     e->exit_ns = e->enter_ns;
     bpf_get_current_comm(&e->comm, sizeof(e->comm));
-    bpf_ringbuf_submit(e, wakeup_flags());
+    bpf_ringbuf_submit(e, wakeup_flags(EVENT_HEADER_BYTES));
 }
 
 /* A traced socket's last close ends its id; downstream flushes the connection's state. */

@@ -9,7 +9,11 @@
 #        BPF_STATS=1: enable kernel.bpf_stats_enabled for the run and print, per traced phase, each
 #        of the tracer's programs' run_cnt and run_time_ns/run_cnt (bpftool), the steadier measure
 #        on a shared machine; TRACER_CP=dir puts dir (e.g. agent-ebpf-loader/target/classes)
-#        before the jar, to measure a rebuilt BPF object without repackaging the bench jar
+#        before the jar, to measure a rebuilt BPF object without repackaging the bench jar;
+#        PAIR_CP=dir (with BPF_STATS=1): in every traced phase attach a second tracer built from
+#        dir next to the first (attach order alternating per round) and print both tracers'
+#        per-program stats: the two versions run on exactly the same syscalls, the comparison
+#        that survives a loaded machine (nginx CPU then includes both tracers)
 # needs: root, nginx-light, nghttp2-client (h2load), a built bench jar
 #        (mvn -q -pl bench -am package -DskipTests)
 set -euo pipefail
@@ -31,6 +35,8 @@ grep -qs ' /sys/kernel/tracing tracefs ' /proc/mounts || mount -t tracefs tracef
 WORK=$(mktemp -d)
 NGINX_PID=""
 TRACER_PID=""
+PAIR_PID=""
+PAIR_FD=""
 STATS_BEFORE=""
 if [ "${BPF_STATS:-0}" = 1 ]; then
     command -v bpftool >/dev/null || { echo "tracer-overhead: BPF_STATS=1 needs bpftool" >&2; exit 1; }
@@ -40,6 +46,7 @@ fi
 cleanup() {
     [ -n "$STATS_BEFORE" ] && sysctl -q -w kernel.bpf_stats_enabled="$STATS_BEFORE"
     [ -n "$TRACER_PID" ] && kill "$TRACER_PID" 2>/dev/null || true
+    [ -n "$PAIR_PID" ] && kill "$PAIR_PID" 2>/dev/null || true
     [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
     wait 2>/dev/null || true
     rm -rf "$WORK"
@@ -90,9 +97,19 @@ phase() {
         'BEGIN { printf "%d %.2f %.2f\n", r, n * 1e6 / hz / r, a * 1e6 / hz / r }'
 }
 
+# Children inherit every fd of this shell, including the other tracer's stdin (coproc pipe or
+# fifo): a tracer holding the other's stdin open would never see its EOF. Close all but 0-2.
+close_inherited_fds() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done 2>/dev/null || true
+}
+
 start_tracer() {
     # shellcheck disable=SC2086
-    coproc TRACER { exec java ${TRACER_OPTS:-} -cp "${TRACER_CP:+$TRACER_CP:}$JAR" io.periscope.bench.ebpf.TracerRunner; }
+    coproc TRACER { close_inherited_fds; exec java ${TRACER_OPTS:-} -cp "${TRACER_CP:+$TRACER_CP:}$JAR" io.periscope.bench.ebpf.TracerRunner; }
     TRACER_PID=$TRACER_PID
     read -r line <&"${TRACER[0]}"
     [ "$line" = ready ] || { echo "tracer did not start: $line" >&2; exit 1; }
@@ -117,6 +134,24 @@ for p in sorted(progs, key=lambda p: p["name"]):
 print("    bpf total %.2f us per request (all traced processes, h2load included, since attach)" % (total / 1e3 / reqs))
 ' "$2" "$ids"
 }
+# The second tracer of a PAIR_CP run, fed through a fifo (bash runs one coproc at a time).
+start_pair() {
+    rm -f "$WORK/pair.in" "$WORK/pair.out"
+    mkfifo "$WORK/pair.in"
+    # shellcheck disable=SC2086
+    (close_inherited_fds; exec java ${TRACER_OPTS:-} -cp "$PAIR_CP:$JAR" io.periscope.bench.ebpf.TracerRunner) \
+        <"$WORK/pair.in" >"$WORK/pair.out" 2>&1 &
+    PAIR_PID=$!
+    exec {PAIR_FD}>"$WORK/pair.in"
+    for _ in $(seq 600); do grep -qs '^ready' "$WORK/pair.out" && return; sleep 0.1; done
+    echo "paired tracer did not start: $(cat "$WORK/pair.out")" >&2; exit 1
+}
+stop_pair() {
+    exec {PAIR_FD}>&-
+    wait "$PAIR_PID" 2>/dev/null || true
+    PAIR_PID=""
+    echo "    paired tracer: $(tail -1 "$WORK/pair.out")"
+}
 stop_tracer() {
     exec {TRACER[1]}>&-
     read -r summary <&"${TRACER[0]}" || summary="(no summary)"
@@ -131,10 +166,19 @@ base_sum=0; traced_sum=0
 for round in $(seq "$ROUNDS"); do
     read -r reqs base _ <<<"$(phase)"
     echo "  round $round without tracer: $reqs requests, nginx $base us CPU/request"
+    first=TRACER_CP
+    if [ -n "${PAIR_CP:-}" ] && [ $((round % 2)) = 0 ]; then start_pair; first=PAIR_CP; fi
     start_tracer
+    if [ -n "${PAIR_CP:-}" ] && [ -z "$PAIR_PID" ]; then start_pair; fi
     read -r reqs traced agent <<<"$(phase)"
     echo "  round $round with tracer:    $reqs requests, nginx $traced us CPU/request (agent reader $agent us/request)"
+    [ -n "${PAIR_CP:-}" ] && echo "    attached first: $first; tracer (TRACER_CP):"
     [ -n "$STATS_BEFORE" ] && bpf_stats "$TRACER_PID" "$reqs"
+    if [ -n "${PAIR_CP:-}" ]; then
+        echo "    paired tracer (PAIR_CP):"
+        [ -n "$STATS_BEFORE" ] && bpf_stats "$PAIR_PID" "$reqs"
+        stop_pair
+    fi
     stop_tracer
     base_sum=$(awk -v a="$base_sum" -v b="$base" 'BEGIN { print a + b }')
     traced_sum=$(awk -v a="$traced_sum" -v b="$traced" 'BEGIN { print a + b }')

@@ -23,8 +23,10 @@ static void send_with(const char *mode, int fd, const char *msg) {
     if (!strcmp(mode, "rw")) {
         if (write(fd, msg, n) != (ssize_t)n) die("write");
     } else if (!strcmp(mode, "v")) {
-        struct iovec iov[3] = {{(void *)msg, 4}, {(void *)(msg + 4), half - 4}, {(void *)(msg + half), n - half}};
-        if (writev(fd, iov, 3) != (ssize_t)n) die("writev");
+        /* An empty iovec in the middle: the tracer must gather past it. */
+        struct iovec iov[4] = {{(void *)msg, 4}, {(void *)(msg + 4), 0}, {(void *)(msg + 4), half - 4},
+                               {(void *)(msg + half), n - half}};
+        if (writev(fd, iov, 4) != (ssize_t)n) die("writev");
     } else if (!strcmp(mode, "to")) {
         if (sendto(fd, msg, n, 0, NULL, 0) != (ssize_t)n) die("sendto");
     } else if (!strcmp(mode, "msg")) {
