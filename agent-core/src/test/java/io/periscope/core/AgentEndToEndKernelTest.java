@@ -143,6 +143,24 @@ class AgentEndToEndKernelTest {
     /** Flow logs of server port {@code port}: count, bytes in, bytes out, packets in (summed). */
     private static long[] flowTotals(Path file, int port) throws IOException {
         long[] t = new long[4];
+        for (List<KeyValue> a : flowLogs(file, port)) {
+            // Periodic records are deltas of an open flow; only its last one is final.
+            if (!"ongoing".equals(attr(a, "periscope.flow.close_type"))) {
+                t[0]++;
+            }
+            t[1] += Long.parseLong(attr(a, "periscope.flow.bytes.client_to_server"));
+            t[2] += Long.parseLong(attr(a, "periscope.flow.bytes.server_to_client"));
+            t[3] += Long.parseLong(attr(a, "periscope.flow.packets.client_to_server"));
+        }
+        return t;
+    }
+
+    /** The attributes of every flow log record in {@code file} whose server port is {@code serverPort}. */
+    private static List<List<KeyValue>> flowLogs(Path file, int serverPort) throws IOException {
+        List<List<KeyValue>> out = new ArrayList<>();
+        if (!Files.exists(file)) {
+            return out;
+        }
         for (String line : Files.readAllLines(file)) {
             if (!line.contains("resourceLogs")) {
                 continue;
@@ -154,20 +172,14 @@ class AgentEndToEndKernelTest {
                     for (LogRecord record : sl.getLogRecordsList()) {
                         List<KeyValue> a = record.getAttributesList();
                         if ("periscope.flow".equals(attr(a, "event.name"))
-                                && Integer.toString(port).equals(attr(a, "server.port"))) {
-                            // Periodic records are deltas of an open flow; only its last one is final.
-                            if (!"ongoing".equals(attr(a, "periscope.flow.close_type"))) {
-                                t[0]++;
-                            }
-                            t[1] += Long.parseLong(attr(a, "periscope.flow.bytes.client_to_server"));
-                            t[2] += Long.parseLong(attr(a, "periscope.flow.bytes.server_to_client"));
-                            t[3] += Long.parseLong(attr(a, "periscope.flow.packets.client_to_server"));
+                                && Integer.toString(serverPort).equals(attr(a, "server.port"))) {
+                            out.add(a);
                         }
                     }
                 }
             }
         }
-        return t;
+        return out;
     }
 
     /** The sum of a delta endpoint metric's points for {@code port} (and direction, if given). */
@@ -363,25 +375,9 @@ class AgentEndToEndKernelTest {
             throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
-            if (Files.exists(file)) {
-                for (String line : Files.readAllLines(file)) {
-                    if (!line.contains("resourceLogs")) {
-                        continue;
-                    }
-                    ExportLogsServiceRequest.Builder request = ExportLogsServiceRequest.newBuilder();
-                    JsonFormat.parser().ignoringUnknownFields().merge(line, request);
-                    for (ResourceLogs rl : request.getResourceLogsList()) {
-                        for (ScopeLogs sl : rl.getScopeLogsList()) {
-                            for (LogRecord record : sl.getLogRecordsList()) {
-                                if ("periscope.flow".equals(attr(record.getAttributesList(), "event.name"))
-                                        && Integer.toString(serverPort)
-                                        .equals(attr(record.getAttributesList(), "server.port"))) {
-                                    return record.getAttributesList();
-                                }
-                            }
-                        }
-                    }
-                }
+            List<List<KeyValue>> flows = flowLogs(file, serverPort);
+            if (!flows.isEmpty()) {
+                return flows.get(0);
             }
             Thread.sleep(200);
         }

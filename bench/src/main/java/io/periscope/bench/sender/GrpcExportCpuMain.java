@@ -1,10 +1,6 @@
 package io.periscope.bench.sender;
 
-import io.periscope.protocols.CaptureSource;
-import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.RequestLog;
-import io.periscope.protocols.Role;
-import io.periscope.protocols.StatusClass;
 import io.periscope.sender.OtlpExporter;
 import io.periscope.sender.ProcessResource;
 import io.periscope.sender.SenderConfig;
@@ -28,7 +24,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>usage: {@code GrpcExportCpuMain host:port spansPerSecond warmupSeconds measureSeconds}
  */
 public final class GrpcExportCpuMain {
-    private static final int ROUTES = 16;
+    private static final int ROUTES = TypicalRequestLogs.ROUTES;
 
     private GrpcExportCpuMain() {
     }
@@ -44,7 +40,7 @@ public final class GrpcExportCpuMain {
         SenderConfig config = SenderConfig.builder().endpoint(endpoint).gzip(Boolean.getBoolean("gzip"))
                 .maxBatchSize(Integer.getInteger("batch", 512)).build();
         OtlpExporter exporter = OtlpExporter.start(config, nginx);
-        RequestLog[] records = records();
+        RequestLog[] records = TypicalRequestLogs.http();
         long periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
         Thread producer = Thread.currentThread();
         producer.setName("producer");
@@ -105,25 +101,5 @@ public final class GrpcExportCpuMain {
             out.merge(group, cpu, Long::sum);
         }
         return out;
-    }
-
-    private static RequestLog[] records() {
-        RequestLog[] records = new RequestLog[ROUTES];
-        for (int i = 0; i < ROUTES; i++) {
-            RequestLog r = new RequestLog();
-            r.captureSource(CaptureSource.SYSCALL).pid(4242).tid(4243).role(Role.SERVER).ipVersion(4)
-                    .localPort(8080).remotePort(40000 + i).l4Protocol(6).protocol(L7Protocol.HTTP1)
-                    .statusCode(i == 0 ? 500 : 200).statusClass(i == 0 ? StatusClass.SERVER_ERROR : StatusClass.OK)
-                    .startNanos(1_000_000L).endNanos(1_000_000L + 300_000L * (i + 1));
-            r.comm().setAscii("nginx");
-            r.method().setAscii("GET");
-            r.resource().setAscii("/api/v1/items/" + i + "?x=1");
-            r.endpoint().setAscii("/api/v1/items/{id}/" + i);
-            r.host().setAscii("shop.example.com");
-            r.userAgent().setAscii("h2load nghttp2/1.52.0");
-            r.version().setAscii("1.1");
-            records[i] = r;
-        }
-        return records;
     }
 }

@@ -1,10 +1,6 @@
 package io.periscope.bench.sender;
 
-import io.periscope.protocols.CaptureSource;
-import io.periscope.protocols.L7Protocol;
 import io.periscope.protocols.RequestLog;
-import io.periscope.protocols.Role;
-import io.periscope.protocols.StatusClass;
 import io.periscope.sender.DropPolicy;
 import io.periscope.sender.OtlpExporter;
 import io.periscope.sender.ProcessResource;
@@ -47,7 +43,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class SpanOfferBenchmark {
-    private static final int ROUTES = 16;
+    private static final int ROUTES = TypicalRequestLogs.ROUTES;
 
     private final RequestLog[] records = new RequestLog[ROUTES];
     private ProcessResource nginx;
@@ -94,20 +90,7 @@ public class SpanOfferBenchmark {
                 .maxBatchSize(1 << 20).maxBatchDelay(Duration.ofHours(1))
                 .dropPolicy(policy).metricsInterval(Duration.ofHours(1)).build();
         exporter = OtlpExporter.start(config, nginx);
-        for (int i = 0; i < ROUTES; i++) {
-            RequestLog r = new RequestLog();
-            r.captureSource(CaptureSource.SYSCALL).pid(4242).tid(4243).role(Role.SERVER).ipVersion(4)
-                    .localPort(8080).remotePort(40000 + i).l4Protocol(6).protocol(L7Protocol.HTTP1)
-                    .statusCode(i == 0 ? 500 : 200).statusClass(i == 0 ? StatusClass.SERVER_ERROR : StatusClass.OK)
-                    .startNanos(1_000_000L).endNanos(1_000_000L + 300_000L * (i + 1));
-            r.comm().setAscii("nginx");
-            r.method().setAscii("GET");
-            r.resource().setAscii("/api/v1/items/" + i + "?x=1");
-            r.endpoint().setAscii("/api/v1/items/{id}/" + i);
-            r.host().setAscii("shop.example.com");
-            r.userAgent().setAscii("curl/7.88.1");
-            records[i] = r;
-        }
+        System.arraycopy(TypicalRequestLogs.http(), 0, records, 0, ROUTES);
     }
 
     @TearDown(Level.Trial)
