@@ -188,6 +188,11 @@ class DeployFilesTest {
 
     private static String startScript(Path dir, String budget, String javaOpts, boolean oldJdk, String... args)
             throws IOException, InterruptedException {
+        return startScript(dir, budget, javaOpts, oldJdk, Map.of(), args);
+    }
+
+    private static String startScript(Path dir, String budget, String javaOpts, boolean oldJdk,
+            Map<String, String> env, String... args) throws IOException, InterruptedException {
         Path fakeJava = dir.resolve("java");
         Files.writeString(fakeJava, String.join("\n",
                 "#!/bin/sh",
@@ -199,6 +204,8 @@ class DeployFilesTest {
                 "    echo \"$BUDGET\"; exit 0",
                 "  fi",
                 "done",
+                // The scheduling policy the agent runs under (util-linux chrt), when asked.
+                "[ -n \"$POLICY_FILE\" ] && chrt -p $$ > \"$POLICY_FILE\" 2>&1",
                 // The environment the agent gets, then its arguments.
                 "echo \"MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX $@\"", ""));
         assertThat(fakeJava.toFile().setExecutable(true)).isTrue();
@@ -211,6 +218,8 @@ class DeployFilesTest {
         builder.environment().put("PERISCOPE_JAVA_OPTS", javaOpts);
         builder.environment().remove("MALLOC_ARENA_MAX");
         builder.environment().put("OLD_JDK", oldJdk ? "1" : "0");
+        builder.environment().remove("PERISCOPE_SCHED");
+        builder.environment().putAll(env);
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertThat(process.waitFor()).as(output).isZero();
@@ -236,6 +245,16 @@ class DeployFilesTest {
                 .contains(" -Xmx2g ").doesNotContain("-Xmx256m").doesNotContain("MaxDirectMemorySize");
         assertThat(startScript(dir, "bad", "", "--config", "x.yaml")).as("a rejected config is the agent's to report")
                 .doesNotContain("-Xmx").endsWith("run --config x.yaml");
+    }
+
+    @Test
+    void shouldStartTheAgentUnderSchedBatchUnlessToldOtherwise(@TempDir Path dir) throws Exception {
+        Path policy = dir.resolve("policy");
+        startScript(dir, "1024", "", false, Map.of("POLICY_FILE", policy.toString()));
+        assertThat(Files.readString(policy)).as("no wake-up preemption of the traced applications")
+                .contains("SCHED_BATCH");
+        startScript(dir, "1024", "", false, Map.of("POLICY_FILE", policy.toString(), "PERISCOPE_SCHED", "other"));
+        assertThat(Files.readString(policy)).contains("SCHED_OTHER");
     }
 
     @Test
