@@ -237,8 +237,8 @@ static __always_inline struct sock *as_sock(__u64 sk)
     return bpf_rdonly_cast((void *)sk, bpf_core_type_id_kernel(struct sock));
 }
 
-/* The struct sock behind fd if it is a traced socket (TCP/UDP over IPv4/IPv6, unix if enabled). */
-static __always_inline __u64 socket_of_fd(struct task_struct *task, int fd)
+/* The open file behind task's fd (as the kernel's struct file pointer), 0 if there is none. */
+static __always_inline void *file_ptr_of_fd(struct task_struct *task, int fd)
 {
     if (fd < 0)
         return 0;
@@ -249,6 +249,13 @@ static __always_inline __u64 socket_of_fd(struct task_struct *task, int fd)
     struct file *fp = 0;
     /* fd[] is an array of pointers: BTF gives no typed access to it, so one probe read. */
     bpf_probe_read_kernel(&fp, sizeof(fp), &fds[fd]);
+    return fp;
+}
+
+/* The struct sock behind fd if it is a traced socket (TCP/UDP over IPv4/IPv6, unix if enabled). */
+static __always_inline __u64 socket_of_fd(struct task_struct *task, int fd)
+{
+    void *fp = file_ptr_of_fd(task, fd);
     if (!fp)
         return 0;
     struct file *file = bpf_rdonly_cast(fp, bpf_core_type_id_kernel(struct file));
@@ -281,12 +288,7 @@ static __always_inline __u64 socket_of_fd(struct task_struct *task, int fd)
  * fork, or a dup). Called only for sockets socket_of_fd accepted, so fd is in range. */
 static __always_inline int file_still_shared(struct task_struct *task, int fd)
 {
-    struct fdtable *fdt = task->files->fdt;
-    if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
-        return 0;
-    struct file **fds = fdt->fd;
-    struct file *fp = 0;
-    bpf_probe_read_kernel(&fp, sizeof(fp), &fds[fd]);
+    void *fp = file_ptr_of_fd(task, fd);
     if (!fp)
         return 0;
     struct file *file = bpf_rdonly_cast(fp, bpf_core_type_id_kernel(struct file));

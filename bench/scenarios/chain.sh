@@ -77,29 +77,13 @@ done
 grep -q '^listening' "$WORK/backend.log" || die "backend not listening after 30 s"
 
 # --- nginx: one worker, reverse proxy with keep-alive connections to the backend.
-mkdir -p "$WORK/nginx/tmp"
-cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/tmp/body; proxy_temp_path $WORK/nginx/tmp/proxy;
-  fastcgi_temp_path $WORK/nginx/tmp/fastcgi; uwsgi_temp_path $WORK/nginx/tmp/uwsgi; scgi_temp_path $WORK/nginx/tmp/scgi;
-  keepalive_requests 10000000;
+nginx_start "$NGINX_PORT" <<CONF
   upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; }
   server {
     listen 127.0.0.1:$NGINX_PORT;
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
-}
 CONF
-taskset -c 0 /usr/sbin/nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
-NGINX_PID=$!
-bench_on_exit "kill $NGINX_PID; wait $NGINX_PID"
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/" && break; sleep 0.1; done
 body=$(curl -sf "http://127.0.0.1:$NGINX_PORT/") || die "the chain did not answer through nginx on port $NGINX_PORT"
 [ "$body" = "value-from-redis value-from-postgresql" ] || die "the chain answered '$body'"
 

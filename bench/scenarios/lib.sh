@@ -59,6 +59,33 @@ bench_init() {
     say "started $BENCH_STARTED, load average $BENCH_LOAD_BEFORE, quick=$QUICK"
 }
 
+# One nginx worker pinned to CPU 0, its files under $WORK/nginx, serving the http-block lines read
+# from stdin (servers, upstreams); returns once it answers on 127.0.0.1:$1. Sets NGINX_PID.
+nginx_start() {
+    local port=$1
+    mkdir -p "$WORK/nginx/tmp"
+    {
+        cat <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/tmp/body; proxy_temp_path $WORK/nginx/tmp/proxy;
+  fastcgi_temp_path $WORK/nginx/tmp/fastcgi; uwsgi_temp_path $WORK/nginx/tmp/uwsgi; scgi_temp_path $WORK/nginx/tmp/scgi;
+  keepalive_requests 10000000;
+CONF
+        cat
+        echo "}"
+    } > "$WORK/nginx/nginx.conf"
+    taskset -c 0 /usr/sbin/nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+    NGINX_PID=$!
+    bench_on_exit "kill $NGINX_PID; wait $NGINX_PID"
+    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+}
+
 require_cmds() {
     local c missing=()
     for c in "$@"; do command -v "$c" >/dev/null || missing+=("$c"); done

@@ -30,25 +30,9 @@ fi
 CLIENTS=${CLIENTS:-20}
 PORT=18601
 
-mkdir -p "$WORK/nginx/tmp"
-cat > "$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/tmp/body; proxy_temp_path $WORK/nginx/tmp/proxy;
-  fastcgi_temp_path $WORK/nginx/tmp/fastcgi; uwsgi_temp_path $WORK/nginx/tmp/uwsgi; scgi_temp_path $WORK/nginx/tmp/scgi;
-  keepalive_requests 10000000;
+nginx_start "$PORT" <<CONF
   server { listen 127.0.0.1:$PORT; location / { default_type text/plain; return 200 "hello periscope\n"; } }
-}
 CONF
-taskset -c 0 /usr/sbin/nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
-NGINX_PID=$!
-bench_on_exit "kill $NGINX_PID; wait $NGINX_PID"
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
 curl -sf -o /dev/null "http://127.0.0.1:$PORT/" || die "nginx did not answer on port $PORT"
 
 # The agent's default config (traces every process, so h2load's client side too) except the

@@ -103,29 +103,9 @@ public final class RequestLog {
         remotePort = 0;
         l4Protocol = 0;
         syscallTraceIdRequest = 0;
-        syscallTraceIdResponse = 0;
-        tcpSeqRequest = -1;
-        tcpSeqResponse = -1;
         protocol = L7Protocol.UNKNOWN;
-        version.clear();
-        method.clear();
-        resource.clear();
-        endpoint.clear();
-        host.clear();
-        statusCode = -1;
-        statusClass = StatusClass.UNKNOWN;
-        errorMessage.clear();
-        requestBytes = -1;
-        responseBytes = -1;
         startNanos = 0;
-        endNanos = 0;
-        clearTraceIds();
-        hasTraceContext = false;
-        sampled = false;
-        requestId.clear();
-        userAgent.clear();
-        clearAttributes();
-        return this;
+        return clearForRequest();
     }
 
     /**
