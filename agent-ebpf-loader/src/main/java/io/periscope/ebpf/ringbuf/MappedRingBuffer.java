@@ -7,7 +7,10 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * A BPF ring buffer map mmapped into this process (consumer page read-write; producer page and
- * the twice-mapped data read-only) with an epoll fd to sleep on when it is drained. The native
+ * the data read-only) with an epoll fd to sleep on when it is drained. The data is mapped once,
+ * not twice as libbpf does: the kernel populates every page of the mapping at mmap time, so the
+ * second copy would add the ring's whole size to the agent's RSS for the rare record that wraps
+ * (the reader copies those). The native
  * glue around the pure-Java {@link RingBufferReader}: JNA is called here at setup and per wait,
  * never per record.
  */
@@ -30,7 +33,7 @@ public final class MappedRingBuffer implements AutoCloseable {
             throw new IllegalStateException("cannot mmap the ring buffer's consumer page (map fd " + mapFd + "): "
                     + LibC.lastError() + "; the fd must be a BPF_MAP_TYPE_RINGBUF map (kernel >= 5.8)");
         }
-        long producerBytes = pageBytes + 2L * capacity;
+        long producerBytes = mappedBytes();
         producerArea = LibC.mmap(null, producerBytes, LibC.PROT_READ, LibC.MAP_SHARED, mapFd, pageBytes);
         if (LibC.mapFailed(producerArea)) {
             producerArea = null;
@@ -57,7 +60,7 @@ public final class MappedRingBuffer implements AutoCloseable {
         reader = new RingBufferReader(
                 new UnsafeBuffer(Pointer.nativeValue(consumerPage), pageBytes),
                 new UnsafeBuffer(prodAddress, pageBytes),
-                new UnsafeBuffer(prodAddress + pageBytes, 2 * capacity),
+                new UnsafeBuffer(prodAddress + pageBytes, capacity),
                 capacity);
     }
 
@@ -105,6 +108,10 @@ public final class MappedRingBuffer implements AutoCloseable {
         return n > 0 || reader.pendingBytes() > 0;
     }
 
+    private long mappedBytes() {
+        return pageBytes + (long) capacity;
+    }
+
     /** The ring size in bytes. */
     public int capacity() {
         return capacity;
@@ -118,7 +125,7 @@ public final class MappedRingBuffer implements AutoCloseable {
             epollFd = -1;
         }
         if (producerArea != null) {
-            LibC.munmap(producerArea, pageBytes + 2L * capacity);
+            LibC.munmap(producerArea, mappedBytes());
             producerArea = null;
         }
         if (consumerPage != null) {

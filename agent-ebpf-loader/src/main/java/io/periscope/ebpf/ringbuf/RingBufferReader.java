@@ -1,13 +1,16 @@
 package io.periscope.ebpf.ringbuf;
 
 import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Single-consumer reader of a BPF ring buffer ({@code BPF_MAP_TYPE_RINGBUF}) laid out as the
  * kernel maps it: a consumer page (we write {@code consumer_pos}), a producer page (the kernel
- * writes {@code producer_pos}) and the data area mapped twice back to back, so a record that
- * wraps is still contiguous. Pure Java over memory: the mapping comes from {@link MappedRingBuffer}
- * or, in tests, from plain buffers.
+ * writes {@code producer_pos}) and the data area. The kernel lets the data be mapped twice back to
+ * back, so that a record that wraps is contiguous; but every mapped page counts in the process's
+ * RSS, so {@link MappedRingBuffer} maps it once and the few records that cross the end (at most one
+ * per trip round the ring) are copied into a scratch buffer before the handler sees them. Pure Java
+ * over memory: the mapping comes from {@link MappedRingBuffer} or, in tests, from plain buffers.
  *
  * <p>Protocol (kernel/bpf/ringbuf.c): each record starts with an 8-byte header whose first u32 is
  * the length with {@link #BUSY_BIT} set while the producer writes it and {@link #DISCARD_BIT} set
@@ -30,23 +33,30 @@ public final class RingBufferReader {
     private final AtomicBuffer data;
     private final long mask;
     private final int capacity;
+    /** False when the data is mapped once: a record crossing the end goes through {@link #wrapped}. */
+    private final boolean mirrored;
+    /** Holds a record that crosses the end of a once-mapped ring; grown to the largest such record. */
+    private UnsafeBuffer wrapped;
+    private long wrappedRecords;
 
     /**
      * A reader over already-mapped memory.
      *
      * @param consumerPos at least 8 bytes; offset 0 is {@code consumer_pos} (we write it)
      * @param producerPos at least 8 bytes; offset 0 is {@code producer_pos} (read only)
-     * @param data the data area, {@code 2 * capacity} bytes (the second half mirrors the first)
+     * @param data the data area: {@code capacity} bytes, or {@code 2 * capacity} bytes when it is
+     *             mapped twice (the second half mirrors the first)
      * @param capacity the ring size in bytes, a power of two
      */
     public RingBufferReader(AtomicBuffer consumerPos, AtomicBuffer producerPos, AtomicBuffer data, int capacity) {
         if (Integer.bitCount(capacity) != 1) {
             throw new IllegalArgumentException("ring capacity must be a power of two, got " + capacity);
         }
-        if (data.capacity() < 2L * capacity) {
-            throw new IllegalArgumentException("data area must be mapped twice: need " + 2L * capacity
-                    + " bytes, got " + data.capacity());
+        if (data.capacity() < capacity) {
+            throw new IllegalArgumentException("data area too small: need " + capacity + " bytes (or "
+                    + 2L * capacity + " mapped twice), got " + data.capacity());
         }
+        this.mirrored = data.capacity() >= 2L * capacity;
         this.consumerPos = consumerPos;
         this.producerPos = producerPos;
         this.data = data;
@@ -84,7 +94,14 @@ public final class RingBufferReader {
                     // Advance first: a handler that throws must not be handed the same record forever.
                     cons = next;
                     delivered++;
-                    handler.onRecord(data, offset + HEADER_BYTES, length);
+                    int body = offset + HEADER_BYTES;
+                    if (mirrored || body + length <= capacity) {
+                        handler.onRecord(data, body, length);
+                    } else if (body >= capacity) {
+                        handler.onRecord(data, body - capacity, length);
+                    } else {
+                        handler.onRecord(unwrap(body, length), 0, length);
+                    }
                 } else {
                     cons = next;
                 }
@@ -95,6 +112,27 @@ public final class RingBufferReader {
             }
         }
         return delivered;
+    }
+
+    /**
+     * Copies a record that crosses the end of a once-mapped ring into one piece. The header never
+     * crosses (records are 8-byte aligned in a power-of-two ring), only the body may.
+     */
+    private UnsafeBuffer unwrap(int body, int length) {
+        if (wrapped == null || wrapped.capacity() < length) {
+            // Bounded by the ring's capacity; a handful of growths over the process's life at most.
+            wrapped = new UnsafeBuffer(new byte[Math.min(capacity, Integer.highestOneBit(length - 1) << 1)]);
+        }
+        int first = capacity - body;
+        wrapped.putBytes(0, data, body, first);
+        wrapped.putBytes(first, data, 0, length - first);
+        wrappedRecords++;
+        return wrapped;
+    }
+
+    /** Records that crossed the end of a once-mapped ring and were copied into one piece. */
+    public long wrappedRecords() {
+        return wrappedRecords;
     }
 
     /** Bytes written by the kernel and not yet consumed. */

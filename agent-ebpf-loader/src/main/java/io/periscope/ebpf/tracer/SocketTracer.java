@@ -210,6 +210,14 @@ public final class SocketTracer implements AutoCloseable {
         return sum;
     }
 
+    /**
+     * Records that crossed the end of the ring and were copied into one piece (the ring's data is
+     * mapped once, see {@code MappedRingBuffer}); written by the polling thread.
+     */
+    public long wrappedRecords() {
+        return ring.reader().wrappedRecords();
+    }
+
     /** Records shorter than their header claims (never expected; counted, not delivered). */
     public long malformedEvents() {
         return malformedEvents;

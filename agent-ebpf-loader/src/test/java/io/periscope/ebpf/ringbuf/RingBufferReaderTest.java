@@ -49,6 +49,56 @@ class RingBufferReaderTest {
     }
 
     @Test
+    void shouldJoinRecordThatWrapsAroundTheEndOfARingMappedOnce() {
+        SyntheticRing ring = new SyntheticRing(4096, false);
+        ring.startAt(4096 - 16);
+        String wrapped = "this record crosses the end of the ring";
+        ring.write(ascii(wrapped));
+        ring.write(ascii("after"));
+        RingBufferReader reader = ring.reader();
+
+        int n = reader.poll(collect, 10);
+
+        assertThat(n).isEqualTo(2);
+        assertThat(seen).containsExactly(wrapped, "after");
+        assertThat(reader.wrappedRecords()).isEqualTo(1);
+        assertThat(ring.consumerPos()).isEqualTo(4096 - 16 + 48 + 16);
+    }
+
+    @Test
+    void shouldReadRecordWhoseHeaderEndsTheRingMappedOnceFromTheStart() {
+        SyntheticRing ring = new SyntheticRing(4096, false);
+        ring.startAt(4096 - 8);
+        ring.write(ascii("body at offset zero"));
+        RingBufferReader reader = ring.reader();
+
+        assertThat(reader.poll(collect, 10)).isEqualTo(1);
+
+        assertThat(seen).containsExactly("body at offset zero");
+        // Contiguous at the start of the ring: no copy needed.
+        assertThat(reader.wrappedRecords()).isZero();
+    }
+
+    @Test
+    void shouldKeepReadingAcrossManyWrapsOfARingMappedOnce() {
+        SyntheticRing ring = new SyntheticRing(4096, false);
+        RingBufferReader reader = ring.reader();
+        List<String> written = new ArrayList<>();
+        for (int round = 0; round < 200; round++) {
+            // Lengths vary so that records end at every alignment relative to the ring's end.
+            for (int i = 0; i < 5; i++) {
+                String text = "round " + round + " record " + i + " " + "x".repeat((round * 7 + i * 13) % 300);
+                written.add(text);
+                ring.write(ascii(text));
+            }
+            reader.poll(collect, Integer.MAX_VALUE);
+        }
+        assertThat(seen).isEqualTo(written);
+        assertThat(reader.wrappedRecords()).isPositive();
+        assertThat(ring.consumerPos()).isEqualTo(ring.producerPos);
+    }
+
+    @Test
     void shouldStopAtBusyRecordAndResumeOnceCommitted() {
         SyntheticRing ring = new SyntheticRing(4096);
         ring.write(ascii("done"));

@@ -4,17 +4,26 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
 
-/** A ring laid out like the kernel's, in heap-free direct memory, with a producer that writes both mirrors. */
+/**
+ * A ring laid out like the kernel's, in heap-free direct memory: the data mapped twice (a producer
+ * that writes both mirrors) or once, as {@link MappedRingBuffer} maps it.
+ */
 final class SyntheticRing {
     final int capacity;
+    final boolean mirrored;
     final UnsafeBuffer consumer = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
     final UnsafeBuffer producer = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
     final UnsafeBuffer data;
     long producerPos;
 
     SyntheticRing(int capacity) {
+        this(capacity, true);
+    }
+
+    SyntheticRing(int capacity, boolean mirrored) {
         this.capacity = capacity;
-        this.data = new UnsafeBuffer(ByteBuffer.allocateDirect(2 * capacity));
+        this.mirrored = mirrored;
+        this.data = new UnsafeBuffer(ByteBuffer.allocateDirect(mirrored ? 2 * capacity : capacity));
     }
 
     RingBufferReader reader() {
@@ -65,10 +74,12 @@ final class SyntheticRing {
         }
     }
 
-    /** The kernel maps the data pages twice, so byte i is visible at i and i + capacity. */
+    /** Mapped twice, byte i is visible at i and i + capacity. */
     private void writeByte(long pos, byte b) {
         int off = (int) (pos & (capacity - 1));
         data.putByte(off, b);
-        data.putByte(off + capacity, b);
+        if (mirrored) {
+            data.putByte(off + capacity, b);
+        }
     }
 }
