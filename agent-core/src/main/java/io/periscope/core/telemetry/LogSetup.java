@@ -14,16 +14,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Applies {@code logging.level} and {@code logging.json} to logback at start and on reload. The
- * appender of {@code logback.xml} (named STDERR) gets either its text pattern or logback's
+ * appender {@link LogbackConfigurator} made (named STDERR) gets either its text pattern or logback's
  * {@link JsonEncoder} (one JSON object per line). The environment variable PERISCOPE_LOG_LEVEL,
  * when set, wins over the config level so a user can turn on debug without editing the file.
  */
 public final class LogSetup {
-    /** The text layout; the same as logback.xml's. */
+    /** The text layout. */
     public static final String TEXT_PATTERN =
             "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{20} - %msg%n";
-    private static final String APPENDER_NAME = "STDERR";
-    private static final String LEVEL_VARIABLE = "PERISCOPE_LOG_LEVEL";
+    private static final String APPENDER_NAME = LogbackConfigurator.APPENDER_NAME;
 
     private LogSetup() {
     }
@@ -36,9 +35,7 @@ public final class LogSetup {
         }
         LoggerContext context = (LoggerContext) factory;
         ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
-        String fromEnvironment = System.getenv(LEVEL_VARIABLE);
-        root.setLevel(fromEnvironment != null && !fromEnvironment.isBlank()
-                ? Level.toLevel(fromEnvironment, Level.INFO) : Level.toLevel(config.level().name()));
+        root.setLevel(LogbackConfigurator.levelFromEnvironment(Level.toLevel(config.level().name())));
         if (!(root.getAppender(APPENDER_NAME) instanceof OutputStreamAppender)) {
             return;
         }

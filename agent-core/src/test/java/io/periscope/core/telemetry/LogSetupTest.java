@@ -1,5 +1,9 @@
 package io.periscope.core.telemetry;
 
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.status.Status;
 import io.periscope.core.config.LogLevel;
 import io.periscope.core.config.LoggingConfig;
 import org.junit.jupiter.api.Test;
@@ -14,6 +18,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class LogSetupTest {
     private static final Logger LOG = LoggerFactory.getLogger(LogSetupTest.class);
+
+    @Test
+    void shouldBeConfiguredInCodeWithOneStderrAppenderAndNoXml() {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+
+        assertThat(root.getAppender("STDERR")).isInstanceOfSatisfying(ConsoleAppender.class, appender -> {
+            assertThat(appender.getTarget()).isEqualTo("System.err");
+            assertThat(appender.getEncoder()).isInstanceOfSatisfying(PatternLayoutEncoder.class,
+                    encoder -> assertThat(encoder.getPattern()).isEqualTo(LogSetup.TEXT_PATTERN));
+        });
+        assertThat(context.getStatusManager().getCopyOfStatusList()).extracting(Status::getMessage)
+                .anySatisfy(m -> assertThat(m).contains(LogbackConfigurator.class.getName()))
+                .noneSatisfy(m -> assertThat(m).contains("DefaultJoranConfigurator"));
+    }
 
     @Test
     void shouldSwitchBetweenJsonAndTextLines() {
