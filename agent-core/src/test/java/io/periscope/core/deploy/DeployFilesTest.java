@@ -231,16 +231,16 @@ class DeployFilesTest {
         assertThat(startScript(dir, "1024", "", "--config", "/etc/periscope/agent.yaml"))
                 .startsWith("MALLOC_ARENA_MAX=2 --add-opens java.base/java.nio=ALL-UNNAMED")
                 .contains(" -Xms16m -Xmx256m -XX:MaxDirectMemorySize=128m ")
-                .contains(" -XX:+UseSerialGC ").contains(" -Dio.netty.allocator.numDirectArenas=1 ")
+                .contains(" -XX:+UseSerialGC -Xmn10m ").contains(" -Dio.netty.allocator.numDirectArenas=1 ")
                 .contains(" -XX:TrimNativeHeapInterval=5000 ")
                 .endsWith("-jar /opt/periscope/periscope-agent.jar run --config /etc/periscope/agent.yaml");
         assertThat(startScript(dir, "256", "")).as("a heap of at least 128 MB").contains(" -Xmx128m ");
         assertThat(startScript(dir, "1024", "", true)).as("a runtime without heap trimming still gets sized")
                 .contains(" -Xms16m -Xmx256m ").doesNotContain("TrimNativeHeapInterval");
-        assertThat(startScript(dir, "4096", "")).as("G1 for a big heap").contains(" -Xmx1024m ")
-                .doesNotContain("UseSerialGC");
+        assertThat(startScript(dir, "4096", "")).as("G1 for a big heap, its young generation sized by G1")
+                .contains(" -Xmx1024m ").doesNotContain("UseSerialGC").doesNotContain("-Xmn");
         assertThat(startScript(dir, "1024", "-XX:+UseG1GC")).as("an explicit collector wins")
-                .contains(" -Xmx256m ").contains("-XX:+UseG1GC").doesNotContain("UseSerialGC");
+                .contains(" -Xmx256m ").contains("-XX:+UseG1GC").doesNotContain("UseSerialGC").doesNotContain("-Xmn");
         assertThat(startScript(dir, "1024", "-Xmx2g", "--dry-run")).as("an explicit -Xmx wins")
                 .contains(" -Xmx2g ").doesNotContain("-Xmx256m").doesNotContain("MaxDirectMemorySize");
         assertThat(startScript(dir, "bad", "", "--config", "x.yaml")).as("a rejected config is the agent's to report")
