@@ -109,6 +109,11 @@ public final class PodWatcher implements AutoCloseable {
         return connected;
     }
 
+    /** Whether a watch stream is open (its response has arrived), so {@link #checkStalled} can act on it. */
+    boolean watching() {
+        return openStream != null;
+    }
+
     /**
      * Drops a watch that has sent nothing (not even a bookmark) for longer than the server was asked
      * to keep it open: a connection that died without a FIN would otherwise block the reader forever.

@@ -139,7 +139,9 @@ class PodWatcherTest {
             server.queueList(PodJsonTest.resource("pod-list.json"));
             // No watch script: the stream opens and then says nothing, like a connection that died silently.
             start(server, token(dir, "t"), server.caPem(), Duration.ofMinutes(1));
-            await("the watch", () -> watcher.connected() && server.requests().size() >= 2);
+            // The server counts the watch request before its response reaches the watcher: wait for the
+            // open stream, which is what checkStalled closes.
+            await("the watch", () -> watcher.connected() && watcher.watching());
             watcher.checkStalled(System.nanoTime());
             assertThat(metrics.value("periscope_kubernetes_errors_total", "kind", "stalled"))
                     .as("not stalled yet: the watch has just started").isZero();
