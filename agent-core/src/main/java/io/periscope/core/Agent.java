@@ -295,6 +295,9 @@ final class Agent {
                 "Socket events the kernel dropped because its ring was full", pipeline::lostInKernel);
         metrics.counter("periscope_pipeline_dropped_total", SyscallPipeline.DROPPED_HELP,
                 pipeline::droppedRingFull, "stage", "parse_ring");
+        metrics.counter("periscope_pipeline_parse_ring_full_waits_total", "Times the eBPF poller found every "
+                + "parse slot taken and left the events in the kernel ring a while (parsing fell behind)",
+                pipeline::parseRingFullWaits);
         metrics.counter("periscope_pipeline_dropped_total", SyscallPipeline.DROPPED_HELP,
                 pipeline::pendingDroppedOnReconfigure, "stage", "reconfigure");
         metrics.counter("periscope_ebpf_malformed_events_total", "Ring records shorter than their header",

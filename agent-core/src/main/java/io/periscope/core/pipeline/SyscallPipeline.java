@@ -21,14 +21,17 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 /**
  * eBPF socket events to request logs: one poller thread copies each ring buffer record into a
- * pre-allocated Disruptor slot (never blocking the kernel side: when the Disruptor is full the
- * event is dropped and counted), and {@code shards} parse threads each run a
- * {@link ProtocolEngine} for the connections hashed to them.
+ * pre-allocated Disruptor slot, and {@code shards} parse threads each run a
+ * {@link ProtocolEngine} for the connections hashed to them. The poller takes from the kernel ring
+ * only as many records as there are free slots: when parsing falls behind, the records wait in the
+ * kernel ring (compact, variable-sized, several times the slots' capacity for the same memory)
+ * rather than being dropped here, and only a full kernel ring loses events (counted there).
  */
 public final class SyscallPipeline implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SyscallPipeline.class);
@@ -46,6 +49,8 @@ public final class SyscallPipeline implements AutoCloseable {
             + "queue full)";
     /** Records taken from the kernel ring per poll before counters are published. */
     public static final int POLL_BATCH = 256;
+    /** How long the poller waits for the parse threads to free slots before it looks again. */
+    private static final long FULL_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
     private final SocketTracer tracer;
     private final Settings settings;
@@ -54,6 +59,7 @@ public final class SyscallPipeline implements AutoCloseable {
     private final Thread poller;
     private final AtomicLong eventsIn = new AtomicLong();
     private final AtomicLong droppedRingFull = new AtomicLong();
+    private final AtomicLong fullWaits = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private volatile boolean running;
     /** Set once stopped: the tracer may be closed after that, so its counters are read no more. */
@@ -150,7 +156,13 @@ public final class SyscallPipeline implements AutoCloseable {
         };
         try {
             while (running) {
-                int n = tracer.poll(copier, settings.pollBatch());
+                int room = (int) Math.min(settings.pollBatch(), target.remainingCapacity());
+                if (room == 0) {
+                    fullWaits.lazySet(fullWaits.get() + 1);
+                    LockSupport.parkNanos(FULL_WAIT_NANOS);
+                    continue;
+                }
+                int n = tracer.poll(copier, room);
                 if (n > 0) {
                     eventsIn.lazySet(eventsIn.get() + n);
                 } else {
@@ -167,9 +179,17 @@ public final class SyscallPipeline implements AutoCloseable {
         return eventsIn.get();
     }
 
-    /** Events dropped because every parse slot was full. */
+    /**
+     * Events dropped because every parse slot was full: never expected, since the poller takes no
+     * more records than there are free slots (it waits instead, see {@link #parseRingFullWaits()}).
+     */
     public long droppedRingFull() {
         return droppedRingFull.get();
+    }
+
+    /** Times the poller found every parse slot taken and left the records in the kernel ring a while. */
+    public long parseRingFullWaits() {
+        return fullWaits.get();
     }
 
     /** Records whose header did not fit their length (never expected). */

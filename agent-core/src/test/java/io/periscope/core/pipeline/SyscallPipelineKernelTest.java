@@ -14,9 +14,14 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -25,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag("kernel")
 class SyscallPipelineKernelTest {
     private static final int NGINX_PORT = 18400;
+    private static final int BACKLOG_PORT = 18411;
 
     @Test
     void shouldTurnCurlToNginxIntoServerAndClientRequestLogs(@TempDir Path dir) throws Exception {
@@ -77,6 +83,65 @@ class SyscallPipelineKernelTest {
             } finally {
                 assertThat(pipeline.stop(5_000)).isTrue();
             }
+        }
+    }
+
+    @Test
+    void shouldLeaveEventsInTheKernelRingWhileParsingIsBehindAndLoseNone(@TempDir Path dir) throws Exception {
+        List<RequestLog> logs = new CopyOnWriteArrayList<>();
+        CountDownLatch release = new CountDownLatch(1);
+        int requests = 200;
+        try (Nginx nginx = Nginx.start(dir.resolve("nginx"), BACKLOG_PORT);
+                SocketTracer tracer = SocketTracer.open(SocketTracerConfig.builder().ignoreSelf(true)
+                        .ports(BACKLOG_PORT).build())) {
+            // 16 parse slots for ~400 events, and the only parse thread stuck in its sink until released.
+            SyscallPipeline.Settings settings = new SyscallPipeline.Settings(16, 1024, 1, SyscallPipeline.POLL_BATCH,
+                    "blocking", TimeUnit.MILLISECONDS.toNanos(100));
+            SyscallPipeline pipeline = new SyscallPipeline(tracer, settings,
+                    () -> new ProtocolEngine(ProtocolConfig.defaults()),
+                    () -> log -> {
+                        awaitQuietly(release);
+                        logs.add(new RequestLog().copyFrom(log));
+                    }, pid -> { }, pid -> { });
+            pipeline.start();
+            try {
+                HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                for (int i = 0; i < requests; i++) {
+                    HttpResponse<Void> response = client.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + nginx.port() + "/backlog/" + i)).build(),
+                            HttpResponse.BodyHandlers.discarding());
+                    assertThat(response.statusCode()).isEqualTo(200);
+                }
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (pipeline.parseRingFullWaits() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertThat(pipeline.parseRingFullWaits()).as("the poller waited for parse slots").isPositive();
+                release.countDown();
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (serverLogs(logs) < requests && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertThat(serverLogs(logs)).isEqualTo(requests);
+                assertThat(pipeline.droppedRingFull()).isZero();
+                assertThat(pipeline.lostInKernel()).isZero();
+            } finally {
+                release.countDown();
+                assertThat(pipeline.stop(5_000)).isTrue();
+            }
+        }
+    }
+
+    private static long serverLogs(List<RequestLog> logs) {
+        return logs.stream().filter(l -> l.role() == Role.SERVER && l.resource().toString().startsWith("/backlog/"))
+                .map(l -> l.resource().toString()).distinct().count();
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
