@@ -11,8 +11,10 @@ import java.util.Locale;
  * record becomes the bytes of one {@code LogRecord} message ({@link #encodeFlowLog}, the same
  * message {@link LogRecordMapper#flowLog} builds, byte for byte), and a batch of encoded records
  * becomes {@code ExportLogsServiceRequest}s grouped by resource and split at the maximum message
- * size ({@link #encodeEncoded}). No generated builders, no per-record objects: a stream of flow
- * records allocates nothing once the buffer has grown to the largest record.
+ * size ({@link #encodeEncoded}). The exporter queues a flow's facts, not its encoding
+ * ({@link FlowLogQueue}), and its logs worker encodes them straight into the request
+ * ({@link #encodeFlows}). No generated builders, no per-record objects: a stream of flow
+ * records allocates nothing once the buffer has grown to the largest request.
  *
  * <p>One instance per thread.
  */
@@ -95,15 +97,17 @@ public final class LogEncoder {
     }
 
     /**
-     * An encoder of requests ({@link #encodeEncoded}) on an export worker.
+     * An encoder of requests ({@link #encodeEncoded}, and flow records queued as facts) on an
+     * export worker.
      *
      * @param maxMessageBytes requests are split so that none is larger (at least 4 KiB)
+     * @param packetClockOffsetNanos added to packet timestamps of flow records it encodes
      */
-    public static LogEncoder forRequests(int maxMessageBytes) {
+    public static LogEncoder forRequests(int maxMessageBytes, long packetClockOffsetNanos) {
         if (maxMessageBytes < 4 * HEADER_ALLOWANCE_BYTES) {
             throw new IllegalArgumentException("maxMessageBytes too small: " + maxMessageBytes);
         }
-        return new LogEncoder(0, maxMessageBytes, Math.min(maxMessageBytes, 1 << 20));
+        return new LogEncoder(packetClockOffsetNanos, maxMessageBytes, Math.min(maxMessageBytes, 1 << 20));
     }
 
     private LogEncoder(long packetClockOffsetNanos, int maxMessageBytes, int initialBufferBytes) {
@@ -121,8 +125,14 @@ public final class LogEncoder {
      * @param observedTimeUnixNanos the record's {@code observed_time_unix_nano} (now)
      */
     public int encodeFlowLog(FlowRecord f, long observedTimeUnixNanos) {
+        out.reset();
+        writeFlowLog(f, observedTimeUnixNanos);
+        return out.position();
+    }
+
+    /** Appends the fields of the flow log of {@code f} (a {@code LogRecord} body) to {@link #out}. */
+    private void writeFlowLog(FlowRecord f, long observedTimeUnixNanos) {
         ProtoWriter w = out;
-        w.reset();
         long time = f.endNanos() + packetClockOffsetNanos;
         // proto3: a field at its default value is not written (as the generated code does).
         if (time != 0) {
@@ -169,7 +179,6 @@ public final class LogEncoder {
         if (observedTimeUnixNanos != 0) {
             w.writeFixed64(LOG_OBSERVED_TIME, observedTimeUnixNanos);
         }
-        return w.position();
     }
 
     /** The buffer {@link #encodeFlowLog} wrote into. */
@@ -187,6 +196,68 @@ public final class LogEncoder {
      */
     public int encodeEncoded(byte[][] records, int[] lengths, ProcessResource[] resources, int count,
                              SpanEncoder.RequestSink sink) {
+        this.encodedRecords = records;
+        this.encodedLengths = lengths;
+        try {
+            return encodeGrouped(resources, count, sink, encodedWriter);
+        } finally {
+            this.encodedRecords = null;
+            this.encodedLengths = null;
+        }
+    }
+
+    /** Bytes of one flow record as the exporter queues it ({@link #writeFlowFacts}). */
+    public static final int FLOW_FACT_BYTES = FlowLogQueue.RECORD_BYTES;
+
+    /**
+     * Writes the facts of {@code f} as the exporter's flow log queue holds them, at
+     * {@code dst[offset]} ({@value #FLOW_FACT_BYTES} bytes): for benchmarks and tools that
+     * want {@link #encodeFlows} without the queue.
+     */
+    public static void writeFlowFacts(FlowRecord f, long observedTimeUnixNanos, byte[] dst, int offset) {
+        FlowLogQueue.write(f, observedTimeUnixNanos, dst, offset);
+    }
+
+    /**
+     * Like {@link #encodeEncoded} for flow records queued as facts (record {@code i} at
+     * {@code records[i * FLOW_FACT_BYTES]}, see {@link #writeFlowFacts}): each is encoded as its
+     * flow log, with the observed time it was queued with, straight into the request.
+     */
+    public int encodeFlows(byte[] records, ProcessResource[] resources, int count, SpanEncoder.RequestSink sink) {
+        this.flowRecords = records;
+        try {
+            return encodeGrouped(resources, count, sink, flowWriter);
+        } finally {
+            this.flowRecords = null;
+        }
+    }
+
+    /** Writes record {@code i} of the batch being encoded as one {@code log_records} field. */
+    private interface RecordWriter {
+        void write(int i);
+    }
+
+    // The two record sources, held in fields so that a batch allocates nothing.
+    private byte[][] encodedRecords;
+    private int[] encodedLengths;
+    private byte[] flowRecords;
+    private final FlowLogQueue.View flowView = new FlowLogQueue.View();
+    private final RecordWriter encodedWriter = this::writeEncodedRecord;
+    private final RecordWriter flowWriter = this::writeFlowRecord;
+
+    private void writeEncodedRecord(int i) {
+        out.writeBytes(SCOPE_LOGS_LOG_RECORDS, encodedRecords[i], 0, encodedLengths[i]);
+    }
+
+    private void writeFlowRecord(int i) {
+        FlowLogQueue.View f = flowView.at(flowRecords, i * FlowLogQueue.RECORD_BYTES);
+        int mark = out.beginMessage(SCOPE_LOGS_LOG_RECORDS);
+        writeFlowLog(f, f.observedTimeUnixNanos());
+        out.endMessage(mark);
+    }
+
+    private int encodeGrouped(ProcessResource[] resources, int count, SpanEncoder.RequestSink sink,
+                              RecordWriter records) {
         if (count == 0) {
             return 0;
         }
@@ -204,7 +275,7 @@ public final class LogEncoder {
                     continue;
                 }
                 int before = out.position();
-                out.writeBytes(SCOPE_LOGS_LOG_RECORDS, records[i], 0, lengths[i]);
+                records.write(i);
                 if (out.position() + HEADER_ALLOWANCE_BYTES > maxMessageBytes && inRequest > 0) {
                     // This record does not fit: send what came before it, then start again with it.
                     out.truncate(before);
@@ -221,7 +292,7 @@ public final class LogEncoder {
                     out.reset();
                     rlMark = beginGroup(resource);
                     slMark = beginScope();
-                    out.writeBytes(SCOPE_LOGS_LOG_RECORDS, records[i], 0, lengths[i]);
+                    records.write(i);
                 }
                 inGroup++;
                 inRequest++;

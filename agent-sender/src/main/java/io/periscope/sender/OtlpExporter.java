@@ -45,7 +45,9 @@ public final class OtlpExporter implements AutoCloseable {
     private final ExportTransport transport;
     private final Delivery delivery;
     private final SpanQueue spans;
-    /** Log records (flow logs above all) as encoded {@code LogRecord} bytes, like the spans. */
+    /** Flow logs: each record's facts in a preallocated ring, encoded on the logs worker. */
+    private final FlowLogQueue flowLogs;
+    /** Other log records (rare: request logs as logs, {@link #offerLog}) as {@code LogRecord} bytes. */
     private final SpanQueue logs;
     private final ItemQueue<ExportMetricsServiceRequest> metrics;
     private final MetricsAggregator aggregator;
@@ -62,11 +64,6 @@ public final class OtlpExporter implements AutoCloseable {
      */
     private final ThreadLocal<SpanEncoder> spanEncoders;
     private final AtomicBoolean unencodableLogged = new AtomicBoolean();
-    /**
-     * Each flow table thread encodes its own flow logs straight to {@code LogRecord} bytes: no
-     * protobuf objects per flow record, which at 100K+ flows were the agent's heap churn.
-     */
-    private final ThreadLocal<LogEncoder> logEncoders;
 
     private OtlpExporter(SenderConfig config, ProcessResource agentResource, ExportTransport transport) {
         this.config = config;
@@ -78,6 +75,8 @@ public final class OtlpExporter implements AutoCloseable {
         this.delivery = new Delivery(transport, config, counters);
         this.spans = new SpanQueue(config.queueCapacity(Signal.TRACES), config.dropPolicy(), config.maxBatchSize(),
                 counters.get(Signal.TRACES));
+        this.flowLogs = new FlowLogQueue(config.queueCapacity(Signal.LOGS), config.dropPolicy(),
+                config.maxBatchSize(), counters.get(Signal.LOGS));
         this.logs = new SpanQueue(config.queueCapacity(Signal.LOGS), config.dropPolicy(), config.maxBatchSize(),
                 counters.get(Signal.LOGS));
         // A metrics "item" is a whole collection: batching them further only delays them.
@@ -88,12 +87,12 @@ public final class OtlpExporter implements AutoCloseable {
         this.spanEncoders = ThreadLocal.withInitial(() -> SpanEncoder.forSpans(config.syscallClockOffsetNanos(),
                 config.packetClockOffsetNanos(), config.maxMessageBytes(),
                 ThreadLocalRandom.current().nextLong() ^ System.nanoTime()));
-        this.logEncoders = ThreadLocal.withInitial(() -> LogEncoder.forRecords(config.packetClockOffsetNanos()));
         aggregator.registerSelfCounters(counters);
         for (int i = 0; i < config.traceExportThreads(); i++) {
             workers.add(new Thread(this::runSpans, "periscope-export-traces-" + i));
         }
-        workers.add(new Thread(this::runLogs, "periscope-export-logs"));
+        workers.add(new Thread(this::runFlowLogs, "periscope-export-logs"));
+        workers.add(new Thread(this::runLogs, "periscope-export-logs-other"));
         workers.add(new Thread(this::runMetrics, "periscope-export-metrics"));
         metricsTimer = new Thread(this::runMetricsTimer, "periscope-metrics-timer");
         for (Thread t : workers) {
@@ -166,8 +165,8 @@ public final class OtlpExporter implements AutoCloseable {
 
     /**
      * Offers a finished (or periodically reported) flow: a flow log record plus flow metrics.
-     * The record is encoded on the calling thread and its bytes queued (nothing allocated in
-     * steady state); the caller may reuse {@code flow} at once.
+     * The flow's facts are copied into the flow log queue (nothing allocated) and encoded to OTLP
+     * on the logs worker; the caller may reuse {@code flow} at once.
      *
      * @return false when the flow log was dropped (queue full with drop-newest, or shut down);
      *         the flow metrics count it either way
@@ -175,21 +174,15 @@ public final class OtlpExporter implements AutoCloseable {
     public boolean offerFlow(FlowRecord flow, ProcessResource resource) {
         ProcessResource r = resource == null ? agentResource : resource;
         aggregator.recordFlow(flow, r);
-        if (logs.refuseIfFull()) {
-            return false;
-        }
-        LogEncoder encoder = logEncoders.get();
-        int length;
         try {
-            length = encoder.encodeFlowLog(flow, System.currentTimeMillis() * 1_000_000L);
+            return flowLogs.offer(flow, r, System.currentTimeMillis() * 1_000_000L);
         } catch (RuntimeException e) {
-            logs.countUnencodable();
+            // Counted as dropped by the queue; a bad record must not reach the packet reader.
             if (unencodableLogged.compareAndSet(false, true)) {
-                LOG.error("could not encode a flow log (dropped; further failures are only counted)", e);
+                LOG.error("could not queue a flow log (dropped; further failures are only counted)", e);
             }
             return false;
         }
-        return logs.offer(encoder.recordBytes(), length, r);
     }
 
     /**
@@ -249,6 +242,7 @@ public final class OtlpExporter implements AutoCloseable {
     /** Sends what is queued without waiting for batches to fill (does not wait for delivery). */
     public void flush() {
         spans.flush();
+        flowLogs.flush();
         logs.flush();
         metrics.flush();
     }
@@ -303,13 +297,43 @@ public final class OtlpExporter implements AutoCloseable {
         }
     }
 
+    private void runFlowLogs() {
+        int batch = Math.min(config.maxBatchSize(), config.queueCapacity(Signal.LOGS));
+        byte[] records = new byte[batch * FlowLogQueue.RECORD_BYTES];
+        ProcessResource[] resources = new ProcessResource[batch];
+        SplittableRandom random = new SplittableRandom(System.nanoTime());
+        LogEncoder encoder = LogEncoder.forRequests(config.maxMessageBytes(), config.packetClockOffsetNanos());
+        long maxDelayNanos = config.maxBatchDelay().toNanos();
+        int[] handedOver = new int[1];
+        SpanEncoder.RequestSink sink = (bytes, length, count) -> {
+            handedOver[0] += count;
+            delivery.send(Signal.LOGS, bytes, length, count, random);
+        };
+        while (true) {
+            int n = flowLogs.takeBatch(records, resources, maxDelayNanos);
+            if (n == 0) {
+                return;
+            }
+            handedOver[0] = 0;
+            try {
+                encoder.encodeFlows(records, resources, n, sink);
+            } catch (RuntimeException e) {
+                int lost = n - handedOver[0];
+                LOG.error("could not encode {} flow logs", lost, e);
+                counters.get(Signal.LOGS).failed.add(lost);
+                counters.get(Signal.LOGS).pending.add(-lost);
+            }
+            java.util.Arrays.fill(resources, 0, n, null);
+        }
+    }
+
     private void runLogs() {
         int batch = Math.min(config.maxBatchSize(), config.queueCapacity(Signal.LOGS));
         byte[][] spare = new byte[batch][];
         int[] lengths = new int[batch];
         ProcessResource[] resources = new ProcessResource[batch];
         SplittableRandom random = new SplittableRandom(System.nanoTime());
-        LogEncoder encoder = LogEncoder.forRequests(config.maxMessageBytes());
+        LogEncoder encoder = LogEncoder.forRequests(config.maxMessageBytes(), config.packetClockOffsetNanos());
         long maxDelayNanos = config.maxBatchDelay().toNanos();
         int[] handedOver = new int[1];
         SpanEncoder.RequestSink sink = (bytes, length, count) -> {
@@ -395,6 +419,7 @@ public final class OtlpExporter implements AutoCloseable {
             joinQuietly(metricsTimer, deadlineNanos);
             collectMetrics();
             spans.close();
+            flowLogs.close();
             logs.close();
             metrics.close();
             boolean all = true;
@@ -409,6 +434,7 @@ public final class OtlpExporter implements AutoCloseable {
                 delivery.abort();
                 // Queued items never reach a worker now: settle them as failed.
                 settleDiscarded(Signal.TRACES, spans.discard());
+                settleDiscarded(Signal.LOGS, flowLogs.discard());
                 settleDiscarded(Signal.LOGS, logs.discard());
                 settleDiscarded(Signal.METRICS, metrics.discard());
                 for (Thread t : workers) {

@@ -86,7 +86,7 @@ class LogEncoderTest {
                 }
                 List<ExportLogsServiceRequest> requests = new ArrayList<>();
                 int[] counted = new int[1];
-                int n = LogEncoder.forRequests(maxBytes).encodeEncoded(records, lengths, resources, count,
+                int n = LogEncoder.forRequests(maxBytes, 0).encodeEncoded(records, lengths, resources, count,
                         (bytes, length, items) -> {
                             try {
                                 ExportLogsServiceRequest req =
@@ -132,8 +132,53 @@ class LogEncoderTest {
     }
 
     @Test
+    void shouldEncodeQueuedFlowFactsIntoTheSameRequestsAsTheirEncodedRecords() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        ProcessResource agent = ProcessResource.builder("periscope").hostName("node-1").pid(1).build();
+        ProcessResource nginx = ProcessResource.builder("nginx").hostName("node-1").pid(4242).build();
+        long offset = 1_700_000_000_000_000_000L;
+        LogEncoder producer = LogEncoder.forRecords(offset);
+        for (int maxBytes : new int[] {4096, 20_000, 4 << 20}) {
+            for (int round = 0; round < 10; round++) {
+                int count = 1 + rnd.nextInt(400);
+                byte[] facts = new byte[count * FlowLogQueue.RECORD_BYTES];
+                byte[][] records = new byte[count][];
+                int[] lengths = new int[count];
+                ProcessResource[] resources = new ProcessResource[count];
+                for (int i = 0; i < count; i++) {
+                    TestFlow f = randomFlow(rnd);
+                    long observed = OBSERVED + rnd.nextLong(1L << 40);
+                    FlowLogQueue.write(f, observed, facts, i * FlowLogQueue.RECORD_BYTES);
+                    lengths[i] = producer.encodeFlowLog(f, observed);
+                    records[i] = Arrays.copyOf(producer.recordBytes(), lengths[i]);
+                    resources[i] = rnd.nextBoolean() ? agent : nginx;
+                }
+                List<byte[]> expected = new ArrayList<>();
+                List<Integer> expectedCounts = new ArrayList<>();
+                LogEncoder.forRequests(maxBytes, offset).encodeEncoded(records, lengths, resources, count,
+                        (bytes, length, items) -> {
+                            expected.add(Arrays.copyOf(bytes, length));
+                            expectedCounts.add(items);
+                        });
+                List<byte[]> actual = new ArrayList<>();
+                List<Integer> actualCounts = new ArrayList<>();
+                LogEncoder.forRequests(maxBytes, offset).encodeFlows(facts, resources, count,
+                        (bytes, length, items) -> {
+                            actual.add(Arrays.copyOf(bytes, length));
+                            actualCounts.add(items);
+                        });
+                assertThat(actualCounts).isEqualTo(expectedCounts);
+                assertThat(actual).hasSameSizeAs(expected);
+                for (int k = 0; k < actual.size(); k++) {
+                    assertThat(actual.get(k)).isEqualTo(expected.get(k));
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldRefuseAMessageLimitBelowTheHeaders() {
-        assertThatThrownBy(() -> LogEncoder.forRequests(1000)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> LogEncoder.forRequests(1000, 0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("1000");
     }
 

@@ -39,11 +39,14 @@ import java.util.concurrent.TimeUnit;
  * <li>{@code generated}: what the exporter did before: a protobuf {@code LogRecord} built per
  * record on the flow table's thread ({@link LogRecordMapper#flowLog}), then on the logs worker an
  * {@code ExportLogsServiceRequest} built from the batch, grouped by resource, and serialised;</li>
- * <li>{@code direct}: what it does now: each record encoded to {@code LogRecord} bytes by
+ * <li>{@code direct}: each record encoded to {@code LogRecord} bytes by
  * {@link LogEncoder#encodeFlowLog} and copied into a queue slot, then the slots length-prefixed
- * into the request by {@link LogEncoder#encodeEncoded}.</li>
+ * into the request by {@link LogEncoder#encodeEncoded} (the first step of this change);</li>
+ * <li>{@code queuedFacts}: what the exporter does now: each record's facts copied into the
+ * preallocated ring ({@link LogEncoder#writeFlowFacts}), then encoded straight into the request
+ * ({@link LogEncoder#encodeFlows}).</li>
  * </ul>
- * Both produce the same request bytes (up to the observed time). Each iteration also prints the
+ * All produce the same request bytes (up to the observed time). Each iteration also prints the
  * thread's CPU time per record ({@code [cpu]}), the figure to compare on a loaded machine.
  */
 @State(Scope.Thread)
@@ -61,9 +64,10 @@ public class FlowLogExportBenchmark {
     private final ProcessResource[] resources = new ProcessResource[BATCH];
     private final byte[][] slots = new byte[BATCH][];
     private final int[] lengths = new int[BATCH];
+    private final byte[] facts = new byte[BATCH * LogEncoder.FLOW_FACT_BYTES];
     private final LogRecordMapper mapper = new LogRecordMapper(0, 0);
     private final LogEncoder producer = LogEncoder.forRecords(0);
-    private final LogEncoder worker = LogEncoder.forRequests(4 << 20);
+    private final LogEncoder worker = LogEncoder.forRequests(4 << 20, 0);
     private final InstrumentationScope scope = InstrumentationScope.newBuilder()
             .setName(SpanEncoder.SCOPE_NAME_VALUE).build();
     private long cpuAtStartNanos;
@@ -116,7 +120,22 @@ public class FlowLogExportBenchmark {
         records += BATCH;
     }
 
-    /** After: each record straight to bytes in its slot, then the slots framed into the request. */
+    /**
+     * Now: each record's facts copied into the queue's ring (the packet reader's part), then encoded
+     * straight into the request on the logs worker.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void queuedFacts(Blackhole bh) {
+        long observed = System.currentTimeMillis() * 1_000_000L;
+        for (int i = 0; i < BATCH; i++) {
+            LogEncoder.writeFlowFacts(flows[i], observed, facts, i * LogEncoder.FLOW_FACT_BYTES);
+        }
+        worker.encodeFlows(facts, resources, BATCH, (bytes, length, count) -> bh.consume(length));
+        records += BATCH;
+    }
+
+    /** The first step of this session: each record encoded on the producer, then framed. */
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public void direct(Blackhole bh) {
