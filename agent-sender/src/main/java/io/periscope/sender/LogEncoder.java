@@ -107,7 +107,8 @@ public final class LogEncoder {
         if (maxMessageBytes < 4 * HEADER_ALLOWANCE_BYTES) {
             throw new IllegalArgumentException("maxMessageBytes too small: " + maxMessageBytes);
         }
-        return new LogEncoder(packetClockOffsetNanos, maxMessageBytes, Math.min(maxMessageBytes, 1 << 20));
+        // Grows to the largest request made: a worker that never sends logs keeps 64 KiB, not 1 MiB.
+        return new LogEncoder(packetClockOffsetNanos, maxMessageBytes, Math.min(maxMessageBytes, 64 * 1024));
     }
 
     private LogEncoder(long packetClockOffsetNanos, int maxMessageBytes, int initialBufferBytes) {
