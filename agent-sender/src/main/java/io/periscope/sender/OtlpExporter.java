@@ -1,12 +1,9 @@
 package io.periscope.sender;
 
 import com.google.protobuf.Message;
-import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 import io.opentelemetry.proto.common.v1.InstrumentationScope;
 import io.opentelemetry.proto.logs.v1.LogRecord;
-import io.opentelemetry.proto.logs.v1.ResourceLogs;
-import io.opentelemetry.proto.logs.v1.ScopeLogs;
 import io.periscope.protocols.RequestLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +45,10 @@ public final class OtlpExporter implements AutoCloseable {
     private final ExportTransport transport;
     private final Delivery delivery;
     private final SpanQueue spans;
-    private final ItemQueue<LogRecord> logs;
+    /** Flow logs: each record's facts in a preallocated ring, encoded on the logs worker. */
+    private final FlowLogQueue flowLogs;
+    /** Other log records (rare: request logs as logs, {@link #offerLog}) as {@code LogRecord} bytes. */
+    private final SpanQueue logs;
     private final ItemQueue<ExportMetricsServiceRequest> metrics;
     private final MetricsAggregator aggregator;
     private final LogRecordMapper logMapper;
@@ -76,7 +75,9 @@ public final class OtlpExporter implements AutoCloseable {
         this.delivery = new Delivery(transport, config, counters);
         this.spans = new SpanQueue(config.queueCapacity(Signal.TRACES), config.dropPolicy(), config.maxBatchSize(),
                 counters.get(Signal.TRACES));
-        this.logs = new ItemQueue<>(config.queueCapacity(Signal.LOGS), config.dropPolicy(), config.maxBatchSize(),
+        this.flowLogs = new FlowLogQueue(config.queueCapacity(Signal.LOGS), config.dropPolicy(),
+                config.maxBatchSize(), counters.get(Signal.LOGS));
+        this.logs = new SpanQueue(config.queueCapacity(Signal.LOGS), config.dropPolicy(), config.maxBatchSize(),
                 counters.get(Signal.LOGS));
         // A metrics "item" is a whole collection: batching them further only delays them.
         this.metrics = new ItemQueue<>(config.queueCapacity(Signal.METRICS), config.dropPolicy(), 1,
@@ -90,7 +91,8 @@ public final class OtlpExporter implements AutoCloseable {
         for (int i = 0; i < config.traceExportThreads(); i++) {
             workers.add(new Thread(this::runSpans, "periscope-export-traces-" + i));
         }
-        workers.add(new Thread(this::runLogs, "periscope-export-logs"));
+        workers.add(new Thread(this::runFlowLogs, "periscope-export-logs"));
+        workers.add(new Thread(this::runLogs, "periscope-export-logs-other"));
         workers.add(new Thread(this::runMetrics, "periscope-export-metrics"));
         metricsTimer = new Thread(this::runMetricsTimer, "periscope-metrics-timer");
         for (Thread t : workers) {
@@ -127,7 +129,7 @@ public final class OtlpExporter implements AutoCloseable {
     public boolean offer(RequestLog record, ProcessResource resource) {
         aggregator.recordRequest(record, resource);
         if (config.requestLogsAsLogs()) {
-            logs.offer(logMapper.requestLog(record), resource, 1);
+            offerLog(logMapper.requestLog(record), resource);
         }
         if (spans.refuseIfFull()) {
             return false;
@@ -161,11 +163,26 @@ public final class OtlpExporter implements AutoCloseable {
         aggregator.recordRequest(record, resource);
     }
 
-    /** Offers a finished (or periodically reported) flow: a flow log record plus flow metrics. */
+    /**
+     * Offers a finished (or periodically reported) flow: a flow log record plus flow metrics.
+     * The flow's facts are copied into the flow log queue (nothing allocated) and encoded to OTLP
+     * on the logs worker; the caller may reuse {@code flow} at once.
+     *
+     * @return false when the flow log was dropped (queue full with drop-newest, or shut down);
+     *         the flow metrics count it either way
+     */
     public boolean offerFlow(FlowRecord flow, ProcessResource resource) {
         ProcessResource r = resource == null ? agentResource : resource;
         aggregator.recordFlow(flow, r);
-        return logs.offer(logMapper.flowLog(flow), r, 1);
+        try {
+            return flowLogs.offer(flow, r, System.currentTimeMillis() * 1_000_000L);
+        } catch (RuntimeException e) {
+            // Counted as dropped by the queue; a bad record must not reach the packet reader.
+            if (unencodableLogged.compareAndSet(false, true)) {
+                LOG.error("could not queue a flow log (dropped; further failures are only counted)", e);
+            }
+            return false;
+        }
     }
 
     /**
@@ -182,9 +199,16 @@ public final class OtlpExporter implements AutoCloseable {
         return agentResource;
     }
 
-    /** Offers any other OTLP log record. */
+    /**
+     * Offers any other OTLP log record (serialised here, on the calling thread; a record over
+     * 64 KiB is dropped and counted, as a span would be).
+     */
     public boolean offerLog(LogRecord record, ProcessResource resource) {
-        return logs.offer(record, resource == null ? agentResource : resource, 1);
+        if (logs.refuseIfFull()) {
+            return false;
+        }
+        byte[] bytes = record.toByteArray();
+        return logs.offer(bytes, bytes.length, resource == null ? agentResource : resource);
     }
 
     /**
@@ -218,6 +242,7 @@ public final class OtlpExporter implements AutoCloseable {
     /** Sends what is queued without waiting for batches to fill (does not wait for delivery). */
     public void flush() {
         spans.flush();
+        flowLogs.flush();
         logs.flush();
         metrics.flush();
     }
@@ -272,38 +297,70 @@ public final class OtlpExporter implements AutoCloseable {
         }
     }
 
-    private void runLogs() {
-        List<ItemQueue.Entry<LogRecord>> batch = new ArrayList<>();
+    private void runFlowLogs() {
+        int batch = Math.min(config.maxBatchSize(), config.queueCapacity(Signal.LOGS));
+        byte[] records = new byte[batch * FlowLogQueue.RECORD_BYTES];
+        ProcessResource[] resources = new ProcessResource[batch];
         SplittableRandom random = new SplittableRandom(System.nanoTime());
+        LogEncoder encoder = LogEncoder.forRequests(config.maxMessageBytes(), config.packetClockOffsetNanos());
         long maxDelayNanos = config.maxBatchDelay().toNanos();
+        int[] handedOver = new int[1];
+        SpanEncoder.RequestSink sink = (bytes, length, count) -> {
+            handedOver[0] += count;
+            delivery.send(Signal.LOGS, bytes, length, count, random);
+        };
         while (true) {
-            batch.clear();
-            int n = logs.takeBatch(batch, maxDelayNanos);
+            int n = flowLogs.takeBatch(records, resources, maxDelayNanos);
             if (n == 0) {
                 return;
             }
-            sendLogs(batch, random);
+            handedOver[0] = 0;
+            try {
+                encoder.encodeFlows(records, resources, n, sink);
+            } catch (RuntimeException e) {
+                int lost = n - handedOver[0];
+                LOG.error("could not encode {} flow logs", lost, e);
+                counters.get(Signal.LOGS).failed.add(lost);
+                counters.get(Signal.LOGS).pending.add(-lost);
+            }
+            java.util.Arrays.fill(resources, 0, n, null);
         }
     }
 
-    private void sendLogs(List<ItemQueue.Entry<LogRecord>> batch, SplittableRandom random) {
-        Map<ProcessResource, List<LogRecord>> byResource = new IdentityHashMap<>();
-        for (ItemQueue.Entry<LogRecord> e : batch) {
-            byResource.computeIfAbsent(e.resource(), k -> new ArrayList<>()).add(e.item());
+    private void runLogs() {
+        int batch = Math.min(config.maxBatchSize(), config.queueCapacity(Signal.LOGS));
+        byte[][] spare = new byte[batch][];
+        int[] lengths = new int[batch];
+        ProcessResource[] resources = new ProcessResource[batch];
+        SplittableRandom random = new SplittableRandom(System.nanoTime());
+        LogEncoder encoder = LogEncoder.forRequests(config.maxMessageBytes(), config.packetClockOffsetNanos());
+        long maxDelayNanos = config.maxBatchDelay().toNanos();
+        int[] handedOver = new int[1];
+        SpanEncoder.RequestSink sink = (bytes, length, count) -> {
+            handedOver[0] += count;
+            delivery.send(Signal.LOGS, bytes, length, count, random);
+        };
+        while (true) {
+            int n = logs.takeBatch(spare, lengths, resources, maxDelayNanos);
+            if (n == 0) {
+                return;
+            }
+            handedOver[0] = 0;
+            try {
+                encoder.encodeEncoded(spare, lengths, resources, n, sink);
+            } catch (RuntimeException e) {
+                int lost = n - handedOver[0];
+                LOG.error("could not encode {} log records", lost, e);
+                counters.get(Signal.LOGS).failed.add(lost);
+                counters.get(Signal.LOGS).pending.add(-lost);
+            }
+            java.util.Arrays.fill(resources, 0, n, null);
+            for (int k = 0; k < n; k++) {
+                if (spare[k] != null && spare[k].length > SLOT_KEEP_BYTES) {
+                    spare[k] = null;
+                }
+            }
         }
-        ExportLogsServiceRequest.Builder req = ExportLogsServiceRequest.newBuilder();
-        for (Map.Entry<ProcessResource, List<LogRecord>> e : byResource.entrySet()) {
-            req.addResourceLogs(ResourceLogs.newBuilder().setResource(e.getKey().toProto())
-                    .addScopeLogs(ScopeLogs.newBuilder().setScope(scope()).addAllLogRecords(e.getValue())));
-        }
-        ExportLogsServiceRequest built = req.build();
-        if (built.getSerializedSize() > config.maxMessageBytes() && batch.size() > 1) {
-            int half = batch.size() / 2;
-            sendLogs(new ArrayList<>(batch.subList(0, half)), random);
-            sendLogs(new ArrayList<>(batch.subList(half, batch.size())), random);
-            return;
-        }
-        sendMessage(Signal.LOGS, built, batch.size(), random);
     }
 
     private void runMetrics() {
@@ -362,6 +419,7 @@ public final class OtlpExporter implements AutoCloseable {
             joinQuietly(metricsTimer, deadlineNanos);
             collectMetrics();
             spans.close();
+            flowLogs.close();
             logs.close();
             metrics.close();
             boolean all = true;
@@ -376,6 +434,7 @@ public final class OtlpExporter implements AutoCloseable {
                 delivery.abort();
                 // Queued items never reach a worker now: settle them as failed.
                 settleDiscarded(Signal.TRACES, spans.discard());
+                settleDiscarded(Signal.LOGS, flowLogs.discard());
                 settleDiscarded(Signal.LOGS, logs.discard());
                 settleDiscarded(Signal.METRICS, metrics.discard());
                 for (Thread t : workers) {
