@@ -85,7 +85,7 @@ const volatile __u16 filter_ports[MAX_FILTER_PORTS] = {};
 /* Wake the reader only once this much is pending: a wakeup per event (irq_work in the traced
  * task's syscall plus a context switch for the reader) would cost more than the event itself.
  * The reader also polls on a timer, so a quiet ring is still drained. 0: wake on every event. */
-const volatile __u32 wakeup_bytes = 65536;
+const volatile __u32 wakeup_bytes = 1 << 20;
 /* First-bytes prefilter: when prefix_count > 0, a socket's first data event (either direction)
  * must start with one of these prefixes, or the socket is ignored for the rest of its life.
  * Cheap protocol inference for the protocols the agent parses ("GET ", "POST", "HTTP", ...). */
