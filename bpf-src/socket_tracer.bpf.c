@@ -85,7 +85,7 @@ const volatile __u16 filter_ports[MAX_FILTER_PORTS] = {};
 /* Wake the reader only once this much is pending: a wakeup per event (irq_work in the traced
  * task's syscall plus a context switch for the reader) would cost more than the event itself.
  * The reader also polls on a timer, so a quiet ring is still drained. 0: wake on every event. */
-const volatile __u32 wakeup_bytes = 65536;
+const volatile __u32 wakeup_bytes = 1 << 20;
 /* First-bytes prefilter: when prefix_count > 0, a socket's first data event (either direction)
  * must start with one of these prefixes, or the socket is ignored for the rest of its life.
  * Cheap protocol inference for the protocols the agent parses ("GET ", "POST", "HTTP", ...). */
@@ -246,10 +246,10 @@ static __always_inline void *file_ptr_of_fd(struct task_struct *task, int fd)
     if ((unsigned int)fd >= fdt->max_fds)
         return 0;
     struct file **fds = fdt->fd;
-    struct file *fp = 0;
-    /* fd[] is an array of pointers: BTF gives no typed access to it, so one probe read. */
-    bpf_probe_read_kernel(&fp, sizeof(fp), &fds[fd]);
-    return fp;
+    /* fd[] is an array of pointers, which BTF gives no typed access to: read the slot through a
+     * one-pointer kernel struct (a direct load) instead of a bpf_probe_read_kernel call. */
+    struct llist_node *slot = bpf_rdonly_cast((void *)&fds[fd], bpf_core_type_id_kernel(struct llist_node));
+    return slot->next;
 }
 
 /* The struct sock behind fd if it is a traced socket (TCP/UDP over IPv4/IPv6, unix if enabled). */
@@ -335,12 +335,11 @@ static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u64 addr,
 {
     if (fd < 0)
         return 0;
-    if (ignore_tgid != 0 || target_tgid != 0) {
-        if (!process_wanted(bpf_get_current_pid_tgid() >> 32))
-            return 0;
-    }
-    struct thread_state *ts = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
-                                                   BPF_LOCAL_STORAGE_GET_F_CREATE);
+    struct task_struct *task = bpf_get_current_task_btf();
+    /* tgid by a direct load from the task: a helper call costs more than the load. */
+    if ((ignore_tgid != 0 || target_tgid != 0) && !process_wanted(task->tgid))
+        return 0;
+    struct thread_state *ts = bpf_task_storage_get(&threads, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (!ts) {
         /* Allocation failure or storage busy (recursion): this call's event is lost; count it. */
         count_lost();
@@ -468,14 +467,13 @@ static __always_inline void emit_data(struct task_struct *task, struct syscall_a
         count_lost();
         return;
     }
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
     e->kind = EVENT_DATA;
     e->direction = args->direction;
     e->role = info->role;
     e->syscall = args->syscall;
     e->flags = 0;
-    e->tgid = pid_tgid >> 32;
-    e->tid = (__u32)pid_tgid;
+    e->tgid = task->tgid;
+    e->tid = task->pid;
     e->fd = args->fd;
     e->socket_id = info->id;
     e->enter_ns = args->enter_ns;

@@ -25,7 +25,6 @@ ROUNDS=${4:-2}
 PORT=18050
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 JAR="$ROOT/bench/target/benchmarks.jar"
-CLK_TCK=$(getconf CLK_TCK)
 
 [ "$(id -u)" = 0 ] || { echo "tracer-overhead: run as root (BPF)" >&2; exit 1; }
 [ -f "$JAR" ] || { echo "tracer-overhead: $JAR missing; mvn -q -pl bench -am package -DskipTests" >&2; exit 1; }
@@ -72,29 +71,30 @@ CONF
 NGINX_PID=$!
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
 
-# CPU ticks (utime+stime) of nginx master and workers.
-nginx_ticks() {
+# CPU time in ns (schedstat's sum_exec_runtime over all threads), not utime+stime: those are
+# 10 ms ticks, and a 10 s phase of nginx at 2000 req/s is ~30 of them, so one tick either way
+# moved the per-request result by 0.5 us.
+proc_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
+nginx_ns() {
     local total=0 p
     for p in $NGINX_PID $(cat /proc/$NGINX_PID/task/*/children 2>/dev/null); do
-        [ -r /proc/$p/stat ] || continue
-        total=$((total + $(awk '{print $14 + $15}' /proc/$p/stat)))
+        total=$((total + $(proc_ns "$p")))
     done
     echo $total
 }
-proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # Runs one load phase; prints "requests nginx_us_per_req agent_us_per_req".
 phase() {
     local before after agent_before=0 agent_after=0 out done_reqs
-    before=$(nginx_ticks)
-    [ -n "$TRACER_PID" ] && agent_before=$(proc_ticks "$TRACER_PID")
+    before=$(nginx_ns)
+    [ -n "$TRACER_PID" ] && agent_before=$(proc_ns "$TRACER_PID")
     out=$(h2load --h1 -c "$CLIENTS" --rps "$RPS" -D "$SECONDS_PER_PHASE" "http://127.0.0.1:$PORT/" 2>&1)
-    after=$(nginx_ticks)
-    [ -n "$TRACER_PID" ] && agent_after=$(proc_ticks "$TRACER_PID")
+    after=$(nginx_ns)
+    [ -n "$TRACER_PID" ] && agent_after=$(proc_ns "$TRACER_PID")
     done_reqs=$(echo "$out" | awk '/^requests:/ {print $8}')
     [ -n "$done_reqs" ] && [ "$done_reqs" -gt 0 ] || { echo "h2load failed: $out" >&2; exit 1; }
-    awk -v r="$done_reqs" -v n=$((after - before)) -v a=$((agent_after - agent_before)) -v hz="$CLK_TCK" \
-        'BEGIN { printf "%d %.2f %.2f\n", r, n * 1e6 / hz / r, a * 1e6 / hz / r }'
+    awk -v r="$done_reqs" -v n=$((after - before)) -v a=$((agent_after - agent_before)) \
+        'BEGIN { printf "%d %.2f %.2f\n", r, n / 1e3 / r, a / 1e3 / r }'
 }
 
 # Children inherit every fd of this shell, including the other tracer's stdin (coproc pipe or

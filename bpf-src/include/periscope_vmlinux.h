@@ -105,6 +105,17 @@ struct files_struct {
 struct task_struct {
     struct files_struct *files;
     char comm[16];
+    int pid;
+    int tgid;
+} __attribute__((preserve_access_index));
+
+/*
+ * A kernel struct that is exactly one pointer at offset 0: bpf_rdonly_cast of the address of a
+ * pointer-array slot (fdtable->fd[fd]) to it reads the slot with one direct load, where BTF
+ * gives no typed access to the array element itself.
+ */
+struct llist_node {
+    struct llist_node *next;
 } __attribute__((preserve_access_index));
 
 struct inode {

@@ -14,8 +14,13 @@ public final class SocketTracerConfig {
     public static final int DEFAULT_RING_BYTES = 8 << 20;
     /** Most ports the in-kernel port filter holds (bpf-src MAX_FILTER_PORTS). */
     public static final int MAX_FILTER_PORTS = 16;
-    /** Default pending bytes before the kernel wakes the reader (see {@link Builder#wakeupBytes}). */
-    public static final int DEFAULT_WAKEUP_BYTES = 64 << 10;
+    /**
+     * Default pending bytes before the kernel wakes the reader (see {@link Builder#wakeupBytes}): an
+     * eighth of the default ring. Readers poll with a short {@code await} timeout (10 ms) and drain
+     * a steady stream on that timer; a wake-up only has to catch a burst before the ring fills,
+     * and each one costs the traced process a self-IPI (a VM exit on a virtual machine).
+     */
+    public static final int DEFAULT_WAKEUP_BYTES = 1 << 20;
     /** Most first-bytes prefixes (bpf-src MAX_PREFIXES), each at most {@link #MAX_PREFIX_BYTES}. */
     public static final int MAX_PREFIXES = 8;
     /** Longest first-bytes prefix (bpf-src MAX_PREFIX_BYTES). */
