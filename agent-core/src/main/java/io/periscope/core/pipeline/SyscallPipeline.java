@@ -47,7 +47,7 @@ public final class SyscallPipeline implements AutoCloseable {
     /** Records taken from the kernel ring per poll before counters are published. */
     public static final int POLL_BATCH = 256;
 
-    private final SocketTracer tracer;
+    private final SyscallEventSource source;
     private final Settings settings;
     private final Disruptor<SyscallEventSlot> disruptor;
     private final ParseShard[] shards;
@@ -87,7 +87,13 @@ public final class SyscallPipeline implements AutoCloseable {
      */
     public SyscallPipeline(SocketTracer tracer, Settings settings, Supplier<ProtocolEngine> engines,
             Supplier<RequestLogSink> sinks, IntConsumer onExec, IntConsumer onExit) {
-        this.tracer = tracer;
+        this(SyscallEventSource.of(tracer), settings, engines, sinks, onExec, onExit);
+    }
+
+    /** The same pipeline over any event source (a replay, the bench's lab). */
+    public SyscallPipeline(SyscallEventSource source, Settings settings, Supplier<ProtocolEngine> engines,
+            Supplier<RequestLogSink> sinks, IntConsumer onExec, IntConsumer onExit) {
+        this.source = source;
         this.settings = settings;
         AtomicInteger threadNumber = new AtomicInteger();
         disruptor = new Disruptor<>(() -> new SyscallEventSlot(settings.payloadCapBytes()), settings.ringSlots(),
@@ -150,11 +156,11 @@ public final class SyscallPipeline implements AutoCloseable {
         };
         try {
             while (running) {
-                int n = tracer.poll(copier, settings.pollBatch());
+                int n = source.poll(copier, settings.pollBatch());
                 if (n > 0) {
                     eventsIn.lazySet(eventsIn.get() + n);
                 } else {
-                    tracer.await(POLL_AWAIT_MILLIS);
+                    source.await(POLL_AWAIT_MILLIS);
                 }
             }
         } catch (RuntimeException e) {
@@ -174,12 +180,12 @@ public final class SyscallPipeline implements AutoCloseable {
 
     /** Records whose header did not fit their length (never expected). */
     public long malformed() {
-        return malformed.get() + (stopped ? tracerMalformedAtStop : tracer.malformedEvents());
+        return malformed.get() + (stopped ? tracerMalformedAtStop : source.malformedEvents());
     }
 
     /** Events the kernel could not queue because its ring was full (as of the stop, once stopped). */
     public long lostInKernel() {
-        return stopped ? lostInKernelAtStop : tracer.lostEvents();
+        return stopped ? lostInKernelAtStop : source.lostEvents();
     }
 
     /** The engines of each shard, for counters. */
@@ -221,8 +227,8 @@ public final class SyscallPipeline implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         if (!stopped) {
-            lostInKernelAtStop = tracer.lostEvents();
-            tracerMalformedAtStop = tracer.malformedEvents();
+            lostInKernelAtStop = source.lostEvents();
+            tracerMalformedAtStop = source.malformedEvents();
             stopped = true;
         }
         if (ring == null) {
