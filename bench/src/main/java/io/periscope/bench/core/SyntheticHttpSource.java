@@ -42,7 +42,9 @@ public final class SyntheticHttpSource implements SyscallEventSource {
     private final double eventsPerNano;
     private final long wakeNanos;
     private final long startNanos;
+    private final long ringEvents;
     private long delivered;
+    private long lost;
     private long traceIds;
 
     /**
@@ -50,9 +52,11 @@ public final class SyntheticHttpSource implements SyscallEventSource {
      * @param connections       keep-alive connections the requests go round
      * @param serverPid         the pid nginx's records carry; {@code clientPid} h2load's
      * @param wakeNanos         how long {@link #await} sleeps: the interval of the kernel's wake-ups
+     * @param ringBytes         the kernel ring's size: records due but not polled beyond what it
+     *                          holds are lost, as the kernel would lose them
      */
     public SyntheticHttpSource(int requestsPerSecond, int connections, int serverPid, int clientPid,
-            long wakeNanos) {
+            long wakeNanos, int ringBytes) {
         this.connections = connections;
         this.eventsPerNano = requestsPerSecond * (double) STEPS / TimeUnit.SECONDS.toNanos(1);
         this.wakeNanos = wakeNanos;
@@ -79,6 +83,8 @@ public final class SyntheticHttpSource implements SyscallEventSource {
             at = record(c, 3, at, clientSocket, SocketEvent.DIRECTION_INGRESS, SocketEvent.ROLE_CLIENT,
                     SocketEvent.SYSCALL_READ, clientPid, 10 + c, clientPort, SERVER_PORT, "h2load", response);
         }
+        // The kernel ring keeps each record 8-byte aligned behind an 8-byte header.
+        ringEvents = ringBytes / (perConnection / STEPS + 16);
         startNanos = System.nanoTime();
     }
 
@@ -115,6 +121,12 @@ public final class SyntheticHttpSource implements SyscallEventSource {
     public int poll(SocketEventHandler handler, int limit) {
         long now = System.nanoTime();
         long due = (long) ((now - startNanos) * eventsPerNano) - delivered;
+        if (due > ringEvents) {
+            // The reader fell behind by more than the ring holds: the kernel dropped the excess.
+            lost += due - ringEvents;
+            delivered += due - ringEvents;
+            due = ringEvents;
+        }
         int n = (int) Math.min(due, limit);
         for (int k = 0; k < n; k++) {
             long e = delivered++;
@@ -145,7 +157,7 @@ public final class SyntheticHttpSource implements SyscallEventSource {
 
     @Override
     public long lostEvents() {
-        return 0;
+        return lost;
     }
 
     @Override

@@ -80,7 +80,8 @@ public final class SyscallPipelineCpuMain {
         int self = (int) ProcessHandle.current().pid();
         int parent = (int) ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(1L).longValue();
         SyntheticHttpSource source = new SyntheticHttpSource(rate, Integer.getInteger("connections", 20), self,
-                parent, TimeUnit.MICROSECONDS.toNanos(Integer.getInteger("wake.us", 2000)));
+                parent, TimeUnit.MICROSECONDS.toNanos(Integer.getInteger("wake.us", 2000)),
+                config.ebpf().ringBufferBytes());
         SyscallPipeline.Settings settings = new SyscallPipeline.Settings(config.pipeline().eventRingSize(),
                 config.ebpf().payloadBytes(), Integer.getInteger("shards", config.pipeline().shards()),
                 SyscallPipeline.POLL_BATCH, System.getProperty("wait", "blocking"), TimeUnit.MILLISECONDS.toNanos(100));
@@ -92,6 +93,7 @@ public final class SyscallPipelineCpuMain {
         long spansBefore = exporter.counters(Signal.TRACES).offered();
         long eventsBefore = pipeline.eventsIn();
         long ringDropsBefore = pipeline.droppedRingFull();
+        long lostBefore = pipeline.lostInKernel();
         long queueDropsBefore = exporter.counters(Signal.TRACES).dropped();
         Thread.sleep(TimeUnit.SECONDS.toMillis(measureSeconds));
         long spansAfter = exporter.counters(Signal.TRACES).offered();
@@ -114,10 +116,11 @@ public final class SyscallPipelineCpuMain {
             }
         }
         System.out.printf("%-26s %7.3f us/span%n", "TOTAL", total);
-        System.out.printf("dropped in the window: parse ring %d, export queue %d (since start: %d, %d)%n",
+        System.out.printf("lost or dropped in the window: kernel ring %d, parse ring %d, export queue %d "
+                + "(since start: %d, %d, %d)%n", pipeline.lostInKernel() - lostBefore,
                 pipeline.droppedRingFull() - ringDropsBefore,
-                exporter.counters(Signal.TRACES).dropped() - queueDropsBefore, pipeline.droppedRingFull(),
-                exporter.counters(Signal.TRACES).dropped());
+                exporter.counters(Signal.TRACES).dropped() - queueDropsBefore, pipeline.lostInKernel(),
+                pipeline.droppedRingFull(), exporter.counters(Signal.TRACES).dropped());
         pipeline.stop(2_000);
         exporter.shutdown(Duration.ofSeconds(5));
         System.exit(0);
