@@ -91,8 +91,11 @@ class SyscallPipelineTest {
         List<String> logs = run(shards, 1024);
         assertThat(logs).hasSize(2 * PAIRS);
         assertThat(logs.stream().filter(l -> l.startsWith("SERVER")).count()).isEqualTo(PAIRS);
-        assertThat(logs).contains("SERVER pid=4242 GET /items/17 200 ua=lab-client " + PORT + " comm=server",
-                "CLIENT pid=777 GET /items/17 200 ua=lab-client " + PORT + " comm=client");
+        assertThat(logs).contains(
+                "SERVER pid=4242 GET /items/17 200 ua=lab-client " + PORT
+                        + " comm=server ipv4 peer=127.0.0.2 local=127.0.0.1",
+                "CLIENT pid=777 GET /items/17 200 ua=lab-client " + PORT
+                        + " comm=client ipv4 peer=127.0.0.1 local=127.0.0.2");
     }
 
     @Test
@@ -173,7 +176,12 @@ class SyscallPipelineTest {
     private static String describe(RequestLog log) {
         return log.role() + " pid=" + log.pid() + " " + log.method() + " " + log.resource() + " " + log.statusCode()
                 + " ua=" + log.userAgent() + " " + (log.role() == Role.SERVER ? log.localPort() : log.remotePort())
-                + " comm=" + log.comm();
+                + " comm=" + log.comm() + " ipv" + log.ipVersion() + " peer=" + ipv4(log.remoteAddress())
+                + " local=" + ipv4(log.localAddress());
+    }
+
+    private static String ipv4(byte[] a) {
+        return (a[0] & 0xff) + "." + (a[1] & 0xff) + "." + (a[2] & 0xff) + "." + (a[3] & 0xff);
     }
 
     private static List<byte[]> script() {
@@ -228,8 +236,10 @@ class SyscallPipelineTest {
         b.putShort(SocketEvent.LOCAL_PORT_OFFSET, (short) localPort);
         b.putShort(SocketEvent.REMOTE_PORT_OFFSET, (short) remotePort);
         b.putInt(SocketEvent.PAYLOAD_LENGTH_OFFSET, p.length);
-        b.order(ByteOrder.BIG_ENDIAN).putInt(SocketEvent.LOCAL_ADDR_OFFSET, 0x7f000001)
-                .putInt(SocketEvent.REMOTE_ADDR_OFFSET, 0x7f000001);
+        // The server listens on 127.0.0.1, the client connects from 127.0.0.2.
+        boolean server = role == SocketEvent.ROLE_SERVER;
+        b.order(ByteOrder.BIG_ENDIAN).putInt(SocketEvent.LOCAL_ADDR_OFFSET, server ? 0x7f000001 : 0x7f000002)
+                .putInt(SocketEvent.REMOTE_ADDR_OFFSET, server ? 0x7f000002 : 0x7f000001);
         byte[] name = comm.getBytes(StandardCharsets.US_ASCII);
         b.position(SocketEvent.COMM_OFFSET);
         b.put(name);
