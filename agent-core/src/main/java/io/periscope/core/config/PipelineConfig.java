@@ -6,7 +6,7 @@ public record PipelineConfig(@Range(min = 64, max = 1L << 24) int eventRingSize,
                              WaitStrategy waitStrategy, @Range(min = 1, max = 64) int shards) {
     private static final int DEFAULT_EVENT_RING_SIZE = 2_048;
     private static final int DEFAULT_EXPORT_RING_SIZE = 8_192;
-    private static final int DEFAULT_SHARDS = 2;
+    private static final int DEFAULT_SHARDS = 1;
 
     public PipelineConfig {
         powerOfTwo("event_ring_size", eventRingSize);

@@ -51,10 +51,19 @@ final class ParseShard implements EventHandler<SyscallEventSlot> {
 
     @Override
     public void onEvent(SyscallEventSlot slot, long sequence, boolean endOfBatch) {
-        if (!slot.valid()) {
-            return;
+        if (slot.valid()) {
+            onSocketEvent(slot.event(), Integer.MAX_VALUE);
         }
-        SocketEvent event = slot.event();
+        if (endOfBatch) {
+            maybeTick(System.nanoTime());
+        }
+    }
+
+    /**
+     * Handles one well-formed event wherever it lies (a Disruptor slot's copy, or the kernel ring
+     * itself when the poller parses), reading at most {@code payloadCapBytes} of its payload.
+     */
+    void onSocketEvent(SocketEvent event, int payloadCapBytes) {
         int kind = event.kind();
         if (kind == SocketEvent.KIND_EXEC || kind == SocketEvent.KIND_EXIT) {
             if (shardIndex == 0) {
@@ -62,14 +71,16 @@ final class ParseShard implements EventHandler<SyscallEventSlot> {
             }
         } else if (shardOf(event.socketId(), shardCount) == shardIndex) {
             if (kind == SocketEvent.KIND_DATA) {
-                onData(event);
+                onData(event, payloadCapBytes);
             } else if (kind == SocketEvent.KIND_CLOSE) {
                 engine.onConnectionClosed(event.socketId(), event.exitNanos(), sink);
             }
         }
-        if (endOfBatch) {
-            maybeTick(System.nanoTime());
-        }
+    }
+
+    /** The end of a batch of events, or a wait that found none: reconfigures and ticks when due. */
+    void endOfBatch(long nowNanos) {
+        maybeTick(nowNanos);
     }
 
     @Override
@@ -102,7 +113,7 @@ final class ParseShard implements EventHandler<SyscallEventSlot> {
         }
     }
 
-    private void onData(SocketEvent event) {
+    private void onData(SocketEvent event, int payloadCapBytes) {
         CapturedMessage msg = message.clear();
         boolean ingress = event.direction() == SocketEvent.DIRECTION_INGRESS;
         DirectBuffer buffer = event.buffer();
@@ -122,7 +133,8 @@ final class ParseShard implements EventHandler<SyscallEventSlot> {
                 .localPort(event.localPort())
                 .remotePort(event.remotePort())
                 .l4Protocol(event.l4Protocol())
-                .payload(buffer, event.payloadOffset(), event.payloadLength(), Math.max(0, event.returnBytes()));
+                .payload(buffer, event.payloadOffset(), Math.min(event.payloadLength(), payloadCapBytes),
+                        Math.max(0, event.returnBytes()));
         int addrBytes = event.family() == SocketEvent.AF_INET6 ? SocketEvent.ADDR_BYTES : 4;
         buffer.getBytes(base + SocketEvent.LOCAL_ADDR_OFFSET, msg.localAddress(), 0, addrBytes);
         buffer.getBytes(base + SocketEvent.REMOTE_ADDR_OFFSET, msg.remoteAddress(), 0, addrBytes);

@@ -22,6 +22,10 @@ final class SyscallEventSlot {
 
     /** Copies the record {@code source} wraps; returns false (nothing copied) if it is malformed. */
     boolean copyFrom(SocketEvent source) {
+        if (!source.isWellFormed()) {
+            valid = false;
+            return false;
+        }
         int copyBytes = Math.min(source.length(), buffer.capacity());
         buffer.putBytes(0, source.buffer(), source.offset(), copyBytes);
         length = copyBytes;
@@ -32,8 +36,8 @@ final class SyscallEventSlot {
             buffer.putInt(SocketEvent.PAYLOAD_LENGTH_OFFSET, Math.max(0, keptPayload), ByteOrder.LITTLE_ENDIAN);
         }
         event.wrap(buffer, 0, length);
-        valid = event.isWellFormed();
-        return valid;
+        valid = true;
+        return true;
     }
 
     /** Whether the slot holds a well-formed record (handlers skip it otherwise). */

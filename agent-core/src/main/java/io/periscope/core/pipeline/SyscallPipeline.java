@@ -26,12 +26,14 @@ import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 /**
- * eBPF socket events to request logs: one poller thread copies each ring buffer record into a
- * pre-allocated Disruptor slot, and {@code shards} parse threads each run a
- * {@link ProtocolEngine} for the connections hashed to them. The poller takes from the kernel ring
- * only as many records as there are free slots: when parsing falls behind, the records wait in the
- * kernel ring (compact, variable-sized, several times the slots' capacity for the same memory)
- * rather than being dropped here, and only a full kernel ring loses events (counted there).
+ * eBPF socket events to request logs. With one shard, the poller thread parses each record where
+ * the kernel wrote it (no copy, no hand-off, no second thread to wake). With {@code shards > 1},
+ * the poller copies each ring buffer record into a pre-allocated Disruptor slot and {@code shards}
+ * parse threads each run a {@link ProtocolEngine} for the connections hashed to them; the poller
+ * then takes from the kernel ring only as many records as there are free slots, so when parsing
+ * falls behind the records wait in the kernel ring (compact, variable-sized, several times the
+ * slots' capacity for the same memory) rather than being dropped here. Either way only a full
+ * kernel ring loses events (counted there).
  */
 public final class SyscallPipeline implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SyscallPipeline.class);
@@ -52,7 +54,7 @@ public final class SyscallPipeline implements AutoCloseable {
     /** How long the poller waits for the parse threads to free slots before it looks again. */
     private static final long FULL_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
-    private final SocketTracer tracer;
+    private final SyscallEventSource source;
     private final Settings settings;
     private final Disruptor<SyscallEventSlot> disruptor;
     private final ParseShard[] shards;
@@ -68,7 +70,10 @@ public final class SyscallPipeline implements AutoCloseable {
     private volatile long tracerMalformedAtStop;
     private RingBuffer<SyscallEventSlot> ring;
 
-    /** Pipeline sizes and strategies; see {@code deploy/agent.yaml} (pipeline.*). */
+    /**
+     * Pipeline sizes and strategies; see {@code deploy/agent.yaml} (pipeline.*). The ring slots and
+     * wait strategy apply only with more than one shard.
+     */
     public record Settings(int ringSlots, int payloadCapBytes, int shards, int pollBatch, String waitStrategy,
             long tickIntervalNanos) {
         public Settings {
@@ -93,8 +98,26 @@ public final class SyscallPipeline implements AutoCloseable {
      */
     public SyscallPipeline(SocketTracer tracer, Settings settings, Supplier<ProtocolEngine> engines,
             Supplier<RequestLogSink> sinks, IntConsumer onExec, IntConsumer onExit) {
-        this.tracer = tracer;
+        this(SyscallEventSource.of(tracer), settings, engines, sinks, onExec, onExit);
+    }
+
+    /** The same pipeline over any event source (a replay, the bench's lab). */
+    public SyscallPipeline(SyscallEventSource source, Settings settings, Supplier<ProtocolEngine> engines,
+            Supplier<RequestLogSink> sinks, IntConsumer onExec, IntConsumer onExit) {
+        this.source = source;
         this.settings = settings;
+        shards = new ParseShard[settings.shards()];
+        for (int i = 0; i < shards.length; i++) {
+            shards[i] = new ParseShard(i, shards.length, engines.get(), sinks.get(), settings.tickIntervalNanos(),
+                    onExec, onExit);
+        }
+        if (shards.length == 1) {
+            // One shard parses on the poller thread, straight from the kernel ring: see pollAndParseLoop.
+            disruptor = null;
+            poller = new Thread(this::pollAndParseLoop, "periscope-ebpf-poller");
+            poller.setDaemon(true);
+            return;
+        }
         AtomicInteger threadNumber = new AtomicInteger();
         disruptor = new Disruptor<>(() -> new SyscallEventSlot(settings.payloadCapBytes()), settings.ringSlots(),
                 r -> {
@@ -103,11 +126,6 @@ public final class SyscallPipeline implements AutoCloseable {
                     return t;
                 },
                 ProducerType.SINGLE, waitStrategy(settings.waitStrategy()));
-        shards = new ParseShard[settings.shards()];
-        for (int i = 0; i < shards.length; i++) {
-            shards[i] = new ParseShard(i, shards.length, engines.get(), sinks.get(), settings.tickIntervalNanos(),
-                    onExec, onExit);
-        }
         disruptor.handleEventsWith(shards);
         poller = new Thread(this::pollLoop, "periscope-ebpf-poller");
         poller.setDaemon(true);
@@ -131,7 +149,9 @@ public final class SyscallPipeline implements AutoCloseable {
 
     /** Starts the parse threads and the poller. */
     public void start() {
-        ring = disruptor.start();
+        if (disruptor != null) {
+            ring = disruptor.start();
+        }
         running = true;
         poller.start();
     }
@@ -162,12 +182,45 @@ public final class SyscallPipeline implements AutoCloseable {
                     LockSupport.parkNanos(FULL_WAIT_NANOS);
                     continue;
                 }
-                int n = tracer.poll(copier, room);
+                int n = source.poll(copier, room);
                 if (n > 0) {
                     eventsIn.lazySet(eventsIn.get() + n);
                 } else {
-                    tracer.await(POLL_AWAIT_MILLIS);
+                    source.await(POLL_AWAIT_MILLIS);
                 }
+            }
+        } catch (RuntimeException e) {
+            LOG.error("eBPF poller stopped: {}", e.toString(), e);
+        }
+    }
+
+    /**
+     * The poller with one shard: each event is parsed where the kernel wrote it, on this thread,
+     * before the ring space is released. No copy into a Disruptor slot, no hand-off to a parse
+     * thread and no wake-up of one (in bench B these were a third of the agent's CPU outside the
+     * parser). The kernel ring is then the only buffer: at the default 8 MiB it holds several
+     * times what the Disruptor's slots did, and what overflows it is counted as lost in the
+     * kernel.
+     */
+    private void pollAndParseLoop() {
+        ParseShard shard = shards[0];
+        int payloadCapBytes = settings.payloadCapBytes();
+        SocketEventHandler parser = event -> {
+            if (event.isWellFormed()) {
+                shard.onSocketEvent(event, payloadCapBytes);
+            } else {
+                malformed.lazySet(malformed.get() + 1);
+            }
+        };
+        try {
+            while (running) {
+                int n = source.poll(parser, settings.pollBatch());
+                if (n > 0) {
+                    eventsIn.lazySet(eventsIn.get() + n);
+                } else {
+                    source.await(POLL_AWAIT_MILLIS);
+                }
+                shard.endOfBatch(System.nanoTime());
             }
         } catch (RuntimeException e) {
             LOG.error("eBPF poller stopped: {}", e.toString(), e);
@@ -194,12 +247,12 @@ public final class SyscallPipeline implements AutoCloseable {
 
     /** Records whose header did not fit their length (never expected). */
     public long malformed() {
-        return malformed.get() + (stopped ? tracerMalformedAtStop : tracer.malformedEvents());
+        return malformed.get() + (stopped ? tracerMalformedAtStop : source.malformedEvents());
     }
 
     /** Events the kernel could not queue because its ring was full (as of the stop, once stopped). */
     public long lostInKernel() {
-        return stopped ? lostInKernelAtStop : tracer.lostEvents();
+        return stopped ? lostInKernelAtStop : source.lostEvents();
     }
 
     /** The engines of each shard, for counters. */
@@ -241,11 +294,12 @@ public final class SyscallPipeline implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         if (!stopped) {
-            lostInKernelAtStop = tracer.lostEvents();
-            tracerMalformedAtStop = tracer.malformedEvents();
+            lostInKernelAtStop = source.lostEvents();
+            tracerMalformedAtStop = source.malformedEvents();
             stopped = true;
         }
         if (ring == null) {
+            // Not started, or one shard parsing on the poller: nothing is queued past the poller.
             return true;
         }
         try {

@@ -94,8 +94,8 @@ class SyscallPipelineKernelTest {
         try (Nginx nginx = Nginx.start(dir.resolve("nginx"), BACKLOG_PORT);
                 SocketTracer tracer = SocketTracer.open(SocketTracerConfig.builder().ignoreSelf(true)
                         .ports(BACKLOG_PORT).build())) {
-            // 16 parse slots for ~400 events, and the only parse thread stuck in its sink until released.
-            SyscallPipeline.Settings settings = new SyscallPipeline.Settings(16, 1024, 1, SyscallPipeline.POLL_BATCH,
+            // 16 parse slots for ~400 events, and the parse threads (two: the Disruptor path) stuck in their sink.
+            SyscallPipeline.Settings settings = new SyscallPipeline.Settings(16, 1024, 2, SyscallPipeline.POLL_BATCH,
                     "blocking", TimeUnit.MILLISECONDS.toNanos(100));
             SyscallPipeline pipeline = new SyscallPipeline(tracer, settings,
                     () -> new ProtocolEngine(ProtocolConfig.defaults()),
