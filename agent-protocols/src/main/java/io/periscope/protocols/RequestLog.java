@@ -1,5 +1,7 @@
 package io.periscope.protocols;
 
+import org.agrona.UnsafeAccess;
+
 /**
  * One request paired with its response (or its timeout): what a span and a request-log line are
  * made from.
@@ -22,8 +24,7 @@ public final class RequestLog {
     public static final int REQUEST_ID_BYTES = 128;
     public static final int COMM_BYTES = 16;
     public static final int ATTRIBUTE_VALUE_BYTES = 256;
-    /** Source of zeros for clearing the id and address arrays (an arraycopy intrinsic beats fill here). */
-    private static final byte[] ZEROS = new byte[16];
+    private static final long BYTE_ARRAY_BASE = UnsafeAccess.UNSAFE.arrayBaseOffset(byte[].class);
     /** Protocol-specific attributes a record can carry beyond the common fields. */
     public static final int MAX_ATTRIBUTES = 8;
 
@@ -118,8 +119,10 @@ public final class RequestLog {
 
     private void clearTraceIds() {
         if (traceIdsTouched) {
-            System.arraycopy(ZEROS, 0, traceId, 0, 16);
-            System.arraycopy(ZEROS, 0, parentSpanId, 0, 8);
+            // three word stores: an arraycopy from a zero array, or fill, is a stub call each
+            UnsafeAccess.UNSAFE.putLong(traceId, BYTE_ARRAY_BASE, 0L);
+            UnsafeAccess.UNSAFE.putLong(traceId, BYTE_ARRAY_BASE + Long.BYTES, 0L);
+            UnsafeAccess.UNSAFE.putLong(parentSpanId, BYTE_ARRAY_BASE, 0L);
             traceIdsTouched = false;
         }
     }
