@@ -29,6 +29,7 @@ public final class AsciiBytes {
     private static final long LOW_NIBBLES = 0x0F0F0F0F0F0F0F0FL;
     private static final long EVEN_NIBBLES = 0x000F000F000F000FL;
     private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+    private static final long BYTE_ARRAY_BASE = UnsafeAccess.UNSAFE.arrayBaseOffset(byte[].class);
 
     private AsciiBytes() {
     }
@@ -275,26 +276,30 @@ public final class AsciiBytes {
             }
             out[o++] = (byte) d;
         }
-        // eight hex digits a word: a trace id is four words, a span id two
+        // eight hex digits a word: a trace id is four words, a span id two. Whether every digit
+        // was hex is gathered over the words and tested once; the four bytes of a word are
+        // packed into one int and stored at once (out has room: o + (end - i) / 2 <= out.length)
+        long bad = 0;
         while (LITTLE_ENDIAN && i + Long.BYTES <= end) {
             long x = UnsafeAccess.UNSAFE.getLong(array, base + i);
             long lower = x | LOWER_CASE;
             // per byte (all below 0x80, so no carry crosses a byte): '0'..'9' in x, 'a'..'f' in lower
             long digit = (x + HEX_AT_0) & ~(x + HEX_AT_COLON);
             long letter = (lower + HEX_AT_A) & ~(lower + HEX_AT_G);
-            if ((x & HIGHS) != 0 || ((digit | letter) & HIGHS) != HIGHS) {
-                return false;
-            }
+            bad |= x | ~(digit | letter);
             // the digit's value: low nibble, plus 9 for a letter
             long v = (x & LOW_NIBBLES) + ((letter & HIGHS) >>> 7) * 9;
             // bytes 0, 2, 4, 6 are high nibbles of the output bytes, 1, 3, 5, 7 their low nibbles
             long pairs = ((v & EVEN_NIBBLES) << 4) | ((v >>> 8) & EVEN_NIBBLES);
-            out[o] = (byte) pairs;
-            out[o + 1] = (byte) (pairs >>> 16);
-            out[o + 2] = (byte) (pairs >>> 32);
-            out[o + 3] = (byte) (pairs >>> 48);
+            // the output bytes sit in bytes 0, 2, 4, 6: squeeze them into the low four
+            pairs = (pairs | (pairs >>> 8)) & 0x0000FFFF0000FFFFL;
+            pairs = pairs | (pairs >>> 16);
+            UnsafeAccess.UNSAFE.putInt(out, BYTE_ARRAY_BASE + o, (int) pairs);
             o += 4;
             i += Long.BYTES;
+        }
+        if ((bad & HIGHS) != 0) {
+            return false;
         }
         while (i < end) {
             int hi = HEX[UnsafeAccess.UNSAFE.getByte(array, base + i) & 0xFF];

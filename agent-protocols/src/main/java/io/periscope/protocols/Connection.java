@@ -23,6 +23,8 @@ public final class Connection {
     boolean givenUp;
     long lastActivityNanos;
     long serverKey;
+    /** The connection fields the pending records refer to (not copied per request). */
+    private final ConnectionInfo info = new ConnectionInfo();
 
     // ---- pending requests, oldest first ----
     private final long[] pendingKeys;
@@ -69,7 +71,9 @@ public final class Connection {
         carryLength[0] = 0;
         carryLength[1] = 0;
         prefixLength = 0;
+        detachPending();
         pendingCount = 0;
+        info.invalidate();
     }
 
     void assign(ProtocolParser p) {
@@ -162,7 +166,9 @@ public final class Connection {
             counters.pendingDrop(protocol);
             return engine.scratch().clear();
         }
-        engine.fillConnection(log, message, protocol, requestDirection);
+        log.protocol(protocol);
+        log.connection(connectionInfo());
+        log.tid(message.tid());
         log.startNanos(baseNanos);
         if (baseSeq >= 0) {
             log.tcpSeqRequest((baseSeq + (bufferOffset - baseOffset)) & 0xFFFF_FFFFL);
@@ -171,6 +177,28 @@ public final class Connection {
         pendingKeys[pendingCount] = key;
         pending[pendingCount++] = log;
         return log;
+    }
+
+    /**
+     * The connection fields of the message being parsed, as one object its records may share.
+     * When the message brings other values than the object holds (a fork, exec, or a new socket
+     * in a pooled connection), the pending records that refer to it get copies of their own
+     * first: a record's fields are those of the message that opened it, as if copied.
+     */
+    private ConnectionInfo connectionInfo() {
+        if (!info.matches(message)) {
+            detachPending();
+            info.set(message, requestDirection);
+        }
+        return info;
+    }
+
+    private void detachPending() {
+        for (int i = 0; i < pendingCount; i++) {
+            if (pending[i].sharesConnection(info)) {
+                pending[i].ownConnection();
+            }
+        }
     }
 
     /** The oldest pending request, marked as answered now; null when none (counted orphan). */

@@ -38,43 +38,114 @@ public final class EndpointRule {
     /**
      * Writes the endpoint of the path at {@code src[offset, offset+length)} into {@code out}.
      * Works on a plain array (e.g. the resource field just filled), which the JIT scans faster
-     * than a buffer with bounds checks.
+     * than a buffer with bounds checks. One pass: each segment is classified by a table lookup
+     * per byte (digit, hex letter, dash, other) while it is copied out, and replaced by
+     * {@code {id}} when it turns out to be an id; a per-byte branch on every character class and
+     * an append per piece cost more than the whole rest of a request line.
      */
     public void apply(byte[] src, int offset, int length, TextField out) {
-        out.clear();
+        byte[] dst = out.array();
+        int cap = dst.length;
+        int w = 0;
+        boolean cut = false;
         int end = offset + length;
         int kept = 0;
         int i = offset;
-        // one pass: segments end at '/', and the path at '?' or '#' (the query is never read)
+        // segments end at '/', and the path at '?' or '#' (the query is never read)
         while (i < end && kept < segments) {
-            byte b = src[i];
-            if (b == '?' || b == '#') {
+            int c = CLASS[src[i] & 0xFF];
+            if (c == QUERY) {
                 break;
             }
-            if (b == '/') {
+            if (c == SLASH) {
                 i++;
                 continue;
             }
-            int segEnd = i + 1;
-            while (segEnd < end) {
-                byte c = src[segEnd];
-                if (c == '/' || c == '?' || c == '#') {
+            int segStart = i;
+            int seen = 0;
+            if (w < cap) {
+                dst[w] = '/';
+            } else {
+                cut = true;
+            }
+            int segOut = w + 1;
+            int o = segOut;
+            while (true) {
+                seen |= c;
+                if (o < cap) {
+                    dst[o] = src[i];
+                }
+                o++;
+                i++;
+                if (i == end) {
                     break;
                 }
-                segEnd++;
+                c = CLASS[src[i] & 0xFF];
+                if (c >= SLASH) {
+                    break;
+                }
             }
-            out.append((byte) '/');
-            if (replaceIds && looksLikeId(src, i, segEnd - i)) {
-                out.append(ID, 0, ID.length);
-            } else {
-                out.append(src, i, segEnd - i);
+            if (replaceIds && isId(src, segStart, i - segStart, seen)) {
+                o = segOut;
+                for (byte b : ID) {
+                    if (o < cap) {
+                        dst[o] = b;
+                    }
+                    o++;
+                }
             }
+            if (o > cap) {
+                cut = true;
+                o = cap;
+            }
+            w = o;
             kept++;
-            i = segEnd;
         }
-        if (out.isEmpty() && length > 0 && src[offset] == '/') {
-            out.append((byte) '/');
+        if (w == 0 && length > 0 && src[offset] == '/') {
+            dst[w++] = '/';
         }
+        out.setLength(w, cut);
+    }
+
+    /** Byte classes for {@link #apply}: bits that OR into what a segment holds, then terminators. */
+    private static final int DIGIT = 1;
+    private static final int HEX_LETTER = 2;
+    private static final int DASH = 4;
+    private static final int OTHER = 8;
+    private static final int SLASH = 16;
+    private static final int QUERY = 17;
+    private static final byte[] CLASS = new byte[256];
+
+    static {
+        for (int b = 0; b < 256; b++) {
+            int c = OTHER;
+            if (b >= '0' && b <= '9') {
+                c = DIGIT;
+            } else if ((b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F')) {
+                c = HEX_LETTER;
+            } else if (b == '-') {
+                c = DASH;
+            } else if (b == '/') {
+                c = SLASH;
+            } else if (b == '?' || b == '#') {
+                c = QUERY;
+            }
+            CLASS[b] = (byte) c;
+        }
+    }
+
+    /** {@link #looksLikeId} given the classes the segment holds (OR of {@link #CLASS}). */
+    private static boolean isId(byte[] buf, int offset, int length, int seen) {
+        if (seen == DIGIT) {
+            return true;
+        }
+        if ((seen & OTHER) != 0 || (seen & DIGIT) == 0) {
+            return false;
+        }
+        if ((seen & DASH) == 0) {
+            return length >= MIN_HEX_ID_LENGTH;
+        }
+        return length == UUID_LENGTH && looksLikeId(buf, offset, length);
     }
 
     /** Whether a path segment is an identifier rather than a route word. */

@@ -534,28 +534,4 @@ public final class ProtocolEngine {
             release(log);
         }
     }
-
-    void fillConnection(RequestLog log, CapturedMessage msg, L7Protocol protocol, Direction requestDirection) {
-        log.protocol(protocol);
-        log.captureSource(msg.captureSource());
-        log.interfaceIndex(msg.interfaceIndex());
-        log.socketId(msg.socketId());
-        log.pid(msg.pid());
-        log.tid(msg.tid());
-        log.fd(msg.fd());
-        log.comm().copyFrom(msg.comm());
-        Role role = msg.role();
-        if (role == Role.UNKNOWN) {
-            // the side that sends requests is the client (known from inference or the endpoint cache)
-            Direction sent = requestDirection != null ? requestDirection : msg.direction();
-            role = sent == Direction.EGRESS ? Role.CLIENT : Role.SERVER;
-        }
-        log.role(role);
-        log.ipVersion(msg.ipVersion());
-        System.arraycopy(msg.localAddress(), 0, log.localAddress(), 0, 16);
-        log.localPort(msg.localPort());
-        System.arraycopy(msg.remoteAddress(), 0, log.remoteAddress(), 0, 16);
-        log.remotePort(msg.remotePort());
-        log.l4Protocol(msg.l4Protocol());
-    }
 }

@@ -1,5 +1,7 @@
 package io.periscope.protocols;
 
+import org.agrona.UnsafeAccess;
+
 /**
  * One request paired with its response (or its timeout): what a span and a request-log line are
  * made from.
@@ -22,28 +24,17 @@ public final class RequestLog {
     public static final int REQUEST_ID_BYTES = 128;
     public static final int COMM_BYTES = 16;
     public static final int ATTRIBUTE_VALUE_BYTES = 256;
-    /** Source of zeros for clearing the id and address arrays (an arraycopy intrinsic beats fill here). */
-    private static final byte[] ZEROS = new byte[16];
+    private static final long BYTE_ARRAY_BASE = UnsafeAccess.UNSAFE.arrayBaseOffset(byte[].class);
     /** Protocol-specific attributes a record can carry beyond the common fields. */
     public static final int MAX_ATTRIBUTES = 8;
 
     // ---- connection: where the bytes were seen ----
-    private CaptureSource captureSource = CaptureSource.SYSCALL;
-    private int interfaceIndex;
-    private long socketId;
-    private int pid;
+    /** This record's own connection fields: what the setters write and copyFrom fills. */
+    private final ConnectionInfo own = new ConnectionInfo();
+    /** The fields read: {@link #own}, or the engine's object for the connection (shared, not copied). */
+    private ConnectionInfo connection = own;
+    /** The thread that made the request's syscall: per request, not per connection. */
     private int tid;
-    private int fd = -1;
-    private final TextField comm = new TextField(COMM_BYTES);
-    private Role role = Role.UNKNOWN;
-    /** 4 or 6; 0 when unknown. */
-    private int ipVersion;
-    private final byte[] localAddress = new byte[16];
-    private int localPort;
-    private final byte[] remoteAddress = new byte[16];
-    private int remotePort;
-    /** IANA protocol number: 6 TCP, 17 UDP. */
-    private int l4Protocol;
     private long syscallTraceIdRequest;
     private long syscallTraceIdResponse;
     private long tcpSeqRequest = -1;
@@ -88,20 +79,9 @@ public final class RequestLog {
 
     /** Resets every field to "unknown" for reuse. */
     public RequestLog clear() {
-        captureSource = CaptureSource.SYSCALL;
-        interfaceIndex = 0;
-        socketId = 0;
-        pid = 0;
+        own.clear();
+        connection = own;
         tid = 0;
-        fd = -1;
-        comm.clear();
-        role = Role.UNKNOWN;
-        ipVersion = 0;
-        System.arraycopy(ZEROS, 0, localAddress, 0, 16);
-        localPort = 0;
-        System.arraycopy(ZEROS, 0, remoteAddress, 0, 16);
-        remotePort = 0;
-        l4Protocol = 0;
         syscallTraceIdRequest = 0;
         protocol = L7Protocol.UNKNOWN;
         startNanos = 0;
@@ -139,8 +119,10 @@ public final class RequestLog {
 
     private void clearTraceIds() {
         if (traceIdsTouched) {
-            System.arraycopy(ZEROS, 0, traceId, 0, 16);
-            System.arraycopy(ZEROS, 0, parentSpanId, 0, 8);
+            // three word stores: an arraycopy from a zero array, or fill, is a stub call each
+            UnsafeAccess.UNSAFE.putLong(traceId, BYTE_ARRAY_BASE, 0L);
+            UnsafeAccess.UNSAFE.putLong(traceId, BYTE_ARRAY_BASE + Long.BYTES, 0L);
+            UnsafeAccess.UNSAFE.putLong(parentSpanId, BYTE_ARRAY_BASE, 0L);
             traceIdsTouched = false;
         }
     }
@@ -156,20 +138,10 @@ public final class RequestLog {
 
     /** Makes this record an exact copy of {@code other} without allocating. */
     public RequestLog copyFrom(RequestLog other) {
-        captureSource = other.captureSource;
-        interfaceIndex = other.interfaceIndex;
-        socketId = other.socketId;
-        pid = other.pid;
+        // a copy is kept beyond the engine's call: it gets fields of its own, never the shared ones
+        own.copyFrom(other.connection);
+        connection = own;
         tid = other.tid;
-        fd = other.fd;
-        comm.copyFrom(other.comm);
-        role = other.role;
-        ipVersion = other.ipVersion;
-        System.arraycopy(other.localAddress, 0, localAddress, 0, 16);
-        localPort = other.localPort;
-        System.arraycopy(other.remoteAddress, 0, remoteAddress, 0, 16);
-        remotePort = other.remotePort;
-        l4Protocol = other.l4Protocol;
         syscallTraceIdRequest = other.syscallTraceIdRequest;
         syscallTraceIdResponse = other.syscallTraceIdResponse;
         tcpSeqRequest = other.tcpSeqRequest;
@@ -209,42 +181,70 @@ public final class RequestLog {
 
     // ---- connection ----
 
+    /**
+     * The connection fields of this record, possibly shared with the other records of its
+     * connection (see {@link ConnectionInfo}): read only. The accessors below read the same.
+     */
+    public ConnectionInfo connection() {
+        return connection;
+    }
+
+    /** Refers to {@code info} instead of copying it: the engine's per-connection fields. */
+    RequestLog connection(ConnectionInfo info) {
+        connection = info;
+        return this;
+    }
+
+    /** Whether this record refers to {@code info} (shares it rather than holding its own). */
+    boolean sharesConnection(ConnectionInfo info) {
+        return connection == info && info != own;
+    }
+
+    /** Gives this record a copy of the shared fields of its own, so that they may change. */
+    ConnectionInfo ownConnection() {
+        if (connection != own) {
+            own.copyFrom(connection);
+            connection = own;
+        }
+        return own;
+    }
+
     public CaptureSource captureSource() {
-        return captureSource;
+        return connection.captureSource;
     }
 
     public RequestLog captureSource(CaptureSource value) {
-        captureSource = value;
+        ownConnection().captureSource = value;
         return this;
     }
 
     /** The interface a packet capture saw the bytes on; 0 for syscalls. */
     public int interfaceIndex() {
-        return interfaceIndex;
+        return connection.interfaceIndex;
     }
 
     public RequestLog interfaceIndex(int value) {
-        interfaceIndex = value;
+        ownConnection().interfaceIndex = value;
         return this;
     }
 
     /** A socket id unique for the socket's lifetime (syscall source), or a flow id (packet source). */
     public long socketId() {
-        return socketId;
+        return connection.socketId;
     }
 
     public RequestLog socketId(long value) {
-        socketId = value;
+        ownConnection().socketId = value;
         return this;
     }
 
     /** The process id (tgid) of the observed process; 0 when not known (packets). */
     public int pid() {
-        return pid;
+        return connection.pid;
     }
 
     public RequestLog pid(int value) {
-        pid = value;
+        ownConnection().pid = value;
         return this;
     }
 
@@ -259,73 +259,79 @@ public final class RequestLog {
     }
 
     public int fd() {
-        return fd;
+        return connection.fd;
     }
 
     public RequestLog fd(int value) {
-        fd = value;
+        ownConnection().fd = value;
         return this;
     }
 
-    /** The process's command name (up to 16 bytes, as the kernel keeps it). */
+    /**
+     * The process's command name (up to 16 bytes, as the kernel keeps it). Fill in place only on
+     * a record of one's own (made with {@code new}, cleared or copied into), never on a lent one.
+     */
     public TextField comm() {
-        return comm;
+        return connection.comm;
     }
 
     public Role role() {
-        return role;
+        return connection.role;
     }
 
     public RequestLog role(Role value) {
-        role = value;
+        ownConnection().role = value;
         return this;
     }
 
     /** 4 or 6; 0 when unknown. */
     public int ipVersion() {
-        return ipVersion;
+        return connection.ipVersion;
     }
 
     public RequestLog ipVersion(int value) {
-        ipVersion = value;
+        ownConnection().ipVersion = value;
         return this;
     }
 
-    /** The local address: 4 bytes used for IPv4, 16 for IPv6. Mutable in place. */
+    /**
+     * The local address: 4 bytes used for IPv4, 16 for IPv6. Mutable in place on a record of
+     * one's own (see {@link #comm()}).
+     */
     public byte[] localAddress() {
-        return localAddress;
+        return connection.localAddress;
     }
 
     public int localPort() {
-        return localPort;
+        return connection.localPort;
     }
 
     public RequestLog localPort(int value) {
-        localPort = value;
+        ownConnection().localPort = value;
         return this;
     }
 
-    /** The peer address: 4 bytes used for IPv4, 16 for IPv6. Mutable in place. */
+    /** The peer address: 4 bytes used for IPv4, 16 for IPv6. Mutable in place as {@link #localAddress()}. */
     public byte[] remoteAddress() {
-        return remoteAddress;
+        return connection.remoteAddress;
     }
 
     public int remotePort() {
-        return remotePort;
+        return connection.remotePort;
     }
 
     public RequestLog remotePort(int value) {
-        remotePort = value;
+        ownConnection().remotePort = value;
         return this;
     }
 
     /** IANA protocol number: 6 TCP, 17 UDP; 0 unknown. */
     public int l4Protocol() {
-        return l4Protocol;
+        return connection.l4Protocol;
     }
 
     public RequestLog l4Protocol(int value) {
-        l4Protocol = value;
+        ownConnection().l4Protocol = value;
         return this;
     }
 

@@ -135,6 +135,18 @@ public final class TextField {
         return this;
     }
 
+    /**
+     * Sets the content's length after the caller wrote {@link #array()} in place (an encoder of
+     * its own, e.g. {@link EndpointRule}); {@code cut} says content was left out.
+     */
+    void setLength(int n, boolean cut) {
+        if (n < 0 || n > bytes.length) {
+            throw new IllegalArgumentException("length " + n + ", capacity " + bytes.length);
+        }
+        length = n;
+        truncated = cut;
+    }
+
     public int length() {
         return length;
     }

@@ -15,15 +15,20 @@ public final class TraceContext {
 
     /** W3C {@code traceparent: 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>}. */
     public static boolean traceparent(RequestLog log, DirectBuffer buf, int v, int len) {
-        if (len < 55 || buf.getByte(v + 2) != '-' || buf.getByte(v + 35) != '-' || buf.getByte(v + 52) != '-') {
+        if (len < 55 || !AsciiBytes.fits(buf, v, v + 55)) {
+            return false;
+        }
+        // the 55 bytes lie in the buffer: unchecked reads
+        if (AsciiBytes.byteAt(buf, v + 2) != '-' || AsciiBytes.byteAt(buf, v + 35) != '-'
+                || AsciiBytes.byteAt(buf, v + 52) != '-') {
             return false;
         }
         if (!AsciiBytes.decodeHexId(buf, v + 3, TRACE_ID_HEX, log.traceId())
                 || !AsciiBytes.decodeHexId(buf, v + 36, SPAN_ID_HEX, log.parentSpanId())) {
             return false;
         }
-        long flags = AsciiBytes.parseHex(buf, v + 53, 2);
-        log.sampled(flags >= 0 && (flags & 1) == 1);
+        int flags = AsciiBytes.hexDigit(AsciiBytes.byteAt(buf, v + 54));
+        log.sampled(AsciiBytes.hexDigit(AsciiBytes.byteAt(buf, v + 53)) >= 0 && flags >= 0 && (flags & 1) == 1);
         log.hasTraceContext(true);
         return true;
     }
