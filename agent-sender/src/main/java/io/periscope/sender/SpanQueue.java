@@ -1,5 +1,7 @@
 package io.periscope.sender;
 
+import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
+
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
@@ -10,9 +12,15 @@ import java.util.concurrent.atomic.LongAdder;
  * KB), that any number of pipeline threads fill without a lock. A producer claims the next
  * position with one CAS on {@link #tail}, copies its span's bytes into that slot and publishes it
  * through the slot's sequence number (Vyukov's bounded queue): no lock, never waiting for I/O,
- * and no allocation once the slot's array has grown to the spans it carries. The export worker
- * takes whole slots by swapping arrays with spare ones of its own, so a drained batch costs no
- * copy either.
+ * and no allocation in steady state. The export worker takes whole slots by swapping arrays with
+ * spare ones of its own, so a drained batch costs no copy either.
+ *
+ * <p>Arrays follow the spans, not the slots: a slot the worker empties is left without one, and
+ * the worker's previous spares go to a small pool that producers draw from. Parking the spares in
+ * the emptied slots instead (as at first) left an array in every slot after one trip round the
+ * ring, ~10 MB held for good at the default 8192 slots; now the arrays in existence are those of
+ * the queued spans plus the worker's spares plus the pool (at most one batch), and the rest of a
+ * burst's arrays go back to the collector.
  *
  * <p>Slot {@code i} serves positions {@code i, i + capacity, ...}; its sequence is {@code p}
  * when free for position {@code p}, {@code p + 1} once the record for {@code p} is published,
@@ -30,6 +38,8 @@ final class SpanQueue extends BatchQueue {
     private static final int MIN_SLOT_BYTES = 512;
 
     private final byte[][] slots;
+    /** Emptied arrays waiting for a producer; bounded, so a burst's extra arrays are let go. */
+    private final ManyToManyConcurrentArrayQueue<byte[]> freeArrays;
     private final int[] lengths;
     private final ProcessResource[] resources;
     private final AtomicLongArray sequences;
@@ -49,11 +59,12 @@ final class SpanQueue extends BatchQueue {
         super(batchSize, counters);
         this.capacity = capacity;
         this.slots = new byte[capacity][];
+        this.freeArrays = new ManyToManyConcurrentArrayQueue<>(Math.max(2, Math.min(capacity, batchSize)));
         this.lengths = new int[capacity];
         this.resources = new ProcessResource[capacity];
         this.sequences = new AtomicLongArray(capacity);
-        // Slots get their array on first use: a deep queue costs heap only as deep as the
-        // backlog has ever been, and steady state still allocates nothing.
+        // Slots get an array when a span is put in (from the pool, or new while the queue is
+        // deeper than it has been): heap follows the backlog, and steady state allocates nothing.
         for (int i = 0; i < capacity; i++) {
             sequences.set(i, i);
         }
@@ -105,7 +116,11 @@ final class SpanQueue extends BatchQueue {
         byte[] slot = slots[i];
         if (slot == null || slot.length < length) {
             // This producer owns slot i until it publishes the sequence below.
-            slot = new byte[Math.max(MIN_SLOT_BYTES, Integer.highestOneBit(Math.max(1, length - 1)) << 1)];
+            slot = freeArrays.poll();
+            if (slot == null || slot.length < length) {
+                // A pooled array too short for this span is let go: the new one replaces it.
+                slot = new byte[Math.max(MIN_SLOT_BYTES, Integer.highestOneBit(Math.max(1, length - 1)) << 1)];
+            }
             slots[i] = slot;
         }
         System.arraycopy(span, 0, slot, 0, length);
@@ -178,10 +193,10 @@ final class SpanQueue extends BatchQueue {
 
     /**
      * Waits until a batch is due (full, old enough, flush requested or queue closed) and moves up
-     * to {@code spare.length} spans out by swapping slot arrays with {@code spare} (span {@code k}
-     * is then {@code spare[k][0, lengthsOut[k])}); returns how many. A spare entry may be null
-     * (the slot then gets its array when next used). Returns 0 only when the queue is closed and
-     * empty, or on interrupt.
+     * to {@code spare.length} spans out by taking their slot arrays into {@code spare} (span
+     * {@code k} is then {@code spare[k][0, lengthsOut[k])}); the arrays {@code spare} held before go
+     * to the producers' pool (or to the collector when it is full). A spare entry may be null.
+     * Returns 0 only when the queue is closed and empty, or on interrupt.
      */
     int takeBatch(byte[][] spare, int[] lengthsOut, ProcessResource[] resourcesOut, long maxDelayNanos) {
         while (true) {
@@ -206,7 +221,10 @@ final class SpanQueue extends BatchQueue {
                     int i = index(position);
                     awaitPublished(i, position);
                     byte[] taken = slots[i];
-                    slots[i] = spare[k];
+                    slots[i] = null;
+                    if (spare[k] != null) {
+                        freeArrays.offer(spare[k]);
+                    }
                     spare[k] = taken;
                     lengthsOut[k] = lengths[i];
                     resourcesOut[k] = resources[i];
@@ -254,6 +272,17 @@ final class SpanQueue extends BatchQueue {
         } finally {
             consumerLock.unlock();
         }
+    }
+
+    /** Slot arrays held by the queue: in slots (queued spans, or evicted ones) and in the pool. */
+    int heldArrays() {
+        int n = freeArrays.size();
+        for (byte[] slot : slots) {
+            if (slot != null) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Spans dropped because their encoding was longer than {@link #MAX_SPAN_BYTES}. */

@@ -116,4 +116,41 @@ class QueueTest {
             assertThat(java.util.Arrays.copyOf(spare[0], lengths[0])).isEqualTo(span);
         }
     }
+
+    @Test
+    void shouldLetABurstsArraysGoOnceDrainedAndReuseTheRestWithoutAllocating() {
+        SignalCounters c = new SignalCounters(Signal.TRACES);
+        int capacity = 1024;
+        int batch = 64;
+        SpanQueue q = new SpanQueue(capacity, DropPolicy.DROP_NEWEST, batch, c);
+        byte[][] spare = new byte[batch][];
+        int[] lengths = new int[batch];
+        ProcessResource[] res = new ProcessResource[batch];
+        byte[] span = new byte[300];
+        // A burst fills the queue, then the worker drains it.
+        for (int i = 0; i < capacity; i++) {
+            assertThat(q.offer(span, span.length, app)).isTrue();
+        }
+        q.flush();
+        int drained = 0;
+        while (drained < capacity) {
+            drained += q.takeBatch(spare, lengths, res, 1);
+        }
+        // Then a steady trickle goes round the ring several times.
+        for (int round = 0; round < 5 * capacity / 10; round++) {
+            for (int i = 0; i < 10; i++) {
+                span[0] = (byte) i;
+                assertThat(q.offer(span, span.length, app)).isTrue();
+            }
+            q.flush();
+            int n = q.takeBatch(spare, lengths, res, 1);
+            assertThat(n).isEqualTo(10);
+            for (int k = 0; k < n; k++) {
+                assertThat(spare[k][0]).isEqualTo((byte) k);
+                assertThat(lengths[k]).isEqualTo(span.length);
+            }
+        }
+        // The queue holds at most one batch of pooled arrays: not one per slot, not the burst's.
+        assertThat(q.heldArrays()).isLessThanOrEqualTo(batch);
+    }
 }
