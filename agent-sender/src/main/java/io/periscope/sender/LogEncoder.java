@@ -3,7 +3,6 @@ package io.periscope.sender;
 import io.periscope.sender.internal.ProtoWriter;
 
 import java.nio.charset.StandardCharsets;
-import java.util.IdentityHashMap;
 import java.util.Locale;
 
 /**
@@ -82,9 +81,7 @@ public final class LogEncoder {
     private final int maxMessageBytes;
     /** Address text (RFC 5952 IPv6 at most 45 bytes) and decimal protocol numbers. */
     private final byte[] text = new byte[64];
-    private final IdentityHashMap<ProcessResource, Integer> groupOf = new IdentityHashMap<>();
-    private ProcessResource[] groups = new ProcessResource[16];
-    private int[] groupIndex = new int[512];
+    private final ResourceGroups grouping = new ResourceGroups();
 
     /**
      * An encoder of single flow records ({@link #encodeFlowLog}) on a producer thread: its buffer
@@ -262,17 +259,17 @@ public final class LogEncoder {
         if (count == 0) {
             return 0;
         }
-        int groupCount = assignGroups(resources, count);
+        int groupCount = grouping.assign(resources, count);
         int requests = 0;
         int inRequest = 0;
         out.reset();
         for (int g = 0; g < groupCount; g++) {
-            ProcessResource resource = groups[g];
+            ProcessResource resource = grouping.resource(g);
             int rlMark = beginGroup(resource);
             int slMark = beginScope();
             int inGroup = 0;
             for (int i = 0; i < count; i++) {
-                if (groupIndex[i] != g) {
+                if (grouping.groupOf(i) != g) {
                     continue;
                 }
                 int before = out.position();
@@ -306,34 +303,6 @@ public final class LogEncoder {
             requests++;
         }
         return requests;
-    }
-
-    private int assignGroups(ProcessResource[] resources, int count) {
-        if (groupIndex.length < count) {
-            groupIndex = new int[count];
-        }
-        groupOf.clear();
-        int groupCount = 0;
-        ProcessResource last = null;
-        int lastGroup = -1;
-        for (int i = 0; i < count; i++) {
-            ProcessResource r = resources[i];
-            if (r != last) {
-                Integer g = groupOf.get(r);
-                if (g == null) {
-                    if (groupCount == groups.length) {
-                        groups = java.util.Arrays.copyOf(groups, groupCount * 2);
-                    }
-                    groups[groupCount] = r;
-                    g = groupCount++;
-                    groupOf.put(r, g);
-                }
-                last = r;
-                lastGroup = g;
-            }
-            groupIndex[i] = lastGroup;
-        }
-        return groupCount;
     }
 
     private int beginGroup(ProcessResource resource) {

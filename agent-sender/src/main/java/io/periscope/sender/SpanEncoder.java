@@ -121,9 +121,7 @@ public final class SpanEncoder {
     private final long packetClockOffsetNanos;
     private final int maxMessageBytes;
     private final byte[] scopeVersion;
-    private final IdentityHashMap<ProcessResource, Integer> groupOf = new IdentityHashMap<>();
-    private ProcessResource[] groups = new ProcessResource[16];
-    private int[] groupIndex = new int[512];
+    private final ResourceGroups grouping = new ResourceGroups();
     private long invalidUtf8Fields;
 
     /**
@@ -225,18 +223,18 @@ public final class SpanEncoder {
         if (count == 0) {
             return 0;
         }
-        int groupCount = assignGroups(resources, count);
+        int groupCount = grouping.assign(resources, count);
         int requests = 0;
         int spansInRequest = 0;
         out.reset();
         for (int g = 0; g < groupCount; g++) {
-            ProcessResource resource = groups[g];
+            ProcessResource resource = grouping.resource(g);
             int rsMark = beginGroup(resource);
             int ssMark = out.beginMessage(RESOURCE_SPANS_SCOPE_SPANS);
             writeScope();
             int spansInGroup = 0;
             for (int i = 0; i < count; i++) {
-                if (groupIndex[i] != g) {
+                if (grouping.groupOf(i) != g) {
                     continue;
                 }
                 int before = out.position();
@@ -287,34 +285,6 @@ public final class SpanEncoder {
     /** The buffer {@link #encodeSpan} wrote into. */
     public byte[] spanBytes() {
         return out.array();
-    }
-
-    private int assignGroups(ProcessResource[] resources, int count) {
-        if (groupIndex.length < count) {
-            groupIndex = new int[count];
-        }
-        groupOf.clear();
-        int groupCount = 0;
-        ProcessResource last = null;
-        int lastGroup = -1;
-        for (int i = 0; i < count; i++) {
-            ProcessResource r = resources[i];
-            if (r != last) {
-                Integer g = groupOf.get(r);
-                if (g == null) {
-                    if (groupCount == groups.length) {
-                        groups = java.util.Arrays.copyOf(groups, groupCount * 2);
-                    }
-                    groups[groupCount] = r;
-                    g = groupCount++;
-                    groupOf.put(r, g);
-                }
-                last = r;
-                lastGroup = g;
-            }
-            groupIndex[i] = lastGroup;
-        }
-        return groupCount;
     }
 
     private int beginGroup(ProcessResource resource) {
