@@ -257,39 +257,55 @@ public final class OtlpExporter implements AutoCloseable {
     // ---- the worker side ----
 
     private void runSpans() {
-        // A batch never holds more than the queue does: no spare records beyond that.
-        int batch = Math.min(config.maxBatchSize(), config.queueCapacity(Signal.TRACES));
-        byte[][] spare = new byte[batch][];
-        int[] lengths = new int[batch];
-        ProcessResource[] resources = new ProcessResource[batch];
         SplittableRandom random = new SplittableRandom(System.nanoTime() ^ Thread.currentThread().getId());
         SpanEncoder encoder = new SpanEncoder(config.syscallClockOffsetNanos(), config.packetClockOffsetNanos(),
                 config.maxMessageBytes(), random.nextLong());
+        runEncoded(spans, Signal.TRACES, encoder::encodeEncoded, random, "spans");
+    }
+
+    /** A batch encoder of records already encoded one by one (spans, or log records). */
+    @FunctionalInterface
+    private interface BatchEncoder {
+        void encode(byte[][] records, int[] lengths, ProcessResource[] resources, int count,
+                SpanEncoder.RequestSink sink);
+    }
+
+    /**
+     * The worker loop of a queue of encoded records: takes a batch, wraps it into requests and
+     * hands them to delivery, until the queue is closed and drained.
+     */
+    private void runEncoded(SpanQueue queue, Signal signal, BatchEncoder encoder, SplittableRandom random,
+            String what) {
+        // A batch never holds more than the queue does: no spare records beyond that.
+        int batch = Math.min(config.maxBatchSize(), config.queueCapacity(signal));
+        byte[][] spare = new byte[batch][];
+        int[] lengths = new int[batch];
+        ProcessResource[] resources = new ProcessResource[batch];
         long maxDelayNanos = config.maxBatchDelay().toNanos();
         int[] handedOver = new int[1];
         SpanEncoder.RequestSink sink = (bytes, length, count) -> {
             handedOver[0] += count;
-            delivery.send(Signal.TRACES, bytes, length, count, random);
+            delivery.send(signal, bytes, length, count, random);
         };
         while (true) {
-            int n = spans.takeBatch(spare, lengths, resources, maxDelayNanos);
+            int n = queue.takeBatch(spare, lengths, resources, maxDelayNanos);
             if (n == 0) {
                 return;
             }
             handedOver[0] = 0;
             try {
-                encoder.encodeEncoded(spare, lengths, resources, n, sink);
+                encoder.encode(spare, lengths, resources, n, sink);
             } catch (RuntimeException e) {
-                // A bug of ours must not kill the export thread: the spans not yet handed to
+                // A bug of ours must not kill the export thread: the records not yet handed to
                 // delivery (which settles its own) are counted as failed.
                 int lost = n - handedOver[0];
-                LOG.error("could not encode {} spans", lost, e);
-                counters.get(Signal.TRACES).failed.add(lost);
-                counters.get(Signal.TRACES).pending.add(-lost);
+                LOG.error("could not encode {} {}", lost, what, e);
+                counters.get(signal).failed.add(lost);
+                counters.get(signal).pending.add(-lost);
             }
             java.util.Arrays.fill(resources, 0, n, null);
             for (int k = 0; k < n; k++) {
-                // A rare huge span must not pin its array in the ring for good.
+                // A rare huge record must not keep its array in the pool for good.
                 if (spare[k] != null && spare[k].length > SLOT_KEEP_BYTES) {
                     spare[k] = null;
                 }
@@ -328,39 +344,9 @@ public final class OtlpExporter implements AutoCloseable {
     }
 
     private void runLogs() {
-        int batch = Math.min(config.maxBatchSize(), config.queueCapacity(Signal.LOGS));
-        byte[][] spare = new byte[batch][];
-        int[] lengths = new int[batch];
-        ProcessResource[] resources = new ProcessResource[batch];
-        SplittableRandom random = new SplittableRandom(System.nanoTime());
         LogEncoder encoder = LogEncoder.forRequests(config.maxMessageBytes(), config.packetClockOffsetNanos());
-        long maxDelayNanos = config.maxBatchDelay().toNanos();
-        int[] handedOver = new int[1];
-        SpanEncoder.RequestSink sink = (bytes, length, count) -> {
-            handedOver[0] += count;
-            delivery.send(Signal.LOGS, bytes, length, count, random);
-        };
-        while (true) {
-            int n = logs.takeBatch(spare, lengths, resources, maxDelayNanos);
-            if (n == 0) {
-                return;
-            }
-            handedOver[0] = 0;
-            try {
-                encoder.encodeEncoded(spare, lengths, resources, n, sink);
-            } catch (RuntimeException e) {
-                int lost = n - handedOver[0];
-                LOG.error("could not encode {} log records", lost, e);
-                counters.get(Signal.LOGS).failed.add(lost);
-                counters.get(Signal.LOGS).pending.add(-lost);
-            }
-            java.util.Arrays.fill(resources, 0, n, null);
-            for (int k = 0; k < n; k++) {
-                if (spare[k] != null && spare[k].length > SLOT_KEEP_BYTES) {
-                    spare[k] = null;
-                }
-            }
-        }
+        runEncoded(logs, Signal.LOGS, encoder::encodeEncoded, new SplittableRandom(System.nanoTime()),
+                "log records");
     }
 
     private void runMetrics() {
