@@ -38,8 +38,6 @@ public final class LogEncoder {
     private static final int ANY_VALUE_TAG = (2 << 3) | 2;
     private static final int ANY_STRING_TAG = (ANY_STRING << 3) | 2;
     private static final int ANY_INT_TAG = 3 << 3;
-    /** Room left in a request for the resource and scope headers before a split. */
-    private static final int HEADER_ALLOWANCE_BYTES = 1024;
     /** A flow record is ~700-900 bytes: the producer's buffer starts there. */
     private static final int RECORD_BUFFER_INITIAL_BYTES = 1024;
 
@@ -101,7 +99,7 @@ public final class LogEncoder {
      * @param packetClockOffsetNanos added to packet timestamps of flow records it encodes
      */
     public static LogEncoder forRequests(int maxMessageBytes, long packetClockOffsetNanos) {
-        if (maxMessageBytes < 4 * HEADER_ALLOWANCE_BYTES) {
+        if (maxMessageBytes < 4 * ResourceGroups.HEADER_ALLOWANCE_BYTES) {
             throw new IllegalArgumentException("maxMessageBytes too small: " + maxMessageBytes);
         }
         // Grows to the largest request made: a worker that never sends logs keeps 64 KiB, not 1 MiB.
@@ -197,7 +195,7 @@ public final class LogEncoder {
         this.encodedRecords = records;
         this.encodedLengths = lengths;
         try {
-            return encodeGrouped(resources, count, sink, encodedWriter);
+            return grouping.encode(out, resources, count, maxMessageBytes, opener, encodedWriter, sink);
         } finally {
             this.encodedRecords = null;
             this.encodedLengths = null;
@@ -224,15 +222,10 @@ public final class LogEncoder {
     public int encodeFlows(byte[] records, ProcessResource[] resources, int count, SpanEncoder.RequestSink sink) {
         this.flowRecords = records;
         try {
-            return encodeGrouped(resources, count, sink, flowWriter);
+            return grouping.encode(out, resources, count, maxMessageBytes, opener, flowWriter, sink);
         } finally {
             this.flowRecords = null;
         }
-    }
-
-    /** Writes record {@code i} of the batch being encoded as one {@code log_records} field. */
-    private interface RecordWriter {
-        void write(int i);
     }
 
     // The two record sources, held in fields so that a batch allocates nothing.
@@ -240,8 +233,9 @@ public final class LogEncoder {
     private int[] encodedLengths;
     private byte[] flowRecords;
     private final FlowLogQueue.View flowView = new FlowLogQueue.View();
-    private final RecordWriter encodedWriter = this::writeEncodedRecord;
-    private final RecordWriter flowWriter = this::writeFlowRecord;
+    private final ResourceGroups.RecordWriter encodedWriter = this::writeEncodedRecord;
+    private final ResourceGroups.RecordWriter flowWriter = this::writeFlowRecord;
+    private final ResourceGroups.GroupOpener opener = this::openGroup;
 
     private void writeEncodedRecord(int i) {
         out.writeBytes(SCOPE_LOGS_LOG_RECORDS, encodedRecords[i], 0, encodedLengths[i]);
@@ -254,55 +248,9 @@ public final class LogEncoder {
         out.endMessage(mark);
     }
 
-    private int encodeGrouped(ProcessResource[] resources, int count, SpanEncoder.RequestSink sink,
-                              RecordWriter records) {
-        if (count == 0) {
-            return 0;
-        }
-        int groupCount = grouping.assign(resources, count);
-        int requests = 0;
-        int inRequest = 0;
-        out.reset();
-        for (int g = 0; g < groupCount; g++) {
-            ProcessResource resource = grouping.resource(g);
-            int rlMark = beginGroup(resource);
-            int slMark = beginScope();
-            int inGroup = 0;
-            for (int i = 0; i < count; i++) {
-                if (grouping.groupOf(i) != g) {
-                    continue;
-                }
-                int before = out.position();
-                records.write(i);
-                if (out.position() + HEADER_ALLOWANCE_BYTES > maxMessageBytes && inRequest > 0) {
-                    // This record does not fit: send what came before it, then start again with it.
-                    out.truncate(before);
-                    if (inGroup > 0) {
-                        out.endMessage(slMark);
-                        out.endMessage(rlMark);
-                    } else {
-                        out.truncate(rlMark - 1);
-                    }
-                    sink.accept(out.array(), out.position(), inRequest);
-                    requests++;
-                    inRequest = 0;
-                    inGroup = 0;
-                    out.reset();
-                    rlMark = beginGroup(resource);
-                    slMark = beginScope();
-                    records.write(i);
-                }
-                inGroup++;
-                inRequest++;
-            }
-            out.endMessage(slMark);
-            out.endMessage(rlMark);
-        }
-        if (inRequest > 0) {
-            sink.accept(out.array(), out.position(), inRequest);
-            requests++;
-        }
-        return requests;
+    private long openGroup(ProcessResource resource) {
+        int group = beginGroup(resource);
+        return ResourceGroups.marks(group, beginScope());
     }
 
     private int beginGroup(ProcessResource resource) {

@@ -61,8 +61,6 @@ public final class SpanEncoder {
     private static final int FLAG_SAMPLED = 0x01;
     private static final int FLAG_CONTEXT_HAS_IS_REMOTE = 0x100;
     private static final int FLAG_CONTEXT_IS_REMOTE = 0x200;
-    /** Room left in a request for the group headers around the spans. */
-    private static final int HEADER_ALLOWANCE_BYTES = 1024;
     private static final int SPAN_BUFFER_INITIAL_BYTES = 2048;
 
     public static final String SCOPE_NAME_VALUE = "io.periscope.sender";
@@ -148,7 +146,7 @@ public final class SpanEncoder {
 
     private SpanEncoder(long syscallClockOffsetNanos, long packetClockOffsetNanos, int maxMessageBytes,
                         long seed, int initialBufferBytes) {
-        if (maxMessageBytes < 4 * HEADER_ALLOWANCE_BYTES) {
+        if (maxMessageBytes < 4 * ResourceGroups.HEADER_ALLOWANCE_BYTES) {
             throw new IllegalArgumentException("maxMessageBytes too small: " + maxMessageBytes);
         }
         this.syscallClockOffsetNanos = syscallClockOffsetNanos;
@@ -172,7 +170,7 @@ public final class SpanEncoder {
     public int encode(RequestLog[] records, ProcessResource[] resources, int count, RequestSink sink) {
         this.records = records;
         try {
-            return encodeGrouped(resources, count, sink, recordWriter);
+            return grouping.encode(out, resources, count, maxMessageBytes, opener, recordWriter, sink);
         } finally {
             this.records = null;
         }
@@ -189,24 +187,20 @@ public final class SpanEncoder {
         this.encodedSpans = spans;
         this.encodedLengths = lengths;
         try {
-            return encodeGrouped(resources, count, sink, encodedWriter);
+            return grouping.encode(out, resources, count, maxMessageBytes, opener, encodedWriter, sink);
         } finally {
             this.encodedSpans = null;
             this.encodedLengths = null;
         }
     }
 
-    /** Writes span {@code i} of the batch being encoded as one {@code spans} field. */
-    private interface SpanWriter {
-        void write(int i);
-    }
-
     // The two span sources, held in fields so that a batch allocates nothing.
     private RequestLog[] records;
     private byte[][] encodedSpans;
     private int[] encodedLengths;
-    private final SpanWriter recordWriter = this::writeRecordSpan;
-    private final SpanWriter encodedWriter = this::writeEncodedSpan;
+    private final ResourceGroups.RecordWriter recordWriter = this::writeRecordSpan;
+    private final ResourceGroups.RecordWriter encodedWriter = this::writeEncodedSpan;
+    private final ResourceGroups.GroupOpener opener = this::openGroup;
 
     private void writeRecordSpan(int i) {
         int mark = out.beginMessage(SCOPE_SPANS_SPANS);
@@ -219,58 +213,6 @@ public final class SpanEncoder {
     }
 
     /** Groups {@code count} spans by resource into requests of at most maxMessageBytes each. */
-    private int encodeGrouped(ProcessResource[] resources, int count, RequestSink sink, SpanWriter spans) {
-        if (count == 0) {
-            return 0;
-        }
-        int groupCount = grouping.assign(resources, count);
-        int requests = 0;
-        int spansInRequest = 0;
-        out.reset();
-        for (int g = 0; g < groupCount; g++) {
-            ProcessResource resource = grouping.resource(g);
-            int rsMark = beginGroup(resource);
-            int ssMark = out.beginMessage(RESOURCE_SPANS_SCOPE_SPANS);
-            writeScope();
-            int spansInGroup = 0;
-            for (int i = 0; i < count; i++) {
-                if (grouping.groupOf(i) != g) {
-                    continue;
-                }
-                int before = out.position();
-                spans.write(i);
-                if (out.position() + HEADER_ALLOWANCE_BYTES > maxMessageBytes && spansInRequest > 0) {
-                    // This span does not fit: send what came before it, then start again with it.
-                    out.truncate(before);
-                    if (spansInGroup > 0) {
-                        out.endMessage(ssMark);
-                        out.endMessage(rsMark);
-                    } else {
-                        out.truncate(rsMark - 1);
-                    }
-                    sink.accept(out.array(), out.position(), spansInRequest);
-                    requests++;
-                    spansInRequest = 0;
-                    spansInGroup = 0;
-                    out.reset();
-                    rsMark = beginGroup(resource);
-                    ssMark = out.beginMessage(RESOURCE_SPANS_SCOPE_SPANS);
-                    writeScope();
-                    spans.write(i);
-                }
-                spansInGroup++;
-                spansInRequest++;
-            }
-            out.endMessage(ssMark);
-            out.endMessage(rsMark);
-        }
-        if (spansInRequest > 0) {
-            sink.accept(out.array(), out.position(), spansInRequest);
-            requests++;
-        }
-        return requests;
-    }
-
     /**
      * Encodes {@code r} as a standalone {@code Span} message into this encoder's buffer and
      * returns its length; the bytes are {@link #spanBytes()}{@code [0, length)}, valid until the
@@ -285,6 +227,13 @@ public final class SpanEncoder {
     /** The buffer {@link #encodeSpan} wrote into. */
     public byte[] spanBytes() {
         return out.array();
+    }
+
+    private long openGroup(ProcessResource resource) {
+        int group = beginGroup(resource);
+        int scope = out.beginMessage(RESOURCE_SPANS_SCOPE_SPANS);
+        writeScope();
+        return ResourceGroups.marks(group, scope);
     }
 
     private int beginGroup(ProcessResource resource) {
