@@ -195,11 +195,7 @@ public final class Main {
                 guard.applyLimits(reloaded.limits());
                 metadata.updateServiceNames(reloaded.metadata().serviceNames());
             });
-            try {
-                watcher.start();
-            } catch (IOException e) {
-                LOG.warn("cannot watch {} for changes ({}); SIGHUP still reloads", config.source(), e.getMessage());
-            }
+            watcher.start();
             boolean hangupHandled = SignalHandlers.onHangup(() -> {
                 if (config.source() == null) {
                     LOG.info("SIGHUP: running on built-in defaults, no config file to reload");

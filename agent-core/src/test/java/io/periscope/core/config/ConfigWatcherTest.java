@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -43,15 +44,44 @@ class ConfigWatcherTest {
     }
 
     @Test
-    void shouldIgnoreOtherFilesInTheConfigDirectory() {
-        // A log or export file written next to the config made the agent re-parse it on every write.
-        assertThat(ConfigWatcher.concernsConfig(Path.of("agent.log"), "agent.yaml")).isFalse();
-        assertThat(ConfigWatcher.concernsConfig(Path.of("otlp.jsonl"), "agent.yaml")).isFalse();
-        assertThat(ConfigWatcher.concernsConfig(Path.of("agent.yaml.swp"), "agent.yaml")).isFalse();
-        assertThat(ConfigWatcher.concernsConfig(Path.of("agent.yaml"), "agent.yaml")).isTrue();
-        // A Kubernetes ConfigMap update swaps the ..data symlink; an overflow event has no file.
-        assertThat(ConfigWatcher.concernsConfig(Path.of("..data"), "agent.yaml")).isTrue();
-        assertThat(ConfigWatcher.concernsConfig(null, "agent.yaml")).isTrue();
+    void shouldLookAtTheFileAtMostOncePerIntervalWhateverElseIsWritten() throws Exception {
+        // The directory watch woke the agent on every write of a log beside its config (~6,500/s in
+        // bench B). Bound: one look per interval; a busier directory must not make it look more.
+        Path file = write("protocols:\n  http1: {shallow: false}\n");
+        long pollMillis = 50;
+        try (ConfigWatcher watcher = new ConfigWatcher(ConfigLoader.load(file, List.of()), List.of(), pollMillis)) {
+            long started = System.nanoTime();
+            watcher.start();
+            for (int i = 0; i < 20_000; i++) {
+                Files.writeString(dir.resolve("agent.log"), "line " + i + "\n");
+            }
+            long elapsedMillis = (System.nanoTime() - started) / 1_000_000;
+            assertThat(watcher.checks()).isLessThanOrEqualTo(elapsedMillis / pollMillis + 1);
+            assertThat(watcher.current().protocol(L7Protocol.HTTP1).shallow()).isFalse();
+        }
+    }
+
+    @Test
+    void shouldSeeAKubernetesConfigMapSwap() throws Exception {
+        // The kubelet writes a new ..timestamp directory and renames a fresh ..data symlink over the
+        // old one; agent.yaml itself is a symlink to ..data/agent.yaml and never changes.
+        Path first = Files.createDirectory(dir.resolve("..2026_11_22_1"));
+        Files.writeString(first.resolve("agent.yaml"), "protocols:\n  http1: {shallow: false}\n");
+        Files.createSymbolicLink(dir.resolve("..data"), first.getFileName());
+        Path file = Files.createSymbolicLink(dir.resolve("agent.yaml"), Path.of("..data", "agent.yaml"));
+        BlockingQueue<AgentConfig> seen = new LinkedBlockingQueue<>();
+        try (ConfigWatcher watcher = new ConfigWatcher(ConfigLoader.load(file, List.of()), List.of(), 50)) {
+            watcher.onChange(seen::add);
+            watcher.start();
+            Path second = Files.createDirectory(dir.resolve("..2026_11_22_2"));
+            Files.writeString(second.resolve("agent.yaml"), "protocols:\n  http1: {shallow: true}\n");
+            Path swap = Files.createSymbolicLink(dir.resolve("..data_tmp"), second.getFileName());
+            Files.move(swap, dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+            AgentConfig reloaded = seen.poll(30, TimeUnit.SECONDS);
+            assertThat(reloaded).as("a reload after the ..data swap").isNotNull();
+            assertThat(reloaded.protocol(L7Protocol.HTTP1).shallow()).isTrue();
+        }
     }
 
     @Test
