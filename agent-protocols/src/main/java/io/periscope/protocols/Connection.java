@@ -23,6 +23,8 @@ public final class Connection {
     boolean givenUp;
     long lastActivityNanos;
     long serverKey;
+    /** The TCP port pair its messages carry (see ProtocolEngine.tcpPorts); 0 before one is known. */
+    int portPair;
     /** The connection fields the pending records refer to (not copied per request). */
     private final ConnectionInfo info = new ConnectionInfo();
 
@@ -68,6 +70,7 @@ public final class Connection {
         inferenceTries = 0;
         givenUp = false;
         serverKey = 0;
+        portPair = 0;
         carryLength[0] = 0;
         carryLength[1] = 0;
         prefixLength = 0;

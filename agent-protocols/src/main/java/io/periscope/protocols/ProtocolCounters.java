@@ -27,6 +27,7 @@ public final class ProtocolCounters {
     private final long[] connectionDrops = new long[1];
     private final long[] inferenceGiveUps = new long[1];
     private final long[] unknownMessages = new long[1];
+    private final long[] socketIdReuses = new long[1];
 
     private static final long BASE = UnsafeAccess.UNSAFE.arrayBaseOffset(long[].class);
     private static final int SHIFT = 3;
@@ -91,6 +92,10 @@ public final class ProtocolCounters {
 
     void unknownMessage() {
         inc(unknownMessages, 0);
+    }
+
+    void socketIdReuse() {
+        inc(socketIdReuses, 0);
     }
 
     /** Request logs handed to the sink (answered, errored or timed out). */
@@ -159,5 +164,13 @@ public final class ProtocolCounters {
     /** Messages on connections whose protocol is unknown (not parsed). */
     public long unknownMessages() {
         return get(unknownMessages, 0);
+    }
+
+    /**
+     * TCP messages whose socket id last carried another port pair: a new socket inherited the id
+     * of one whose close the capture missed. The old connection was ended, the new one started.
+     */
+    public long socketIdReuses() {
+        return get(socketIdReuses, 0);
     }
 }

@@ -58,6 +58,20 @@ public final class Http1Parser implements ProtocolParser {
     private static final HeaderName SW8 = new HeaderName("sw8");
     private static final HeaderName X_REQUEST_ID = new HeaderName("x-request-id");
 
+    /**
+     * First bytes (either case) of the request header lines a full parse reads: the framing
+     * headers (c, t: also traceparent), Host, User-Agent and uber-trace-id, b3, sw8, x-request-id
+     * and x-b3-*. Other lines (Accept*, Cookie, Referer...) are skipped unread, several per word.
+     */
+    private static final boolean[] FULL_FIRST = new boolean[256];
+
+    static {
+        for (char c : "cthubsx".toCharArray()) {
+            FULL_FIRST[c] = true;
+            FULL_FIRST[Character.toUpperCase(c)] = true;
+        }
+    }
+
     private static final int MAX_METHOD_BYTES = 8;
     private static final long LOWER_CASE_WORD = 0x2020202020202020L;
     private static final long LF_WORD = 0x0A0A0A0A0A0A0A0AL;
@@ -488,9 +502,9 @@ public final class Http1Parser implements ProtocolParser {
                 return AsciiBytes.byteAt(buf, pos + 1) == '\n' ? pos + 2 : -1;
             }
             int lower = first | 0x20;
-            if (!full && lower != 'c' && lower != 't') {
-                // only the framing headers matter here: jump to the next line that may be one
-                int next = nextFramingLine(buf, pos, end);
+            if (full ? !FULL_FIRST[first & 0xFF] : lower != 'c' && lower != 't') {
+                // a line not read: jump to the next line that may be one read (or the end)
+                int next = nextLine(buf, pos, end, full);
                 if (next < 0) {
                     pos = ~next;
                     break;
@@ -543,6 +557,14 @@ public final class Http1Parser implements ProtocolParser {
      * of a word at once instead of scanning line by line: most header lines are skipped unread.
      */
     static int nextFramingLine(DirectBuffer buf, int pos, int end) {
+        return nextLine(buf, pos, end, false);
+    }
+
+    /**
+     * As {@link #nextFramingLine}, or with {@code full} the first line after {@code pos} that a
+     * full parse of a request reads ({@link #FULL_FIRST}) or the end of the head.
+     */
+    static int nextLine(DirectBuffer buf, int pos, int end, boolean full) {
         int lastLineStart = pos;
         int i = pos;
         while (i + Long.BYTES <= end) {
@@ -554,7 +576,7 @@ public final class Http1Parser implements ProtocolParser {
                 if (lineStart >= end) {
                     return ~lineStart;
                 }
-                if (framingLineStart(buf, lineStart, end)) {
+                if (full ? fullLineStart(buf, lineStart) : framingLineStart(buf, lineStart, end)) {
                     return lineStart;
                 }
                 lastLineStart = lineStart;
@@ -568,13 +590,19 @@ public final class Http1Parser implements ProtocolParser {
                 if (lineStart >= end) {
                     return ~lineStart;
                 }
-                if (framingLineStart(buf, lineStart, end)) {
+                if (full ? fullLineStart(buf, lineStart) : framingLineStart(buf, lineStart, end)) {
                     return lineStart;
                 }
                 lastLineStart = lineStart;
             }
         }
         return ~lastLineStart;
+    }
+
+    /** Whether the line at {@code lineStart} is one a full request parse reads, or ends the head. */
+    static boolean fullLineStart(DirectBuffer buf, int lineStart) {
+        byte b = AsciiBytes.byteAt(buf, lineStart);
+        return b == '\r' || b == '\n' || FULL_FIRST[b & 0xFF];
     }
 
     /**

@@ -14,12 +14,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The word-at-a-time skip over header lines that cannot be framing headers. */
 class Http1FramingScanTest {
-    private static final byte[] ALPHABET = {'\n', '\r', 0x0b, 1, 0, 'c', 'C', 't', 'T', 'x', ':', ' ', (byte) 0x8a};
+    private static final byte[] ALPHABET =
+            {'\n', '\r', 0x0b, 1, 0, 'c', 'C', 't', 'T', 'x', 'h', 'U', 'a', ':', ' ', (byte) 0x8a};
     private static final String[] NAMES = {"Content-Length: 5", "content-type: a", "Connection: close",
         "TRANSFER-ENCODING: chunked", "transfer", "Content-", "Cache-Control: no", "Trailer: x", "Host: h"};
 
     /** The same answer found line by line. */
     private static int naive(byte[] a, int pos, int end) {
+        return naive(a, pos, end, false);
+    }
+
+    /** With {@code full}: a line a full request parse reads (first letter c t h u b s x) or the end. */
+    private static int naive(byte[] a, int pos, int end, boolean full) {
         int lastLineStart = pos;
         for (int i = pos; i < end; i++) {
             if (a[i] == '\n') {
@@ -27,7 +33,8 @@ class Http1FramingScanTest {
                 if (start >= end) {
                     return ~start;
                 }
-                if (mayBeFraming(a, start, end)) {
+                if (full ? a[start] == '\r' || a[start] == '\n' || "cthubsx".indexOf(a[start] | 0x20) >= 0
+                        : mayBeFraming(a, start, end)) {
                     return start;
                 }
                 lastLineStart = start;
@@ -76,6 +83,8 @@ class Http1FramingScanTest {
             int end = pos + random.nextInt(a.length - pos + 1);
             assertThat(Http1Parser.nextFramingLine(new UnsafeBuffer(a), pos, end))
                     .as("round %d", round).isEqualTo(naive(a, pos, end));
+            assertThat(Http1Parser.nextLine(new UnsafeBuffer(a), pos, end, true))
+                    .as("full, round %d", round).isEqualTo(naive(a, pos, end, true));
         }
     }
 
