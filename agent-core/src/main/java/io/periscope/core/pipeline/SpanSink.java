@@ -15,7 +15,9 @@ import org.agrona.collections.Int2ObjectHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 
 /**
  * Where one parse shard's request logs go: the port and process filters of the config, the
@@ -25,16 +27,43 @@ import java.util.concurrent.atomic.AtomicLong;
  * caches so a reused pid never inherits another program's name.
  */
 final class SpanSink implements RequestLogSink {
-    /** Advanced on every exec/exit the tracer reports; read once per request log. */
+    /**
+     * Advanced on every exec/exit the tracer reports (of any process on the node); read once per
+     * request log. Keeps the last {@link #RECENT_PIDS} pids it was advanced for, so that a sink can
+     * forget just those pids instead of its whole cache: on a busy node execs elsewhere are
+     * frequent, and each emptied cache made every active process be resolved again.
+     */
     static final class Generation {
+        /** How far a sink can catch up pid by pid; further behind, it empties its cache. */
+        static final int RECENT_PIDS = 64;
         private final AtomicLong value = new AtomicLong();
+        private final AtomicIntegerArray recent = new AtomicIntegerArray(RECENT_PIDS);
 
-        void advance() {
-            value.incrementAndGet();
+        /** Records that {@code pid} exec'd or exited. Rare, and from one thread in practice. */
+        synchronized void advance(int pid) {
+            long n = value.get();
+            recent.set((int) (n & (RECENT_PIDS - 1)), pid);
+            // Published after the pid: a reader that sees n + 1 sees the pid of advance n.
+            value.set(n + 1);
         }
 
         long current() {
             return value.get();
+        }
+
+        /**
+         * Hands {@code forget} the pid of every advance from {@code seen} up to {@code now}.
+         * Returns false (the caller must forget everything) when some of them are no longer
+         * kept: too far behind at the start, or overwritten while being read.
+         */
+        boolean catchUp(long seen, long now, IntConsumer forget) {
+            if (seen < 0 || now - seen > RECENT_PIDS) {
+                return false;
+            }
+            for (long n = seen; n < now; n++) {
+                forget.accept(recent.get((int) (n & (RECENT_PIDS - 1))));
+            }
+            return value.get() - seen <= RECENT_PIDS;
         }
     }
 
@@ -122,8 +151,10 @@ final class SpanSink implements RequestLogSink {
     private final RequestLogSampler sampler = new RequestLogSampler();
     private final Counters counters = new Counters();
     private final Int2ObjectHashMap<Entry> byPid = new Int2ObjectHashMap<>();
+    private final IntConsumer forgetPid = byPid::remove;
     private volatile Filters filters;
     private long seenGeneration;
+    private long seenPodVersion;
 
     /** The filters in force; replaced whole on config reload. */
     record Filters(PortFilter ports, ProcessFilter processes) {
@@ -178,10 +209,17 @@ final class SpanSink implements RequestLogSink {
 
     private Entry entry(RequestLog log, ProcessFilter processFilter) {
         int pid = log.pid();
+        long g = generation.current();
         // A pod appearing (or going) changes the resource of processes already cached.
-        long g = generation.current() + metadata.podVersion();
-        if (g != seenGeneration || byPid.size() >= MAX_CACHED_PIDS) {
+        long pods = metadata.podVersion();
+        if (byPid.size() >= MAX_CACHED_PIDS || pods != seenPodVersion) {
             byPid.clear();
+            seenPodVersion = pods;
+            seenGeneration = g;
+        } else if (g != seenGeneration) {
+            if (!generation.catchUp(seenGeneration, g, forgetPid)) {
+                byPid.clear();
+            }
             seenGeneration = g;
         }
         Entry entry = byPid.get(pid);

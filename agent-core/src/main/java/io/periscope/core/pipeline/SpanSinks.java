@@ -77,13 +77,13 @@ public final class SpanSinks {
     /** A process ran execve: its metadata is stale. */
     public void onExec(int pid) {
         metadata.onExec(pid);
-        generation.advance();
+        generation.advance(pid);
     }
 
     /** A process exited: its pid may be reused. */
     public void onExit(int pid) {
         metadata.onExit(pid);
-        generation.advance();
+        generation.advance(pid);
     }
 
     public void registerMetrics(MetricsRegistry metrics) {

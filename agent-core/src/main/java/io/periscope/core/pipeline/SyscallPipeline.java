@@ -40,11 +40,14 @@ public final class SyscallPipeline implements AutoCloseable {
     /** Parse threads wait this long for work before a timer tick. */
     private static final int AWAIT_MILLIS = 100;
     /**
-     * The poller's epoll wait. The kernel wakes it only once wakeup_bytes are pending (batching
-     * wake-ups keeps the traced process's cost down), so a short timeout bounds how late a quiet
-     * connection's events are read.
+     * The poller's epoll wait. The kernel wakes it once wakeup_bytes are pending (batching
+     * wake-ups keeps the traced process's cost down); the timeout bounds how late a quiet
+     * connection's events are read. At 10 ms the timeout, not the kernel, woke the poller ~85
+     * times a second in bench B (each wake-up a context switch on a CPU nginx or h2load wants,
+     * and a working set to bring back into the caches); at 50 ms ~20 (agent-core README, "CPU per
+     * span", session 5). Spans wait for their export batch (up to 1 s) anyway.
      */
-    private static final int POLL_AWAIT_MILLIS = 10;
+    private static final int POLL_AWAIT_MILLIS = 50;
     /** The help text of periscope_pipeline_dropped_total (one per metric name, whatever the stage). */
     public static final String DROPPED_HELP = "Items dropped at a pipeline stage (parse_ring: every parse slot "
             + "full; reconfigure: pending requests lost when parsing was reconfigured; export_queue: exporter "
