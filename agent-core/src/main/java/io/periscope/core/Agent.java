@@ -311,6 +311,10 @@ final class Agent {
             metrics.counter("periscope_request_timeouts_total", "Requests that got no response in time",
                     () -> sum(pipeline, s -> pipeline.engine(s).counters().timeouts(protocol)), "protocol", name);
         }
+        metrics.counter("periscope_socket_id_reuses_total", "TCP socket ids seen again with other ports: "
+                + "a socket whose end the tracer missed (its process exited without close), so its "
+                + "connection was ended and the new one parsed afresh",
+                () -> sum(pipeline, s -> pipeline.engine(s).counters().socketIdReuses()));
         // Kafka v13+ names topics by id; ids are learnt from Metadata answers into one bounded table.
         KafkaTopicIds topicIds = KafkaTopicIds.shared();
         String help = "Kafka topic ids: learnt from Metadata, evicted from the full table, "
