@@ -231,7 +231,9 @@ class DeployFilesTest {
         assertThat(startScript(dir, "1024", "", "--config", "/etc/periscope/agent.yaml"))
                 .startsWith("MALLOC_ARENA_MAX=2 --add-opens java.base/java.nio=ALL-UNNAMED")
                 .contains(" -Xms16m -Xmx256m -XX:MaxDirectMemorySize=128m ")
-                .contains(" -XX:+UseSerialGC -Xmn10m ").contains(" -Dio.netty.allocator.numDirectArenas=1 ")
+                .contains(" -XX:+UseSerialGC -Xmn10m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 ")
+                .contains(" -Dio.netty.leakDetection.level=disabled ")
+                .contains(" -Dio.netty.allocator.numDirectArenas=1 ")
                 .contains(" -XX:TrimNativeHeapInterval=5000 ")
                 .endsWith("-jar /opt/periscope/periscope-agent.jar run --config /etc/periscope/agent.yaml");
         assertThat(startScript(dir, "256", "")).as("a heap of at least 128 MB").contains(" -Xmx128m ");
