@@ -103,6 +103,12 @@ __u64 socket_fops = 0;
  * up) and numbers its traces inside it, so ids are unique and increase per thread while the
  * shared counter's cache line is touched once per thread, not once per request. */
 __u64 next_trace_block = 1;
+/* Socket epoch: bumped whenever a socket's id ends (its last traced close) or its role changes.
+ * A thread's cached socket (thread_state.cache_*) is valid only while the epoch it was cached at
+ * is current, so a new socket allocated at a closed one's address never inherits its id from the
+ * cache. Read on every data exit, written on closes: its own cache line, apart from the
+ * counters above that every new socket and thread writes. */
+__u64 sock_epoch __attribute__((aligned(64))) = 0;
 
 struct syscall_args {
     __u64 buf; /* buf, iovec array, msghdr or mmsghdr array */
@@ -132,6 +138,14 @@ enum {
 struct thread_state {
     struct syscall_args args;
     __u64 trace_id;
+    /* The socket of this thread's last event and a copy of its socks entry, valid while
+     * sock_epoch == cache_epoch: a thread's next call is usually on the same socket (a server
+     * reads a request and writes its response), and the copy skips the socks LRU lookup. Only a
+     * final entry is cached (prefix state checked or no prefilter), so the copy never has to be
+     * written back. */
+    __u64 cache_sk;
+    __u64 cache_epoch;
+    struct sock_info cache;
     __u8 in_flight;
     __u8 last_direction;
 };
@@ -303,8 +317,11 @@ static __always_inline struct sock_info *sock_info_of(__u64 sk, __u8 role)
     __u64 key = sk;
     struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
     if (info) {
-        if (role != ROLE_UNKNOWN)
+        if (role != ROLE_UNKNOWN && info->role != role) {
             info->role = role;
+            /* Threads may hold a copy with the old role. */
+            __sync_fetch_and_add(&sock_epoch, 1);
+        }
         return info;
     }
     struct sock_info fresh = {};
@@ -549,9 +566,24 @@ static __always_inline int exit_data(long ret, __u8 syscall)
     if (!skp)
         return 0;
     struct sock *sk = as_sock(skp);
-    struct sock_info *info = sock_info_of(skp, ROLE_UNKNOWN);
-    if (!info)
-        return 0;
+    /* The epoch is read before the LRU lookup: a close that deletes the entry bumps it after the
+     * delete, so a copy taken from an entry being deleted is never stored as current. */
+    __u64 epoch = sock_epoch;
+    struct sock_info *info;
+    bool cached = ts->cache_sk == skp && ts->cache_epoch == epoch;
+    if (cached) {
+        info = &ts->cache;
+    } else {
+        info = sock_info_of(skp, ROLE_UNKNOWN);
+        if (!info)
+            return 0;
+        /* Cache only an entry that exit_data will not change: its prefix state is final. */
+        if (prefix_count == 0 || info->prefix_state != PREFIX_UNCHECKED) {
+            ts->cache = *info;
+            ts->cache_sk = skp;
+            ts->cache_epoch = epoch;
+        }
+    }
     __u16 local_port = sk->__sk_common.skc_num;
     __u16 remote_port = __builtin_bswap16(sk->__sk_common.skc_dport);
     /* remote_port 0: an unconnected UDP socket whose peer only the syscall's address names;
@@ -741,6 +773,8 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
         return 0;
     __u64 id = info->id;
     bpf_map_delete_elem(&socks, &key);
+    /* After the delete: invalidates every thread's cached copy of this socket (see exit_data). */
+    __sync_fetch_and_add(&sock_epoch, 1);
     emit_small(EVENT_CLOSE, fd, id);
     return 0;
 }

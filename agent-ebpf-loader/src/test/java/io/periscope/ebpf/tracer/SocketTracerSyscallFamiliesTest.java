@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,6 +28,8 @@ class SocketTracerSyscallFamiliesTest {
     private static final int MSG_PORT = 18013;
     private static final int MMSG_PORT = 18014;
     private static final int DGRAM_PORT = 18015;
+    private static final int REUSE_PORT = 18016;
+    private static final int REUSE_CONNECTIONS = 6;
 
     @TempDir
     static Path dir;
@@ -45,7 +49,8 @@ class SocketTracerSyscallFamiliesTest {
         assertThat(cc.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(cc.exitValue()).as("clang (needs clang and libc6-dev): " + ccOut).isZero();
         tracer = SocketTracer.open(SocketTracerConfig.builder()
-                .ports(RW_PORT, VECTORED_PORT, SENDTO_PORT, MSG_PORT, MMSG_PORT, DGRAM_PORT).build());
+                .ports(RW_PORT, VECTORED_PORT, SENDTO_PORT, MSG_PORT, MMSG_PORT, DGRAM_PORT, REUSE_PORT)
+                .build());
     }
 
     @AfterAll
@@ -115,6 +120,32 @@ class SocketTracerSyscallFamiliesTest {
         assertThat(serverSend.remotePort()).isEqualTo(clientSend.localPort());
         assertThat(clientRecv.l4Protocol()).isEqualTo(SocketEvent.IPPROTO_UDP);
         assertThat(clientRecv.remotePort()).isEqualTo(DGRAM_PORT);
+    }
+
+    @Test
+    void shouldGiveEveryConnectionNewSocketIdsWhenClosedSocketsAreReused() throws Exception {
+        // One thread opens, uses and closes connections one after another, so a new socket
+        // often gets the memory of the one just closed, the socket the thread's last events were
+        // on: neither the kernel's socket table nor a per-thread copy may hand it the old id.
+        List<CapturedEvent> events = run("reuse", REUSE_PORT, 4 * REUSE_CONNECTIONS);
+        List<CapturedEvent> writes = events.stream().filter(e -> e.syscall() == SocketEvent.SYSCALL_WRITE
+                && e.role() == SocketEvent.ROLE_CLIENT).collect(Collectors.toList());
+        List<CapturedEvent> reads = events.stream().filter(e -> e.syscall() == SocketEvent.SYSCALL_READ
+                && e.role() == SocketEvent.ROLE_SERVER).collect(Collectors.toList());
+        assertThat(writes).extracting(CapturedEvent::payload).containsExactly(
+                IntStream.range(0, REUSE_CONNECTIONS).mapToObj(i -> "REQ-reuse-" + i).toArray(String[]::new));
+        assertThat(reads).extracting(CapturedEvent::payload)
+                .containsExactlyElementsOf(writes.stream().map(CapturedEvent::payload).collect(Collectors.toList()));
+        Set<Long> ids = events.stream().map(CapturedEvent::socketId).collect(Collectors.toSet());
+        assertThat(ids).as("socket ids of %s", events).hasSize(2 * REUSE_CONNECTIONS);
+        for (int i = 0; i < REUSE_CONNECTIONS; i++) {
+            // Event 4i is the client's request, 4i+3 its read of the response: same socket.
+            assertThat(events.get(4 * i)).isEqualTo(writes.get(i));
+            assertThat(events.get(4 * i + 3).socketId()).isEqualTo(writes.get(i).socketId());
+            assertThat(events.get(4 * i + 3).payload()).isEqualTo("RSP");
+            assertThat(reads.get(i).remotePort()).isEqualTo(writes.get(i).localPort());
+            assertThat(reads.get(i).tcpSeq()).isEqualTo(writes.get(i).tcpSeq());
+        }
     }
 
     private void exchange(String mode, int port, int sendSyscall, int recvSyscall) throws Exception {

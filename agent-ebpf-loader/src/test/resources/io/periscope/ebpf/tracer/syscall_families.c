@@ -1,8 +1,12 @@
 /*
  * Test helper for SocketTracerSyscallFamiliesTest: exchanges one request and one response over
  * loopback with exactly one syscall family, so the tracer's handling of each can be checked.
- * usage: syscall_families <rw|v|to|msg|mmsg|dgram> <port>
+ * usage: syscall_families <rw|v|to|msg|mmsg|dgram|reuse> <port>
  * dgram: unconnected UDP with sendto/recvfrom addresses (the peer is only in the syscall).
+ * reuse: REUSE_CONNECTIONS connections one after another in one thread, each closed before the
+ * next opens (the kernel tends to hand a new socket the closed one's memory): client write
+ * "REQ-reuse-<i>", server read, server write "RSP", client read; the tracer must give every
+ * connection new socket ids.
  * Client sends "REQ-<mode>-<padding>", server answers "RSP-<mode>-<padding>". Exit 0 on success.
  */
 #define _GNU_SOURCE
@@ -16,6 +20,35 @@
 #include <unistd.h>
 
 static void die(const char *what) { perror(what); exit(1); }
+
+#define REUSE_CONNECTIONS 6
+
+static int reuse(struct sockaddr_in *addr) {
+    int one = 1;
+    int server = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(server, (struct sockaddr *)addr, sizeof(*addr))) die("bind");
+    if (listen(server, 1)) die("listen");
+    for (int i = 0; i < REUSE_CONNECTIONS; i++) {
+        char req[64], buf[64] = {0};
+        snprintf(req, sizeof(req), "REQ-reuse-%d", i);
+        int client = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(client, (struct sockaddr *)addr, sizeof(*addr))) die("connect");
+        int conn = accept(server, NULL, NULL);
+        if (conn < 0) die("accept");
+        if (write(client, req, strlen(req)) != (ssize_t)strlen(req)) die("write");
+        if (read(conn, buf, sizeof(buf) - 1) != (ssize_t)strlen(req)) die("read");
+        if (write(conn, "RSP", 3) != 3) die("write back");
+        if (read(client, buf, sizeof(buf) - 1) != 3) die("read back");
+        /* The server's side closes first, so the client's sock, which this thread's last event
+         * was on, is the last one freed: the next connection's client sock tends to take its
+         * memory, and its first event is this thread's next. */
+        close(conn);
+        close(client);
+    }
+    close(server);
+    return 0;
+}
 
 static void send_with(const char *mode, int fd, const char *msg) {
     size_t n = strlen(msg);
@@ -87,7 +120,7 @@ static void recv_with(const char *mode, int fd, const char *expect) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) { fprintf(stderr, "usage: %s <rw|v|to|msg|mmsg|dgram> <port>\n", argv[0]); return 2; }
+    if (argc != 3) { fprintf(stderr, "usage: %s <rw|v|to|msg|mmsg|dgram|reuse> <port>\n", argv[0]); return 2; }
     const char *mode = argv[1];
     int port = atoi(argv[2]);
     int udp = !strcmp(mode, "mmsg");
@@ -97,6 +130,8 @@ int main(int argc, char **argv) {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int one = 1;
     int server, client, conn;
+    if (!strcmp(mode, "reuse"))
+        return reuse(&addr);
     if (!strcmp(mode, "dgram")) {
         char req[] = "REQ-dgram-0123456789abcdefghij", rsp[] = "RSP-dgram-klmnopqrstuvwxyz9876543210";
         char buf[256] = {0};
