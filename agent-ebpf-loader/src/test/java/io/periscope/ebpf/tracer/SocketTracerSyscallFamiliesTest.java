@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -30,6 +31,8 @@ class SocketTracerSyscallFamiliesTest {
     private static final int DGRAM_PORT = 18015;
     private static final int REUSE_PORT = 18016;
     private static final int REUSE_CONNECTIONS = 6;
+    private static final int EXIT_PORT = 18017;
+    private static final int EXIT_CONNECTIONS = 8;
 
     @TempDir
     static Path dir;
@@ -49,7 +52,7 @@ class SocketTracerSyscallFamiliesTest {
         assertThat(cc.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(cc.exitValue()).as("clang (needs clang and libc6-dev): " + ccOut).isZero();
         tracer = SocketTracer.open(SocketTracerConfig.builder()
-                .ports(RW_PORT, VECTORED_PORT, SENDTO_PORT, MSG_PORT, MMSG_PORT, DGRAM_PORT, REUSE_PORT)
+                .ports(RW_PORT, VECTORED_PORT, SENDTO_PORT, MSG_PORT, MMSG_PORT, DGRAM_PORT, REUSE_PORT, EXIT_PORT)
                 .build());
     }
 
@@ -146,6 +149,44 @@ class SocketTracerSyscallFamiliesTest {
             assertThat(reads.get(i).remotePort()).isEqualTo(writes.get(i).localPort());
             assertThat(reads.get(i).tcpSeq()).isEqualTo(writes.get(i).tcpSeq());
         }
+    }
+
+    @Test
+    void shouldNeverGiveTwoConnectionsOneSocketIdWhenProcessesExitWithoutClose() throws Exception {
+        // Children connect, talk and exit without close(): the kernel closes their sockets at exit,
+        // no close syscall is traced, and the next round's socket tends to get the freed sock's
+        // memory (all on one CPU). As with a postgres backend followed by nginx's next accepted
+        // socket, the new socket must not inherit the old one's socks entry and id.
+        long staleBefore = tracer.staleSocketEntries();
+        Process p = new ProcessBuilder(helper.toString(), "exit", Integer.toString(EXIT_PORT))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        int pid = (int) p.pid();
+        List<CapturedEvent> all = new EventCollector(tracer).until(
+                e -> e.pid() == pid && e.kind() == SocketEvent.KIND_EXIT);
+        List<CapturedEvent> data = all.stream().filter(e -> e.isData()
+                && (e.localPort() == EXIT_PORT || e.remotePort() == EXIT_PORT)).collect(Collectors.toList());
+        assertThat(data).as("data events").hasSize(4 * EXIT_CONNECTIONS);
+        assertThat(data.stream().filter(e -> e.syscall() == SocketEvent.SYSCALL_WRITE
+                && e.role() == SocketEvent.ROLE_CLIENT).map(CapturedEvent::payload))
+                .containsExactly(IntStream.range(0, EXIT_CONNECTIONS).mapToObj(i -> "REQ-exit-" + i)
+                        .toArray(String[]::new));
+        // A socket is its (local port, remote port) on loopback: one id per socket, one socket per id.
+        Map<Long, Set<String>> socketsById = data.stream().collect(Collectors.groupingBy(
+                CapturedEvent::socketId, Collectors.mapping(e -> e.localPort() + ">" + e.remotePort(),
+                        Collectors.toSet())));
+        assertThat(socketsById).as("sockets (local>remote port) by socket id").hasSize(2 * EXIT_CONNECTIONS)
+                .allSatisfy((id, sockets) -> assertThat(sockets).as("sockets of id %d", id).hasSize(1));
+        // The scenario really reused exited children's socks (else this test could not fail),
+        // and each stale id was ended with a close event.
+        long stale = tracer.staleSocketEntries() - staleBefore;
+        assertThat(stale).as("stale socket entries replaced").isPositive();
+        Set<Long> childIds = data.stream().filter(e -> e.pid() != pid).map(CapturedEvent::socketId)
+                .collect(Collectors.toSet());
+        assertThat(all.stream().filter(e -> e.kind() == SocketEvent.KIND_CLOSE && e.fd() == -1
+                && childIds.contains(e.socketId()))).as("close events for the exited children's ids").isNotEmpty();
     }
 
     private void exchange(String mode, int port, int sendSyscall, int recvSyscall) throws Exception {
