@@ -33,11 +33,13 @@ class SocketTracerSyscallFamiliesTest {
     private static final int REUSE_CONNECTIONS = 6;
     private static final int EXIT_PORT = 18017;
     private static final int EXIT_CONNECTIONS = 8;
+    private static final int SHARED_PORT = 18018;
 
     @TempDir
     static Path dir;
     private static Path helper;
     private static SocketTracer tracer;
+    private long staleBefore;
 
     @BeforeAll
     static void compileHelperAndOpenTracer() throws Exception {
@@ -52,7 +54,8 @@ class SocketTracerSyscallFamiliesTest {
         assertThat(cc.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(cc.exitValue()).as("clang (needs clang and libc6-dev): " + ccOut).isZero();
         tracer = SocketTracer.open(SocketTracerConfig.builder()
-                .ports(RW_PORT, VECTORED_PORT, SENDTO_PORT, MSG_PORT, MMSG_PORT, DGRAM_PORT, REUSE_PORT, EXIT_PORT)
+                .ports(RW_PORT, VECTORED_PORT, SENDTO_PORT, MSG_PORT, MMSG_PORT, DGRAM_PORT, REUSE_PORT, EXIT_PORT,
+                        SHARED_PORT)
                 .build());
     }
 
@@ -157,36 +160,62 @@ class SocketTracerSyscallFamiliesTest {
         // no close syscall is traced, and the next round's socket tends to get the freed sock's
         // memory (all on one CPU). As with a postgres backend followed by nginx's next accepted
         // socket, the new socket must not inherit the old one's socks entry and id.
-        long staleBefore = tracer.staleSocketEntries();
-        Process p = new ProcessBuilder(helper.toString(), "exit", Integer.toString(EXIT_PORT))
+        List<CapturedEvent> all = runUntilExit("exit", EXIT_PORT);
+        List<CapturedEvent> data = dataOn(all, EXIT_PORT);
+        assertThat(data).as("data events").hasSize(4 * EXIT_CONNECTIONS);
+        assertRequests(data, "exit");
+        assertOneSocketPerId(data, 2 * EXIT_CONNECTIONS);
+        // The exited children's ids were ended by close events (fd -1) when their socks were reused.
+        Set<Long> childIds = data.stream().filter(e -> e.role() == SocketEvent.ROLE_CLIENT)
+                .map(CapturedEvent::socketId).collect(Collectors.toSet());
+        assertThat(all).filteredOn(e -> e.kind() == SocketEvent.KIND_CLOSE && e.fd() == -1
+                && childIds.contains(e.socketId())).as("close events ending exited children's ids").isNotEmpty();
+    }
+
+    @Test
+    void shouldNotHandAThreadsCachedSocketIdToANewSocketAfterAnUntracedEnd() throws Exception {
+        // One thread's last event is on a socket whose last reference a child takes away at its
+        // exit: no traced close, no epoch bump. The thread's next socket tends to get the same
+        // memory, so only the per-thread cache's own inode check keeps the old id away.
+        List<CapturedEvent> all = runUntilExit("shared", SHARED_PORT);
+        List<CapturedEvent> data = dataOn(all, SHARED_PORT);
+        assertThat(data).as("data events").hasSize(4 * EXIT_CONNECTIONS);
+        assertRequests(data, "shared");
+        assertOneSocketPerId(data, 2 * EXIT_CONNECTIONS);
+    }
+
+    private List<CapturedEvent> runUntilExit(String mode, int port) throws IOException, InterruptedException {
+        staleBefore = tracer.staleSocketEntries();
+        Process p = new ProcessBuilder(helper.toString(), mode, Integer.toString(port))
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
         int pid = (int) p.pid();
-        List<CapturedEvent> all = new EventCollector(tracer).until(
-                e -> e.pid() == pid && e.kind() == SocketEvent.KIND_EXIT);
-        List<CapturedEvent> data = all.stream().filter(e -> e.isData()
-                && (e.localPort() == EXIT_PORT || e.remotePort() == EXIT_PORT)).collect(Collectors.toList());
-        assertThat(data).as("data events").hasSize(4 * EXIT_CONNECTIONS);
-        assertThat(data.stream().filter(e -> e.syscall() == SocketEvent.SYSCALL_WRITE
-                && e.role() == SocketEvent.ROLE_CLIENT).map(CapturedEvent::payload))
-                .containsExactly(IntStream.range(0, EXIT_CONNECTIONS).mapToObj(i -> "REQ-exit-" + i)
-                        .toArray(String[]::new));
-        // A socket is its (local port, remote port) on loopback: one id per socket, one socket per id.
+        return new EventCollector(tracer).until(e -> e.pid() == pid && e.kind() == SocketEvent.KIND_EXIT);
+    }
+
+    private static List<CapturedEvent> dataOn(List<CapturedEvent> all, int port) {
+        return all.stream().filter(e -> e.isData() && (e.localPort() == port || e.remotePort() == port))
+                .collect(Collectors.toList());
+    }
+
+    private static void assertRequests(List<CapturedEvent> data, String mode) {
+        List<String> sent = data.stream().filter(e -> e.syscall() == SocketEvent.SYSCALL_WRITE
+                && e.role() == SocketEvent.ROLE_CLIENT).map(CapturedEvent::payload).collect(Collectors.toList());
+        assertThat(sent).containsExactly(IntStream.range(0, EXIT_CONNECTIONS).mapToObj(i -> "REQ-" + mode + "-" + i)
+                .toArray(String[]::new));
+    }
+
+    /** A socket is its (local port, remote port) on loopback: one id per socket, one socket per id. */
+    private void assertOneSocketPerId(List<CapturedEvent> data, int sockets) {
         Map<Long, Set<String>> socketsById = data.stream().collect(Collectors.groupingBy(
                 CapturedEvent::socketId, Collectors.mapping(e -> e.localPort() + ">" + e.remotePort(),
                         Collectors.toSet())));
-        assertThat(socketsById).as("sockets (local>remote port) by socket id").hasSize(2 * EXIT_CONNECTIONS)
-                .allSatisfy((id, sockets) -> assertThat(sockets).as("sockets of id %d", id).hasSize(1));
-        // The scenario really reused exited children's socks (else this test could not fail),
-        // and each stale id was ended with a close event.
-        long stale = tracer.staleSocketEntries() - staleBefore;
-        assertThat(stale).as("stale socket entries replaced").isPositive();
-        Set<Long> childIds = data.stream().filter(e -> e.pid() != pid).map(CapturedEvent::socketId)
-                .collect(Collectors.toSet());
-        assertThat(all.stream().filter(e -> e.kind() == SocketEvent.KIND_CLOSE && e.fd() == -1
-                && childIds.contains(e.socketId()))).as("close events for the exited children's ids").isNotEmpty();
+        assertThat(socketsById).as("sockets (local>remote port) by socket id").hasSize(sockets)
+                .allSatisfy((id, ports) -> assertThat(ports).as("sockets of id %d", id).hasSize(1));
+        // The scenario really reused sockets that ended untraced (else this test could not fail).
+        assertThat(tracer.staleSocketEntries() - staleBefore).as("stale socket entries replaced").isPositive();
     }
 
     private void exchange(String mode, int port, int sendSyscall, int recvSyscall) throws Exception {
