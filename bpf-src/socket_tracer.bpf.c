@@ -103,6 +103,12 @@ __u64 socket_fops = 0;
  * up) and numbers its traces inside it, so ids are unique and increase per thread while the
  * shared counter's cache line is touched once per thread, not once per request. */
 __u64 next_trace_block = 1;
+/* Socket epoch: bumped whenever a socket's id ends (its last traced close) or its role changes.
+ * A thread's cached socket (thread_state.cache_*) is valid only while the epoch it was cached at
+ * is current, so a new socket allocated at a closed one's address never inherits its id from the
+ * cache. Read on every data exit, written on closes: its own cache line, apart from the
+ * counters above that every new socket and thread writes. */
+__u64 sock_epoch __attribute__((aligned(64))) = 0;
 
 struct syscall_args {
     __u64 buf; /* buf, iovec array, msghdr or mmsghdr array */
@@ -114,8 +120,18 @@ struct syscall_args {
     __u8 direction;
 };
 
+/*
+ * A socks entry is keyed by the struct sock's address, which the kernel reuses as soon as the
+ * socket is freed. A traced last close deletes the entry, but a socket can end without one: its
+ * process exits or execs (CLOEXEC) and the kernel closes the fd, or the close is not traced
+ * (another tgid filtered out, the tracer attached later). So each entry also keeps the socket's
+ * incarnation, the sockfs inode number (what /proc/net/tcp shows; get_next_ino() numbers are
+ * 32-bit and wrap only after 2^32 new inodes), and a lookup that finds another inode at the same
+ * address treats the entry as stale: the new socket gets a new id and fresh role/prefix state.
+ */
 struct sock_info {
     __u64 id;
+    __u32 ino;
     __u8 role;
     __u8 prefix_state; /* PREFIX_UNCHECKED, PREFIX_MATCHED or PREFIX_REJECTED */
 };
@@ -132,6 +148,16 @@ enum {
 struct thread_state {
     struct syscall_args args;
     __u64 trace_id;
+    /* The socket of this thread's last event and a copy of its socks entry, valid while
+     * sock_epoch == cache_epoch: a thread's next call is usually on the same socket (a server
+     * reads a request and writes its response), and the copy skips the socks LRU lookup. Only a
+     * final entry is cached (prefix state checked or no prefilter), so the copy never has to be
+     * written back. */
+    __u64 cache_sk;
+    __u64 cache_epoch;
+    /* cache.ino is compared too, so a socket reusing the cached one's address misses the cache
+     * even if no close bumped the epoch. */
+    struct sock_info cache;
     __u8 in_flight;
     __u8 last_direction;
 };
@@ -147,6 +173,15 @@ struct {
     __type(key, __u32);
     __type(value, __u64);
 } lost_events SEC(".maps");
+
+/* Stale socks entries replaced: the entry's socket ended untraced (exit, exec, an untraced close)
+ * and a new socket took its address (see struct sock_info). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64);
+} stale_socks SEC(".maps");
 
 /* Settings the agent changes while attached (not .rodata, which is frozen at load). The loader
  * writes the configured values after load and before attach. */
@@ -195,6 +230,14 @@ static __always_inline void count_lost(void)
         *n += 1;
 }
 
+static __always_inline void count_stale(void)
+{
+    __u32 zero = 0;
+    __u64 *n = bpf_map_lookup_elem(&stale_socks, &zero);
+    if (n)
+        *n += 1;
+}
+
 /*
  * Wake the reader only for the record that takes the pending data across a multiple of
  * wakeup_bytes. Waking for every record past the threshold queued an irq_work per event until
@@ -212,6 +255,26 @@ static __always_inline __u64 wakeup_flags(__u32 record_bytes)
     if (before > pending)
         before = 0;
     return pending / wakeup_bytes != before / wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void emit_small(__u16 kind, __s32 fd, __u64 socket_id)
+{
+    struct socket_event *e = bpf_ringbuf_reserve(&events, EVENT_HEADER_BYTES, 0);
+    if (!e) {
+        count_lost();
+        return;
+    }
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    __builtin_memset(e, 0, EVENT_HEADER_BYTES);
+    e->kind = kind;
+    e->tgid = pid_tgid >> 32;
+    e->tid = (__u32)pid_tgid;
+    e->fd = fd;
+    e->socket_id = socket_id;
+    e->enter_ns = bpf_ktime_get_ns();
+    e->exit_ns = e->enter_ns;
+    bpf_get_current_comm(&e->comm, sizeof(e->comm));
+    bpf_ringbuf_submit(e, wakeup_flags(EVENT_HEADER_BYTES));
 }
 
 static __always_inline bool process_wanted(__u32 tgid)
@@ -252,8 +315,9 @@ static __always_inline void *file_ptr_of_fd(struct task_struct *task, int fd)
     return slot->next;
 }
 
-/* The struct sock behind fd if it is a traced socket (TCP/UDP over IPv4/IPv6, unix if enabled). */
-static __always_inline __u64 socket_of_fd(struct task_struct *task, int fd)
+/* The struct sock behind fd if it is a traced socket (TCP/UDP over IPv4/IPv6, unix if enabled),
+ * with its sockfs inode number in *ino (the socket's incarnation, see struct sock_info). */
+static __always_inline __u64 socket_of_fd(struct task_struct *task, int fd, __u32 *ino)
 {
     void *fp = file_ptr_of_fd(task, fd);
     if (!fp)
@@ -274,13 +338,18 @@ static __always_inline __u64 socket_of_fd(struct task_struct *task, int fd)
     if (!sk)
         return 0;
     unsigned short family = sk->__sk_common.skc_family;
-    if (family == AF_UNIX)
-        return trace_unix ? (__u64)sk : 0;
+    if (family == AF_UNIX) {
+        if (!trace_unix)
+            return 0;
+        *ino = (__u32)file->f_inode->i_ino;
+        return (__u64)sk;
+    }
     if (family != AF_INET && family != AF_INET6)
         return 0;
     __u16 proto = sk->sk_protocol;
     if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
         return 0;
+    *ino = (__u32)file->f_inode->i_ino;
     return (__u64)sk;
 }
 
@@ -298,17 +367,37 @@ static __always_inline int file_still_shared(struct task_struct *task, int fd)
     return old->f_count.counter > 1;
 }
 
-static __always_inline struct sock_info *sock_info_of(__u64 sk, __u8 role)
+/*
+ * The entry of socket sk (inode ino), created with a new id when there is none. An entry left by
+ * an earlier socket at the same address (ended without a traced close) is taken over in place:
+ * new id, this role, prefix unchecked; and a close event for the old id is emitted first, so
+ * downstream ends that connection before the new socket's events arrive.
+ */
+static __always_inline struct sock_info *sock_info_of(__u64 sk, __u32 ino, __u8 role)
 {
     __u64 key = sk;
     struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
     if (info) {
-        if (role != ROLE_UNKNOWN)
+        if (info->ino != ino) {
+            __u64 old = info->id;
+            info->id = __sync_fetch_and_add(&next_socket_id, 1);
+            info->ino = ino;
             info->role = role;
+            info->prefix_state = PREFIX_UNCHECKED;
+            count_stale();
+            emit_small(EVENT_CLOSE, -1, old);
+            return info;
+        }
+        if (role != ROLE_UNKNOWN && info->role != role) {
+            info->role = role;
+            /* Threads may hold a copy with the old role. */
+            __sync_fetch_and_add(&sock_epoch, 1);
+        }
         return info;
     }
     struct sock_info fresh = {};
     fresh.id = __sync_fetch_and_add(&next_socket_id, 1);
+    fresh.ino = ino;
     fresh.role = role;
     bpf_map_update_elem(&socks, &key, &fresh, BPF_NOEXIST);
     return bpf_map_lookup_elem(&socks, &key);
@@ -545,13 +634,29 @@ static __always_inline int exit_data(long ret, __u8 syscall)
     if (ret <= 0)
         return 0;
     struct syscall_args a = ts->args;
-    __u64 skp = socket_of_fd(task, a.fd);
+    __u32 ino = 0;
+    __u64 skp = socket_of_fd(task, a.fd, &ino);
     if (!skp)
         return 0;
     struct sock *sk = as_sock(skp);
-    struct sock_info *info = sock_info_of(skp, ROLE_UNKNOWN);
-    if (!info)
-        return 0;
+    /* The epoch is read before the LRU lookup: a close that deletes the entry bumps it after the
+     * delete, so a copy taken from an entry being deleted is never stored as current. */
+    __u64 epoch = sock_epoch;
+    struct sock_info *info;
+    bool cached = ts->cache_sk == skp && ts->cache.ino == ino && ts->cache_epoch == epoch;
+    if (cached) {
+        info = &ts->cache;
+    } else {
+        info = sock_info_of(skp, ino, ROLE_UNKNOWN);
+        if (!info)
+            return 0;
+        /* Cache only an entry that exit_data will not change: its prefix state is final. */
+        if (prefix_count == 0 || info->prefix_state != PREFIX_UNCHECKED) {
+            ts->cache = *info;
+            ts->cache_sk = skp;
+            ts->cache_epoch = epoch;
+        }
+    }
     __u16 local_port = sk->__sk_common.skc_num;
     __u16 remote_port = __builtin_bswap16(sk->__sk_common.skc_dport);
     /* remote_port 0: an unconnected UDP socket whose peer only the syscall's address names;
@@ -673,9 +778,10 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
     bpf_map_delete_elem(&connecting, &pid_tgid);
     if (ctx->ret != 0 && ctx->ret != -EINPROGRESS)
         return 0;
-    __u64 sk = socket_of_fd(bpf_get_current_task_btf(), fd);
+    __u32 ino = 0;
+    __u64 sk = socket_of_fd(bpf_get_current_task_btf(), fd, &ino);
     if (sk)
-        sock_info_of(sk, ROLE_CLIENT);
+        sock_info_of(sk, ino, ROLE_CLIENT);
     return 0;
 }
 
@@ -683,9 +789,10 @@ static __always_inline int exit_accept(long ret)
 {
     if (ret < 0 || !process_wanted(bpf_get_current_pid_tgid() >> 32))
         return 0;
-    __u64 sk = socket_of_fd(bpf_get_current_task_btf(), (int)ret);
+    __u32 ino = 0;
+    __u64 sk = socket_of_fd(bpf_get_current_task_btf(), (int)ret, &ino);
     if (sk)
-        sock_info_of(sk, ROLE_SERVER);
+        sock_info_of(sk, ino, ROLE_SERVER);
     return 0;
 }
 
@@ -701,26 +808,6 @@ int exit_accept4(struct trace_event_raw_sys_exit *ctx)
     return exit_accept(ctx->ret);
 }
 
-static __always_inline void emit_small(__u16 kind, __s32 fd, __u64 socket_id)
-{
-    struct socket_event *e = bpf_ringbuf_reserve(&events, EVENT_HEADER_BYTES, 0);
-    if (!e) {
-        count_lost();
-        return;
-    }
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
-    __builtin_memset(e, 0, EVENT_HEADER_BYTES);
-    e->kind = kind;
-    e->tgid = pid_tgid >> 32;
-    e->tid = (__u32)pid_tgid;
-    e->fd = fd;
-    e->socket_id = socket_id;
-    e->enter_ns = bpf_ktime_get_ns();
-    e->exit_ns = e->enter_ns;
-    bpf_get_current_comm(&e->comm, sizeof(e->comm));
-    bpf_ringbuf_submit(e, wakeup_flags(EVENT_HEADER_BYTES));
-}
-
 /* A traced socket's last close ends its id; downstream flushes the connection's state. */
 SEC("tracepoint/syscalls/sys_enter_close")
 int enter_close(struct trace_event_raw_sys_enter *ctx)
@@ -728,7 +815,8 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
     if (!process_wanted(bpf_get_current_pid_tgid() >> 32))
         return 0;
     int fd = (int)ctx->args[0];
-    __u64 key = socket_of_fd(bpf_get_current_task_btf(), fd);
+    __u32 ino = 0;
+    __u64 key = socket_of_fd(bpf_get_current_task_btf(), fd, &ino);
     if (!key)
         return 0;
     struct sock_info *info = bpf_map_lookup_elem(&socks, &key);
@@ -740,8 +828,15 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
     if (file_still_shared(bpf_get_current_task_btf(), fd))
         return 0;
     __u64 id = info->id;
+    /* An entry of an earlier socket at this address (this one was never traced): its id ends
+     * now, and the close event names no fd of this process. */
+    bool stale = info->ino != ino;
     bpf_map_delete_elem(&socks, &key);
-    emit_small(EVENT_CLOSE, fd, id);
+    /* After the delete: invalidates every thread's cached copy of this socket (see exit_data). */
+    __sync_fetch_and_add(&sock_epoch, 1);
+    if (stale)
+        count_stale();
+    emit_small(EVENT_CLOSE, stale ? -1 : fd, id);
     return 0;
 }
 

@@ -120,6 +120,7 @@ struct llist_node {
 
 struct inode {
     unsigned short i_mode;
+    unsigned long i_ino;
 } __attribute__((preserve_access_index));
 
 struct file_operations;

@@ -160,7 +160,10 @@ public final class SocketEvent {
         return buffer.getInt(offset + TID_OFFSET, ORDER);
     }
 
-    /** The file descriptor used. */
+    /**
+     * The file descriptor used; -1 on a close event that ends the id of a socket which ended
+     * without a traced close (its process exited or exec'd) once a new socket took its place.
+     */
     public int fd() {
         return buffer.getInt(offset + FD_OFFSET, ORDER);
     }
@@ -170,7 +173,11 @@ public final class SocketEvent {
         return buffer.getInt(offset + TCP_SEQ_OFFSET, ORDER) & 0xffffffffL;
     }
 
-    /** An id unique to this socket while the tracer runs. */
+    /**
+     * An id unique to this socket while the tracer runs: never shared by two sockets, however the
+     * first one ended (close, process exit, exec); a socket the tracer lost track of (its entry
+     * evicted) may get a second id.
+     */
     public long socketId() {
         return buffer.getLong(offset + SOCKET_ID_OFFSET, ORDER);
     }

@@ -25,6 +25,7 @@ public final class SocketTracer implements AutoCloseable {
     private final BpfObject object;
     private final MappedRingBuffer ring;
     private final BpfMap lostEvents;
+    private final BpfMap staleSockets;
     private final BpfMap runtime;
     private final byte[] runtimeKey = new byte[4];
     private final SocketEvent event = new SocketEvent();
@@ -35,10 +36,12 @@ public final class SocketTracer implements AutoCloseable {
     /** Guarded by runtimeKey: a map update after close could hit a reused fd. */
     private boolean closed;
 
-    private SocketTracer(BpfObject object, MappedRingBuffer ring, BpfMap lostEvents, BpfMap runtime) {
+    private SocketTracer(BpfObject object, MappedRingBuffer ring, BpfMap lostEvents, BpfMap staleSockets,
+            BpfMap runtime) {
         this.object = object;
         this.ring = ring;
         this.lostEvents = lostEvents;
+        this.staleSockets = staleSockets;
         this.runtime = runtime;
     }
 
@@ -100,7 +103,8 @@ public final class SocketTracer implements AutoCloseable {
             }
             BpfMap events = object.map("events");
             ring = MappedRingBuffer.map(events.fd(), events.maxEntries());
-            return new SocketTracer(object, ring, object.map("lost_events"), object.map("runtime"));
+            return new SocketTracer(object, ring, object.map("lost_events"), object.map("stale_socks"),
+                    object.map("runtime"));
         } catch (RuntimeException e) {
             if (ring != null) {
                 ring.close();
@@ -190,6 +194,16 @@ public final class SocketTracer implements AutoCloseable {
     /** Events the kernel dropped because the ring was full, summed over CPUs (one map read). */
     public long lostEvents() {
         return lostEvents.sumPerCpuLong(0);
+    }
+
+    /**
+     * Socket entries the kernel found stale and replaced, summed over CPUs (one map read): a socket
+     * that ended without a traced close (its process exited or exec'd, or the close was not
+     * traced) whose kernel address a new socket took. The new socket got a new id, and a
+     * {@link SocketEvent#KIND_CLOSE} event (fd -1) ended the old id.
+     */
+    public long staleSocketEntries() {
+        return staleSockets.sumPerCpuLong(0);
     }
 
     /** Events handed to handlers so far (written by the polling thread; other threads may read it stale). */

@@ -12,8 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,11 +29,17 @@ class SocketTracerSyscallFamiliesTest {
     private static final int MSG_PORT = 18013;
     private static final int MMSG_PORT = 18014;
     private static final int DGRAM_PORT = 18015;
+    private static final int REUSE_PORT = 18016;
+    private static final int REUSE_CONNECTIONS = 6;
+    private static final int EXIT_PORT = 18017;
+    private static final int EXIT_CONNECTIONS = 8;
+    private static final int SHARED_PORT = 18018;
 
     @TempDir
     static Path dir;
     private static Path helper;
     private static SocketTracer tracer;
+    private long staleBefore;
 
     @BeforeAll
     static void compileHelperAndOpenTracer() throws Exception {
@@ -45,7 +54,9 @@ class SocketTracerSyscallFamiliesTest {
         assertThat(cc.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(cc.exitValue()).as("clang (needs clang and libc6-dev): " + ccOut).isZero();
         tracer = SocketTracer.open(SocketTracerConfig.builder()
-                .ports(RW_PORT, VECTORED_PORT, SENDTO_PORT, MSG_PORT, MMSG_PORT, DGRAM_PORT).build());
+                .ports(RW_PORT, VECTORED_PORT, SENDTO_PORT, MSG_PORT, MMSG_PORT, DGRAM_PORT, REUSE_PORT, EXIT_PORT,
+                        SHARED_PORT)
+                .build());
     }
 
     @AfterAll
@@ -115,6 +126,96 @@ class SocketTracerSyscallFamiliesTest {
         assertThat(serverSend.remotePort()).isEqualTo(clientSend.localPort());
         assertThat(clientRecv.l4Protocol()).isEqualTo(SocketEvent.IPPROTO_UDP);
         assertThat(clientRecv.remotePort()).isEqualTo(DGRAM_PORT);
+    }
+
+    @Test
+    void shouldGiveEveryConnectionNewSocketIdsWhenClosedSocketsAreReused() throws Exception {
+        // One thread opens, uses and closes connections one after another, so a new socket
+        // often gets the memory of the one just closed, the socket the thread's last events were
+        // on: neither the kernel's socket table nor a per-thread copy may hand it the old id.
+        List<CapturedEvent> events = run("reuse", REUSE_PORT, 4 * REUSE_CONNECTIONS);
+        List<CapturedEvent> writes = events.stream().filter(e -> e.syscall() == SocketEvent.SYSCALL_WRITE
+                && e.role() == SocketEvent.ROLE_CLIENT).collect(Collectors.toList());
+        List<CapturedEvent> reads = events.stream().filter(e -> e.syscall() == SocketEvent.SYSCALL_READ
+                && e.role() == SocketEvent.ROLE_SERVER).collect(Collectors.toList());
+        assertThat(writes).extracting(CapturedEvent::payload).containsExactly(
+                IntStream.range(0, REUSE_CONNECTIONS).mapToObj(i -> "REQ-reuse-" + i).toArray(String[]::new));
+        assertThat(reads).extracting(CapturedEvent::payload)
+                .containsExactlyElementsOf(writes.stream().map(CapturedEvent::payload).collect(Collectors.toList()));
+        Set<Long> ids = events.stream().map(CapturedEvent::socketId).collect(Collectors.toSet());
+        assertThat(ids).as("socket ids of %s", events).hasSize(2 * REUSE_CONNECTIONS);
+        for (int i = 0; i < REUSE_CONNECTIONS; i++) {
+            // Event 4i is the client's request, 4i+3 its read of the response: same socket.
+            assertThat(events.get(4 * i)).isEqualTo(writes.get(i));
+            assertThat(events.get(4 * i + 3).socketId()).isEqualTo(writes.get(i).socketId());
+            assertThat(events.get(4 * i + 3).payload()).isEqualTo("RSP");
+            assertThat(reads.get(i).remotePort()).isEqualTo(writes.get(i).localPort());
+            assertThat(reads.get(i).tcpSeq()).isEqualTo(writes.get(i).tcpSeq());
+        }
+    }
+
+    @Test
+    void shouldNeverGiveTwoConnectionsOneSocketIdWhenProcessesExitWithoutClose() throws Exception {
+        // Children connect, talk and exit without close(): the kernel closes their sockets at exit,
+        // no close syscall is traced, and the next round's socket tends to get the freed sock's
+        // memory (all on one CPU). As with a postgres backend followed by nginx's next accepted
+        // socket, the new socket must not inherit the old one's socks entry and id.
+        List<CapturedEvent> all = runUntilExit("exit", EXIT_PORT);
+        List<CapturedEvent> data = dataOn(all, EXIT_PORT);
+        assertThat(data).as("data events").hasSize(4 * EXIT_CONNECTIONS);
+        assertRequests(data, "exit");
+        assertOneSocketPerId(data, 2 * EXIT_CONNECTIONS);
+        // The exited children's ids were ended by close events (fd -1) when their socks were reused.
+        Set<Long> childIds = data.stream().filter(e -> e.role() == SocketEvent.ROLE_CLIENT)
+                .map(CapturedEvent::socketId).collect(Collectors.toSet());
+        assertThat(all).filteredOn(e -> e.kind() == SocketEvent.KIND_CLOSE && e.fd() == -1
+                && childIds.contains(e.socketId())).as("close events ending exited children's ids").isNotEmpty();
+    }
+
+    @Test
+    void shouldNotHandAThreadsCachedSocketIdToANewSocketAfterAnUntracedEnd() throws Exception {
+        // One thread's last event is on a socket whose last reference a child takes away at its
+        // exit: no traced close, no epoch bump. The thread's next socket tends to get the same
+        // memory, so only the per-thread cache's own inode check keeps the old id away.
+        List<CapturedEvent> all = runUntilExit("shared", SHARED_PORT);
+        List<CapturedEvent> data = dataOn(all, SHARED_PORT);
+        assertThat(data).as("data events").hasSize(4 * EXIT_CONNECTIONS);
+        assertRequests(data, "shared");
+        assertOneSocketPerId(data, 2 * EXIT_CONNECTIONS);
+    }
+
+    private List<CapturedEvent> runUntilExit(String mode, int port) throws IOException, InterruptedException {
+        staleBefore = tracer.staleSocketEntries();
+        Process p = new ProcessBuilder(helper.toString(), mode, Integer.toString(port))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        int pid = (int) p.pid();
+        return new EventCollector(tracer).until(e -> e.pid() == pid && e.kind() == SocketEvent.KIND_EXIT);
+    }
+
+    private static List<CapturedEvent> dataOn(List<CapturedEvent> all, int port) {
+        return all.stream().filter(e -> e.isData() && (e.localPort() == port || e.remotePort() == port))
+                .collect(Collectors.toList());
+    }
+
+    private static void assertRequests(List<CapturedEvent> data, String mode) {
+        List<String> sent = data.stream().filter(e -> e.syscall() == SocketEvent.SYSCALL_WRITE
+                && e.role() == SocketEvent.ROLE_CLIENT).map(CapturedEvent::payload).collect(Collectors.toList());
+        assertThat(sent).containsExactly(IntStream.range(0, EXIT_CONNECTIONS).mapToObj(i -> "REQ-" + mode + "-" + i)
+                .toArray(String[]::new));
+    }
+
+    /** A socket is its (local port, remote port) on loopback: one id per socket, one socket per id. */
+    private void assertOneSocketPerId(List<CapturedEvent> data, int sockets) {
+        Map<Long, Set<String>> socketsById = data.stream().collect(Collectors.groupingBy(
+                CapturedEvent::socketId, Collectors.mapping(e -> e.localPort() + ">" + e.remotePort(),
+                        Collectors.toSet())));
+        assertThat(socketsById).as("sockets (local>remote port) by socket id").hasSize(sockets)
+                .allSatisfy((id, ports) -> assertThat(ports).as("sockets of id %d", id).hasSize(1));
+        // The scenario really reused sockets that ended untraced (else this test could not fail).
+        assertThat(tracer.staleSocketEntries() - staleBefore).as("stale socket entries replaced").isPositive();
     }
 
     private void exchange(String mode, int port, int sendSyscall, int recvSyscall) throws Exception {

@@ -1,8 +1,23 @@
 /*
  * Test helper for SocketTracerSyscallFamiliesTest: exchanges one request and one response over
  * loopback with exactly one syscall family, so the tracer's handling of each can be checked.
- * usage: syscall_families <rw|v|to|msg|mmsg|dgram> <port>
+ * usage: syscall_families <rw|v|to|msg|mmsg|dgram|reuse|exit|shared> <port>
  * dgram: unconnected UDP with sendto/recvfrom addresses (the peer is only in the syscall).
+ * reuse: REUSE_CONNECTIONS connections one after another in one thread, each closed before the
+ * next opens (the kernel tends to hand a new socket the closed one's memory): client write
+ * "REQ-reuse-<i>", server read, server write "RSP", client read; the tracer must give every
+ * connection new socket ids.
+ * exit: EXIT_CONNECTIONS rounds, all on CPU 0: a forked child connects, writes "REQ-exit-<i>",
+ * reads "RSP", waits for the server's close and exits WITHOUT closing its socket (the kernel
+ * closes the fd at exit; no close syscall), while this process accepts each connection, answers
+ * and closes its side. The child's socket is the last one freed, so the next round's socket
+ * tends to take its memory; the tracer must still give every connection new socket ids.
+ * shared: EXIT_CONNECTIONS rounds in one thread on CPU 0: connect, accept, write "REQ-shared-<i>",
+ * read it, answer "RSP", read that (the thread's last event is on the client socket), fork a child
+ * that holds copies of both fds, close them here (not the last reference: the tracer ends
+ * nothing), and let the child exit with them open. The next round's client socket tends to take
+ * the old client's memory, with no traced close in between: the thread's cached socket must not
+ * hand it the old id.
  * Client sends "REQ-<mode>-<padding>", server answers "RSP-<mode>-<padding>". Exit 0 on success.
  */
 #define _GNU_SOURCE
@@ -12,10 +27,133 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sched.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void die(const char *what) { perror(what); exit(1); }
+
+#define REUSE_CONNECTIONS 6
+
+static int reuse(struct sockaddr_in *addr) {
+    int one = 1;
+    int server = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(server, (struct sockaddr *)addr, sizeof(*addr))) die("bind");
+    if (listen(server, 1)) die("listen");
+    for (int i = 0; i < REUSE_CONNECTIONS; i++) {
+        char req[64], buf[64] = {0};
+        snprintf(req, sizeof(req), "REQ-reuse-%d", i);
+        int client = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(client, (struct sockaddr *)addr, sizeof(*addr))) die("connect");
+        int conn = accept(server, NULL, NULL);
+        if (conn < 0) die("accept");
+        if (write(client, req, strlen(req)) != (ssize_t)strlen(req)) die("write");
+        if (read(conn, buf, sizeof(buf) - 1) != (ssize_t)strlen(req)) die("read");
+        if (write(conn, "RSP", 3) != 3) die("write back");
+        if (read(client, buf, sizeof(buf) - 1) != 3) die("read back");
+        /* The server's side closes first, so the client's sock, which this thread's last event
+         * was on, is the last one freed: the next connection's client sock tends to take its
+         * memory, and its first event is this thread's next. */
+        close(conn);
+        close(client);
+    }
+    close(server);
+    return 0;
+}
+
+#define EXIT_CONNECTIONS 8
+
+static int exit_without_close(struct sockaddr_in *addr) {
+    /* One CPU for everything, so the freed sock is on the per-CPU free list the next one
+     * is allocated from. */
+    cpu_set_t cpu0;
+    CPU_ZERO(&cpu0);
+    CPU_SET(0, &cpu0);
+    if (sched_setaffinity(0, sizeof(cpu0), &cpu0)) die("sched_setaffinity");
+    int one = 1;
+    int server = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(server, (struct sockaddr *)addr, sizeof(*addr))) die("bind");
+    if (listen(server, 1)) die("listen");
+    for (int i = 0; i < EXIT_CONNECTIONS; i++) {
+        char req[64], buf[64] = {0};
+        snprintf(req, sizeof(req), "REQ-exit-%d", i);
+        pid_t child = fork();
+        if (child < 0) die("fork");
+        if (child == 0) {
+            int client = socket(AF_INET, SOCK_STREAM, 0);
+            if (connect(client, (struct sockaddr *)addr, sizeof(*addr))) die("connect");
+            if (write(client, req, strlen(req)) != (ssize_t)strlen(req)) die("write");
+            if (read(client, buf, sizeof(buf) - 1) != 3) die("read back");
+            /* The server's FIN: the socket is in CLOSE_WAIT and goes away right after the
+             * kernel's close at exit (LAST_ACK, then the ACK over loopback). */
+            if (read(client, buf, sizeof(buf) - 1) != 0) die("read eof");
+            _exit(0);
+        }
+        int conn = accept(server, NULL, NULL);
+        if (conn < 0) die("accept");
+        if (read(conn, buf, sizeof(buf) - 1) != (ssize_t)strlen(req)) die("read");
+        if (write(conn, "RSP", 3) != 3) die("write back");
+        close(conn);
+        int status;
+        if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "child %d failed\n", i);
+            exit(1);
+        }
+        /* Let the loopback FIN/ACK exchange after the child's exit finish freeing its sock. */
+        usleep(20000);
+    }
+    close(server);
+    return 0;
+}
+
+static int shared_then_exit(struct sockaddr_in *addr) {
+    cpu_set_t cpu0;
+    CPU_ZERO(&cpu0);
+    CPU_SET(0, &cpu0);
+    if (sched_setaffinity(0, sizeof(cpu0), &cpu0)) die("sched_setaffinity");
+    int one = 1;
+    int server = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(server, (struct sockaddr *)addr, sizeof(*addr))) die("bind");
+    if (listen(server, 1)) die("listen");
+    for (int i = 0; i < EXIT_CONNECTIONS; i++) {
+        char req[64], buf[64] = {0};
+        snprintf(req, sizeof(req), "REQ-shared-%d", i);
+        int client = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(client, (struct sockaddr *)addr, sizeof(*addr))) die("connect");
+        int conn = accept(server, NULL, NULL);
+        if (conn < 0) die("accept");
+        if (write(client, req, strlen(req)) != (ssize_t)strlen(req)) die("write");
+        if (read(conn, buf, sizeof(buf) - 1) != (ssize_t)strlen(req)) die("read");
+        if (write(conn, "RSP", 3) != 3) die("write back");
+        if (read(client, buf, sizeof(buf) - 1) != 3) die("read back");
+        int gate[2];
+        if (pipe(gate)) die("pipe");
+        pid_t child = fork();
+        if (child < 0) die("fork");
+        if (child == 0) {
+            close(gate[1]);
+            /* EOF once the parent closed its copies; then exit with both sockets open. */
+            if (read(gate[0], buf, 1) != 0) die("gate");
+            _exit(0);
+        }
+        close(gate[0]);
+        close(client);
+        close(conn);
+        close(gate[1]);
+        int status;
+        if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "child %d failed\n", i);
+            exit(1);
+        }
+        usleep(20000);
+    }
+    close(server);
+    return 0;
+}
 
 static void send_with(const char *mode, int fd, const char *msg) {
     size_t n = strlen(msg);
@@ -87,7 +225,7 @@ static void recv_with(const char *mode, int fd, const char *expect) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) { fprintf(stderr, "usage: %s <rw|v|to|msg|mmsg|dgram> <port>\n", argv[0]); return 2; }
+    if (argc != 3) { fprintf(stderr, "usage: %s <rw|v|to|msg|mmsg|dgram|reuse|exit|shared> <port>\n", argv[0]); return 2; }
     const char *mode = argv[1];
     int port = atoi(argv[2]);
     int udp = !strcmp(mode, "mmsg");
@@ -97,6 +235,12 @@ int main(int argc, char **argv) {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int one = 1;
     int server, client, conn;
+    if (!strcmp(mode, "reuse"))
+        return reuse(&addr);
+    if (!strcmp(mode, "exit"))
+        return exit_without_close(&addr);
+    if (!strcmp(mode, "shared"))
+        return shared_then_exit(&addr);
     if (!strcmp(mode, "dgram")) {
         char req[] = "REQ-dgram-0123456789abcdefghij", rsp[] = "RSP-dgram-klmnopqrstuvwxyz9876543210";
         char buf[256] = {0};
