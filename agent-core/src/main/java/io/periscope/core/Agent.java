@@ -302,6 +302,9 @@ final class Agent {
                 pipeline::pendingDroppedOnReconfigure, "stage", "reconfigure");
         metrics.counter("periscope_ebpf_malformed_events_total", "Ring records shorter than their header",
                 pipeline::malformed);
+        metrics.counter("periscope_ebpf_stale_sockets_total", "Sockets whose end the tracer missed (their "
+                + "process exited or exec'd without close), ended when a new socket took their kernel address",
+                pipeline::staleSocketEntries);
         for (L7Protocol protocol : ProtocolEngine.SUPPORTED) {
             String name = AgentConfig.protocolKey(protocol);
             metrics.counter("periscope_parse_errors_total", "Messages a parser could not read",

@@ -21,6 +21,14 @@ public interface SyscallEventSource {
     /** Records shorter than their header claims, never delivered. */
     long malformedEvents();
 
+    /**
+     * Sockets whose end the source did not see (their process exited or exec'd without closing
+     * them) found out when a new socket took their place, and ended then; 0 where not tracked.
+     */
+    default long staleSocketEntries() {
+        return 0;
+    }
+
     /** The kernel's socket tracer as a source. */
     static SyscallEventSource of(SocketTracer tracer) {
         return new SyscallEventSource() {
@@ -42,6 +50,11 @@ public interface SyscallEventSource {
             @Override
             public long malformedEvents() {
                 return tracer.malformedEvents();
+            }
+
+            @Override
+            public long staleSocketEntries() {
+                return tracer.staleSocketEntries();
             }
         };
     }

@@ -70,6 +70,7 @@ public final class SyscallPipeline implements AutoCloseable {
     /** Set once stopped: the tracer may be closed after that, so its counters are read no more. */
     private volatile boolean stopped;
     private volatile long lostInKernelAtStop;
+    private volatile long staleSocketsAtStop;
     private volatile long tracerMalformedAtStop;
     private RingBuffer<SyscallEventSlot> ring;
 
@@ -258,6 +259,11 @@ public final class SyscallPipeline implements AutoCloseable {
         return stopped ? lostInKernelAtStop : source.lostEvents();
     }
 
+    /** Sockets the kernel found ended without a traced close when a new one took their place. */
+    public long staleSocketEntries() {
+        return stopped ? staleSocketsAtStop : source.staleSocketEntries();
+    }
+
     /** The engines of each shard, for counters. */
     public ProtocolEngine engine(int shard) {
         return shards[shard].engine();
@@ -298,6 +304,7 @@ public final class SyscallPipeline implements AutoCloseable {
         }
         if (!stopped) {
             lostInKernelAtStop = source.lostEvents();
+            staleSocketsAtStop = source.staleSocketEntries();
             tracerMalformedAtStop = source.malformedEvents();
             stopped = true;
         }
