@@ -314,9 +314,9 @@ final class Agent {
             metrics.counter("periscope_request_timeouts_total", "Requests that got no response in time",
                     () -> sum(pipeline, s -> pipeline.engine(s).counters().timeouts(protocol)), "protocol", name);
         }
-        metrics.counter("periscope_socket_id_reuses_total", "TCP socket ids seen again with other ports: "
-                + "a socket whose end the tracer missed (its process exited without close), so its "
-                + "connection was ended and the new one parsed afresh",
+        metrics.counter("periscope_socket_id_reuses_total", "TCP socket ids seen again with other ports, "
+                + "so the old connection was ended and the new one parsed afresh (0 while the tracer's own "
+                + "stale-socket check, periscope_ebpf_stale_sockets_total, catches every reuse)",
                 () -> sum(pipeline, s -> pipeline.engine(s).counters().socketIdReuses()));
         // Kafka v13+ names topics by id; ids are learnt from Metadata answers into one bounded table.
         KafkaTopicIds topicIds = KafkaTopicIds.shared();

@@ -209,13 +209,13 @@ public final class ProtocolEngine {
     }
 
     /**
-     * The socket id names a new TCP socket (other ports): the tracer keys sockets by their kernel
-     * address and never saw the old one close (a process that exits without close(), e.g. a
-     * postgres backend after Terminate), so a socket allocated at the same address inherits its
-     * id. The old connection ends as if closed and the new one starts afresh: without this it
-     * kept the old one's protocol (a PostgreSQL connection's parser fed nginx's HTTP: every
-     * request of the new connection lost, bench A's h2load to nginx hop at 0.85-0.96 spans per
-     * transaction).
+     * The socket id names a new TCP socket (other ports). The socket tracer now gives every socket
+     * its own id however the last one at its kernel address ended (it checks the socket's inode);
+     * this is the engine's own guard for any source that does not (a recording from an older
+     * tracer, a replay), since the engine cannot tell sources apart. Without it a reused id kept
+     * the old connection's protocol (bench A: a PostgreSQL parser fed nginx's HTTP, the h2load to
+     * nginx hop at 0.85-0.96 spans per transaction). The old connection ends as if closed and the
+     * new one starts afresh.
      */
     private void renew(Connection conn, CapturedMessage msg, RequestLogSink sink) {
         counters.socketIdReuse();

@@ -34,31 +34,28 @@ public final class LogEncoder {
     private static final int ANY_STRING = 1;
     /** SEVERITY_NUMBER_INFO. */
     private static final int SEVERITY_INFO = 9;
-    private static final int KEY_VALUE_TAG = (LOG_ATTRIBUTES << 3) | 2;
-    private static final int ANY_VALUE_TAG = (2 << 3) | 2;
-    private static final int ANY_STRING_TAG = (ANY_STRING << 3) | 2;
-    private static final int ANY_INT_TAG = 3 << 3;
+    private static final int KEY_VALUE_TAG = KeyValues.tag(LOG_ATTRIBUTES);
     /** A flow record is ~700-900 bytes: the producer's buffer starts there. */
     private static final int RECORD_BUFFER_INITIAL_BYTES = 1024;
 
-    private static final byte[] K_EVENT_NAME = SpanEncoder.key("event.name");
-    private static final byte[] K_CLIENT_ADDRESS = SpanEncoder.key("client.address");
-    private static final byte[] K_CLIENT_PORT = SpanEncoder.key("client.port");
-    private static final byte[] K_SERVER_ADDRESS = SpanEncoder.key("server.address");
-    private static final byte[] K_SERVER_PORT = SpanEncoder.key("server.port");
-    private static final byte[] K_NETWORK_TRANSPORT = SpanEncoder.key("network.transport");
-    private static final byte[] K_NETWORK_TYPE = SpanEncoder.key("network.type");
-    private static final byte[] K_BYTES_C2S = SpanEncoder.key("periscope.flow.bytes.client_to_server");
-    private static final byte[] K_BYTES_S2C = SpanEncoder.key("periscope.flow.bytes.server_to_client");
-    private static final byte[] K_PACKETS_C2S = SpanEncoder.key("periscope.flow.packets.client_to_server");
-    private static final byte[] K_PACKETS_S2C = SpanEncoder.key("periscope.flow.packets.server_to_client");
-    private static final byte[] K_RETRANS_C2S = SpanEncoder.key("periscope.flow.retransmissions.client_to_server");
-    private static final byte[] K_RETRANS_S2C = SpanEncoder.key("periscope.flow.retransmissions.server_to_client");
-    private static final byte[] K_RTT = SpanEncoder.key("periscope.flow.rtt_ns");
-    private static final byte[] K_CLOSE_TYPE = SpanEncoder.key("periscope.flow.close_type");
-    private static final byte[] K_START = SpanEncoder.key("periscope.flow.start_time_unix_nano");
-    private static final byte[] K_DURATION = SpanEncoder.key("periscope.flow.duration_ns");
-    private static final byte[] K_INTERFACE_INDEX = SpanEncoder.key("periscope.interface_index");
+    private static final byte[] K_EVENT_NAME = KeyValues.key("event.name");
+    private static final byte[] K_CLIENT_ADDRESS = KeyValues.key("client.address");
+    private static final byte[] K_CLIENT_PORT = KeyValues.key("client.port");
+    private static final byte[] K_SERVER_ADDRESS = KeyValues.key("server.address");
+    private static final byte[] K_SERVER_PORT = KeyValues.key("server.port");
+    private static final byte[] K_NETWORK_TRANSPORT = KeyValues.key("network.transport");
+    private static final byte[] K_NETWORK_TYPE = KeyValues.key("network.type");
+    private static final byte[] K_BYTES_C2S = KeyValues.key("periscope.flow.bytes.client_to_server");
+    private static final byte[] K_BYTES_S2C = KeyValues.key("periscope.flow.bytes.server_to_client");
+    private static final byte[] K_PACKETS_C2S = KeyValues.key("periscope.flow.packets.client_to_server");
+    private static final byte[] K_PACKETS_S2C = KeyValues.key("periscope.flow.packets.server_to_client");
+    private static final byte[] K_RETRANS_C2S = KeyValues.key("periscope.flow.retransmissions.client_to_server");
+    private static final byte[] K_RETRANS_S2C = KeyValues.key("periscope.flow.retransmissions.server_to_client");
+    private static final byte[] K_RTT = KeyValues.key("periscope.flow.rtt_ns");
+    private static final byte[] K_CLOSE_TYPE = KeyValues.key("periscope.flow.close_type");
+    private static final byte[] K_START = KeyValues.key("periscope.flow.start_time_unix_nano");
+    private static final byte[] K_DURATION = KeyValues.key("periscope.flow.duration_ns");
+    private static final byte[] K_INTERFACE_INDEX = KeyValues.key("periscope.interface_index");
 
     private static final byte[] FLOW_EVENT = ascii(LogRecordMapper.FLOW_EVENT);
     private static final byte[] INFO = ascii("INFO");
@@ -274,30 +271,11 @@ public final class LogEncoder {
         if (length == 0) {
             return;
         }
-        int anyLen = 1 + ProtoWriter.varint32Size(length) + length;
-        int kvLen = key.length + 1 + ProtoWriter.varint32Size(anyLen) + anyLen;
-        ProtoWriter w = out;
-        w.rawVarint32(KEY_VALUE_TAG);
-        w.rawVarint32(kvLen);
-        w.rawBytes(key, 0, key.length);
-        w.rawVarint32(ANY_VALUE_TAG);
-        w.rawVarint32(anyLen);
-        w.rawVarint32(ANY_STRING_TAG);
-        w.rawVarint32(length);
-        w.rawBytes(value, 0, length);
+        KeyValues.string(out, KEY_VALUE_TAG, key, value, 0, length);
     }
 
     private void attrInt(byte[] key, long value) {
-        int anyLen = 1 + ProtoWriter.varint64Size(value);
-        int kvLen = key.length + 1 + ProtoWriter.varint32Size(anyLen) + anyLen;
-        ProtoWriter w = out;
-        w.rawVarint32(KEY_VALUE_TAG);
-        w.rawVarint32(kvLen);
-        w.rawBytes(key, 0, key.length);
-        w.rawVarint32(ANY_VALUE_TAG);
-        w.rawVarint32(anyLen);
-        w.rawVarint32(ANY_INT_TAG);
-        w.rawVarint64(value);
+        KeyValues.integer(out, KEY_VALUE_TAG, key, value);
     }
 
     /** Writes {@code value} in decimal at the start of {@code dst}; returns the length. */

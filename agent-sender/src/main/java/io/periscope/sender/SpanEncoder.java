@@ -48,10 +48,6 @@ public final class SpanEncoder {
     private static final int SPAN_FLAGS = 16;
     private static final int STATUS_MESSAGE = 2;
     private static final int STATUS_CODE = 3;
-    private static final int KEY_VALUE_KEY = 1;
-    private static final int KEY_VALUE_VALUE = 2;
-    private static final int ANY_STRING = 1;
-    private static final int ANY_INT = 3;
 
     private static final int KIND_INTERNAL = 1;
     private static final int KIND_SERVER = 2;
@@ -723,21 +719,13 @@ public final class SpanEncoder {
         return -1;
     }
 
-    // ---- KeyValue writers ----
-    // A KeyValue is written in one pass with its lengths computed up front (no nested marks):
-    // 9:KeyValue{1:key, 2:AnyValue{1:string | 3:int}}.
+    // ---- KeyValue writers (see KeyValues) ----
 
-    private static final int KEY_VALUE_TAG = (SPAN_ATTRIBUTES << 3) | 2;
-    private static final int ANY_VALUE_TAG = (KEY_VALUE_VALUE << 3) | 2;
-    private static final int ANY_STRING_TAG = (ANY_STRING << 3) | 2;
-    private static final int ANY_INT_TAG = ANY_INT << 3;
+    private static final int KEY_VALUE_TAG = KeyValues.tag(SPAN_ATTRIBUTES);
 
     /** The KeyValue.key field for {@code key}: tag, length, ASCII bytes. */
-    static byte[] key(String key) {
-        byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        ProtoWriter w = new ProtoWriter(k.length + 8);
-        w.writeBytes(KEY_VALUE_KEY, k, 0, k.length);
-        return w.toByteArray();
+    private static byte[] key(String key) {
+        return KeyValues.key(key);
     }
 
     /** Record attribute keys are interned constants of the parsers: encoded once each. */
@@ -776,43 +764,15 @@ public final class SpanEncoder {
             value = sanitized;
             offset = 0;
         }
-        int anyLen = 1 + ProtoWriter.varint32Size(length) + length;
-        int kvLen = key.length + 1 + ProtoWriter.varint32Size(anyLen) + anyLen;
-        ProtoWriter w = out;
-        w.rawVarint32(KEY_VALUE_TAG);
-        w.rawVarint32(kvLen);
-        w.rawBytes(key, 0, key.length);
-        w.rawVarint32(ANY_VALUE_TAG);
-        w.rawVarint32(anyLen);
-        w.rawVarint32(ANY_STRING_TAG);
-        w.rawVarint32(length);
-        w.rawBytes(value, offset, length);
+        KeyValues.string(out, KEY_VALUE_TAG, key, value, offset, length);
     }
 
     private void attrAscii(byte[] key, String value) {
-        int length = value.length();
-        int anyLen = 1 + ProtoWriter.varint32Size(length) + length;
-        int kvLen = key.length + 1 + ProtoWriter.varint32Size(anyLen) + anyLen;
-        ProtoWriter w = out;
-        w.rawVarint32(KEY_VALUE_TAG);
-        w.rawVarint32(kvLen);
-        w.rawBytes(key, 0, key.length);
-        w.rawVarint32(ANY_VALUE_TAG);
-        w.rawVarint32(anyLen);
-        w.rawAscii(ANY_STRING_TAG, value);
+        KeyValues.ascii(out, KEY_VALUE_TAG, key, value);
     }
 
     private void attrInt(byte[] key, long value) {
-        int anyLen = 1 + ProtoWriter.varint64Size(value);
-        int kvLen = key.length + 1 + ProtoWriter.varint32Size(anyLen) + anyLen;
-        ProtoWriter w = out;
-        w.rawVarint32(KEY_VALUE_TAG);
-        w.rawVarint32(kvLen);
-        w.rawBytes(key, 0, key.length);
-        w.rawVarint32(ANY_VALUE_TAG);
-        w.rawVarint32(anyLen);
-        w.rawVarint32(ANY_INT_TAG);
-        w.rawVarint64(value);
+        KeyValues.integer(out, KEY_VALUE_TAG, key, value);
     }
 
     private final byte[] decimal = new byte[24];

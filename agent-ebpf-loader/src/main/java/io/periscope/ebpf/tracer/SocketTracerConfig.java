@@ -16,8 +16,8 @@ public final class SocketTracerConfig {
     public static final int MAX_FILTER_PORTS = 16;
     /**
      * Default pending bytes before the kernel wakes the reader (see {@link Builder#wakeupBytes}): an
-     * eighth of the default ring. Readers poll with a short {@code await} timeout (10 ms) and drain
-     * a steady stream on that timer; a wake-up only has to catch a burst before the ring fills,
+     * eighth of the default ring. Readers poll with an {@code await} timeout (the agent's is 50 ms) and
+     * drain a steady stream on that timer; a wake-up only has to catch a burst before the ring fills,
      * and each one costs the traced process a self-IPI (a VM exit on a virtual machine).
      */
     public static final int DEFAULT_WAKEUP_BYTES = 1 << 20;
