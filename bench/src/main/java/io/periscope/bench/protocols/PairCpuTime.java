@@ -14,7 +14,9 @@ import java.lang.management.ThreadMXBean;
  *
  * <p>{@code java -cp bench/target/benchmarks.jar io.periscope.bench.protocols.PairCpuTime [SCENARIO...]}:
  * the scenarios are those of {@link ProtocolEngineBenchmark} and the protocols of
- * {@link MessagingProtocolsBenchmark} (KAFKA, MQTT, ...); all of them when none is named.
+ * {@link MessagingProtocolsBenchmark} (KAFKA, MQTT, ...); all of them when none is named. HTTP1_FULL_BARE,
+ * HTTP1_SHALLOW_BARE and HTTP1_SHALLOW_BARE_REQUEST (named only) are the HTTP/1 pair with its heads cut to
+ * the start lines and framing: what the other header bytes cost.
  */
 public final class PairCpuTime {
     private static final int WARMUP_PAIRS = 2_000_000;

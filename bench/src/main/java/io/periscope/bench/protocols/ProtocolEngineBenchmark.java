@@ -53,6 +53,16 @@ public class ProtocolEngineBenchmark {
             + "Content-Length: 27\r\n"
             + "Connection: keep-alive\r\n\r\n"
             + "{\"orders\":[],\"total\":00000}").getBytes(StandardCharsets.US_ASCII);
+    /**
+     * The same start lines with only what framing needs: what an HTTP/1 pair costs without its
+     * other header bytes (the scenarios HTTP1_FULL_BARE and HTTP1_SHALLOW_BARE; HTTP1_SHALLOW_BARE_REQUEST
+     * has the bare request and the whole response), measured by {@link PairCpuTime}, not in the JMH list.
+     */
+    static final byte[] HTTP_REQUEST_BARE = "GET /api/v1/users/12345/orders?limit=10 HTTP/1.1\r\n\r\n"
+            .getBytes(StandardCharsets.US_ASCII);
+    static final byte[] HTTP_RESPONSE_BARE = ("HTTP/1.1 200 OK\r\n"
+            + "Content-Length: 27\r\n\r\n"
+            + "{\"orders\":[],\"total\":00000}").getBytes(StandardCharsets.US_ASCII);
     static final byte[] REDIS_REQUEST =
             "*2\r\n$3\r\nGET\r\n$13\r\nuser:1234:cfg\r\n".getBytes(StandardCharsets.US_ASCII);
     static final byte[] REDIS_REPLY = "$16\r\n{\"theme\":\"dark\"}\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -90,7 +100,7 @@ public class ProtocolEngineBenchmark {
     @Setup(Level.Trial)
     public void setUp(Blackhole bh) {
         blackhole = bh;
-        boolean shallow = scenario.equals("HTTP1_SHALLOW");
+        boolean shallow = scenario.startsWith("HTTP1_SHALLOW");
         engine = new ProtocolEngine(ProtocolConfig.builder().shallow(L7Protocol.HTTP1, shallow).build());
         byte[] req;
         byte[] resp;
@@ -119,6 +129,14 @@ public class ProtocolEngineBenchmark {
                 req = H2_REQUEST;
                 resp = H2_RESPONSE;
                 port = 50051;
+            }
+            case "HTTP1_FULL_BARE", "HTTP1_SHALLOW_BARE" -> {
+                req = HTTP_REQUEST_BARE;
+                resp = HTTP_RESPONSE_BARE;
+            }
+            case "HTTP1_SHALLOW_BARE_REQUEST" -> {
+                req = HTTP_REQUEST_BARE;
+                resp = HTTP_RESPONSE;
             }
             default -> {
                 req = HTTP_REQUEST;
