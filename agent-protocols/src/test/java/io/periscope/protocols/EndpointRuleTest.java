@@ -63,4 +63,43 @@ class EndpointRuleTest {
                     > out.capacity());
         }
     }
+
+    /**
+     * Paths inside bigger arrays (as in a record's resource field or the rule's scratch) take the
+     * word-at-a-time path, which reads past the path's end: the bytes there, slashes and ids
+     * included, must not change the answer. Bytes above 0x7F and NUL are in the alphabet too.
+     */
+    @Test
+    void wordAtATimeShouldAgreeWithThePlainRuleWhateverFollowsThePath() {
+        String alphabet = ALPHABET + "\u0000\u00e9\u00ff\u00b0-/1a";
+        Random random = new Random(13);
+        TextField out = new TextField(24);
+        for (int round = 0; round < 50_000; round++) {
+            StringBuilder path = new StringBuilder();
+            int n = random.nextInt(60);
+            for (int i = 0; i < n; i++) {
+                path.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            if (random.nextInt(4) == 0) {
+                path.append('/').append(java.util.UUID.randomUUID());
+            }
+            String p = path.toString();
+            byte[] bytes = p.getBytes(StandardCharsets.ISO_8859_1);
+            int offset = random.nextInt(9);
+            byte[] padded = new byte[offset + bytes.length + 8 + random.nextInt(9)];
+            for (int i = 0; i < padded.length; i++) {
+                padded[i] = (byte) alphabet.charAt(random.nextInt(alphabet.length()));
+            }
+            System.arraycopy(bytes, 0, padded, offset, bytes.length);
+            int segments = 1 + random.nextInt(4);
+            boolean replaceIds = random.nextBoolean();
+            new EndpointRule(segments, replaceIds).apply(padded, offset, bytes.length, out);
+            String expected = reference(p, segments, replaceIds, out.capacity());
+            // bytes, not UTF-8: the alphabet has Latin-1 bytes that are no UTF-8 on their own
+            assertThat(new String(out.array(), 0, out.length(), StandardCharsets.ISO_8859_1))
+                    .as("%s, %d segments, ids %s", p, segments, replaceIds).isEqualTo(expected);
+            assertThat(out.truncated()).as(p).isEqualTo(reference(p, segments, replaceIds, 1 << 20).length()
+                    > out.capacity());
+        }
+    }
 }
