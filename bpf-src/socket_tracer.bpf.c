@@ -218,8 +218,8 @@ struct {
  * thread_state misses on every read). Slots are picked by fd (a server's fds are small dense
  * integers) and validated exactly like thread_state's copy: same sock address, same inode, and
  * the epoch current. A slot is a placement hint, never trusted by fd alone. A separate task
- * storage map so that only threads that use traced sockets pay its 512 bytes, not every thread
- * that reads a file. Profile of nginx (4 connections) before: the socks LRU lookup
+ * storage map so that only threads that use traced sockets pay its 512 bytes (a 1 KiB
+ * allocation with the kernel's element header), not every thread that reads a file. Profile of nginx (4 connections) before: the socks LRU lookup
  * (lookup_nulls_elem_raw, cold bucket and element lines) was 26% of exit_recvfrom's samples.
  */
 #define FD_CACHE_SLOTS 16
