@@ -34,6 +34,10 @@ class SocketTracerSyscallFamiliesTest {
     private static final int EXIT_PORT = 18017;
     private static final int EXIT_CONNECTIONS = 8;
     private static final int SHARED_PORT = 18018;
+    private static final int LOOP_PORT = 18019;
+    private static final int LOOP_CONNECTIONS = 20;
+    private static final int LOOP_ROUNDS = 3;
+    private static final int LOOP_REOPENED = 5;
 
     @TempDir
     static Path dir;
@@ -55,7 +59,7 @@ class SocketTracerSyscallFamiliesTest {
         assertThat(cc.exitValue()).as("clang (needs clang and libc6-dev): " + ccOut).isZero();
         tracer = SocketTracer.open(SocketTracerConfig.builder()
                 .ports(RW_PORT, VECTORED_PORT, SENDTO_PORT, MSG_PORT, MMSG_PORT, DGRAM_PORT, REUSE_PORT, EXIT_PORT,
-                        SHARED_PORT)
+                        SHARED_PORT, LOOP_PORT)
                 .build());
     }
 
@@ -182,6 +186,35 @@ class SocketTracerSyscallFamiliesTest {
         assertThat(data).as("data events").hasSize(4 * EXIT_CONNECTIONS);
         assertRequests(data, "shared");
         assertOneSocketPerId(data, 2 * EXIT_CONNECTIONS);
+    }
+
+    @Test
+    void shouldKeepEachSocketsOwnIdWhenOneThreadServesManySockets() throws Exception {
+        // An event loop: one thread alternates between 20 connections (40 sockets, more fds than
+        // the tracer's per-thread fd cache has slots, so sockets share slots), and 5 of them are
+        // closed and opened again on the same fd numbers. Every event must carry its own
+        // socket's id and role: the cache is picked by fd but must only ever answer for the
+        // very socket it holds.
+        List<CapturedEvent> events = run("loop", LOOP_PORT, 4 * LOOP_CONNECTIONS * LOOP_ROUNDS);
+        int sockets = 2 * (LOOP_CONNECTIONS + LOOP_REOPENED);
+        Map<Long, Set<String>> socketsById = events.stream().collect(Collectors.groupingBy(
+                CapturedEvent::socketId, Collectors.mapping(e -> e.localPort() + ">" + e.remotePort(),
+                        Collectors.toSet())));
+        assertThat(socketsById).as("sockets (local>remote port) by socket id").hasSize(sockets)
+                .allSatisfy((id, ports) -> assertThat(ports).as("sockets of id %d", id).hasSize(1));
+        Map<String, Set<Long>> idsBySocket = events.stream().collect(Collectors.groupingBy(
+                e -> e.localPort() + ">" + e.remotePort(), Collectors.mapping(CapturedEvent::socketId,
+                        Collectors.toSet())));
+        assertThat(idsBySocket).as("socket ids by socket").hasSize(sockets)
+                .allSatisfy((socket, ids) -> assertThat(ids).as("ids of socket %s", socket).hasSize(1));
+        assertThat(events).allSatisfy(e -> assertThat(e.role()).as("role of %s", e)
+                .isEqualTo(e.localPort() == LOOP_PORT ? SocketEvent.ROLE_SERVER : SocketEvent.ROLE_CLIENT));
+        List<String> served = events.stream().filter(e -> e.role() == SocketEvent.ROLE_SERVER
+                && e.direction() == SocketEvent.DIRECTION_INGRESS).map(CapturedEvent::payload)
+                .collect(Collectors.toList());
+        assertThat(served).containsExactlyElementsOf(IntStream.range(0, LOOP_ROUNDS).boxed()
+                .flatMap(r -> IntStream.range(0, LOOP_CONNECTIONS).mapToObj(i -> "REQ-loop-" + i + "-" + r))
+                .collect(Collectors.toList()));
     }
 
     private List<CapturedEvent> runUntilExit(String mode, int port) throws IOException, InterruptedException {

@@ -1,7 +1,7 @@
 /*
  * Test helper for SocketTracerSyscallFamiliesTest: exchanges one request and one response over
  * loopback with exactly one syscall family, so the tracer's handling of each can be checked.
- * usage: syscall_families <rw|v|to|msg|mmsg|dgram|reuse|exit|shared> <port>
+ * usage: syscall_families <rw|v|to|msg|mmsg|dgram|reuse|exit|shared|loop> <port>
  * dgram: unconnected UDP with sendto/recvfrom addresses (the peer is only in the syscall).
  * reuse: REUSE_CONNECTIONS connections one after another in one thread, each closed before the
  * next opens (the kernel tends to hand a new socket the closed one's memory): client write
@@ -18,6 +18,12 @@
  * nothing), and let the child exit with them open. The next round's client socket tends to take
  * the old client's memory, with no traced close in between: the thread's cached socket must not
  * hand it the old id.
+ * loop: one thread serves LOOP_CONNECTIONS connections (both ends: 2 * LOOP_CONNECTIONS fds, more
+ * than the tracer's per-thread fd cache has slots, so fds share slots) for LOOP_ROUNDS rounds,
+ * each connection in turn: client write "REQ-loop-<i>-<r>", server read, server write
+ * "RSP-loop-<i>-<r>", client read. Before round 1 the first LOOP_REOPENED connections are closed
+ * and opened again (new sockets on the same fd numbers). Every socket must keep one id, and no
+ * two sockets may share one.
  * Client sends "REQ-<mode>-<padding>", server answers "RSP-<mode>-<padding>". Exit 0 on success.
  */
 #define _GNU_SOURCE
@@ -155,6 +161,61 @@ static int shared_then_exit(struct sockaddr_in *addr) {
     return 0;
 }
 
+#define LOOP_CONNECTIONS 20
+#define LOOP_ROUNDS 3
+#define LOOP_REOPENED 5
+
+static void open_pair(int server, struct sockaddr_in *addr, int *client, int *conn) {
+    *client = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(*client, (struct sockaddr *)addr, sizeof(*addr))) die("connect");
+    *conn = accept(server, NULL, NULL);
+    if (*conn < 0) die("accept");
+}
+
+static void read_exactly(int fd, const char *expect) {
+    char buf[64] = {0};
+    size_t n = strlen(expect);
+    if (read(fd, buf, sizeof(buf) - 1) != (ssize_t)n || memcmp(buf, expect, n)) {
+        fprintf(stderr, "read %s: got '%s'\n", expect, buf);
+        exit(1);
+    }
+}
+
+static int event_loop(struct sockaddr_in *addr) {
+    int one = 1;
+    int server = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(server, (struct sockaddr *)addr, sizeof(*addr))) die("bind");
+    if (listen(server, LOOP_CONNECTIONS)) die("listen");
+    int client[LOOP_CONNECTIONS], conn[LOOP_CONNECTIONS];
+    for (int i = 0; i < LOOP_CONNECTIONS; i++)
+        open_pair(server, addr, &client[i], &conn[i]);
+    for (int r = 0; r < LOOP_ROUNDS; r++) {
+        if (r == 1) {
+            for (int i = 0; i < LOOP_REOPENED; i++) {
+                close(conn[i]);
+                close(client[i]);
+                open_pair(server, addr, &client[i], &conn[i]);
+            }
+        }
+        for (int i = 0; i < LOOP_CONNECTIONS; i++) {
+            char req[64], rsp[64];
+            snprintf(req, sizeof(req), "REQ-loop-%d-%d", i, r);
+            snprintf(rsp, sizeof(rsp), "RSP-loop-%d-%d", i, r);
+            if (write(client[i], req, strlen(req)) != (ssize_t)strlen(req)) die("write");
+            read_exactly(conn[i], req);
+            if (write(conn[i], rsp, strlen(rsp)) != (ssize_t)strlen(rsp)) die("write back");
+            read_exactly(client[i], rsp);
+        }
+    }
+    for (int i = 0; i < LOOP_CONNECTIONS; i++) {
+        close(conn[i]);
+        close(client[i]);
+    }
+    close(server);
+    return 0;
+}
+
 static void send_with(const char *mode, int fd, const char *msg) {
     size_t n = strlen(msg);
     size_t half = n / 2;
@@ -225,7 +286,7 @@ static void recv_with(const char *mode, int fd, const char *expect) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) { fprintf(stderr, "usage: %s <rw|v|to|msg|mmsg|dgram|reuse|exit|shared> <port>\n", argv[0]); return 2; }
+    if (argc != 3) { fprintf(stderr, "usage: %s <rw|v|to|msg|mmsg|dgram|reuse|exit|shared|loop> <port>\n", argv[0]); return 2; }
     const char *mode = argv[1];
     int port = atoi(argv[2]);
     int udp = !strcmp(mode, "mmsg");
@@ -241,6 +302,8 @@ int main(int argc, char **argv) {
         return exit_without_close(&addr);
     if (!strcmp(mode, "shared"))
         return shared_then_exit(&addr);
+    if (!strcmp(mode, "loop"))
+        return event_loop(&addr);
     if (!strcmp(mode, "dgram")) {
         char req[] = "REQ-dgram-0123456789abcdefghij", rsp[] = "RSP-dgram-klmnopqrstuvwxyz9876543210";
         char buf[256] = {0};
