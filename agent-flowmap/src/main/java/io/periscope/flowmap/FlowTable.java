@@ -484,10 +484,17 @@ public final class FlowTable implements AutoCloseable {
         if (tcp) {
             tcp(base, dir, dl, di, ts, (int) payloadBytes, flags, seq, ack, window, endpoint);
         }
-        long visit = visitTick(deadline(base, ts));
-        if (t.getByte(base + TIMER_STATE) == 0 || (int) visit - t.getInt(base + TIMER_TICK) < 0) {
-            unlinkTimer(idx);
-            schedule(idx, visit);
+        long deadline = deadline(base, ts);
+        if (t.getByte(base + TIMER_STATE) == 0) {
+            schedule(idx, visitTick(deadline));
+        } else {
+            // Refile only when the deadline now falls before the filed tick's (a FIN, a RST):
+            // compared by multiplying, so the packet path pays no division.
+            long filed = currentTick + (t.getInt(base + TIMER_TICK) - (int) currentTick);
+            if (filed > currentTick + 1 && deadline < (filed - 1) * tickNanos) {
+                unlinkTimer(idx);
+                schedule(idx, visitTick(deadline));
+            }
         }
         return true;
     }
