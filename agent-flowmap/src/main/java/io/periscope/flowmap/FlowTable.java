@@ -8,13 +8,17 @@ import org.agrona.concurrent.UnsafeBuffer;
  * The off-heap flow table: fixed-size entries ({@value #ENTRY_BYTES} bytes, key included) in a
  * slab of {@code maxFlows} entries, found through an open-addressing index with linear probing
  * whose 8-byte slots hold the flow hash and the entry number (a probe compares hashes in the
- * index and reads an entry only when its hash matches). Both live in one anonymous mmap, read and
+ * index and reads an entry only when its hash matches). IPv6 addresses live in a side slab of
+ * {@value #WIDE_KEY_BYTES}-byte records, handed out like the entries. All live in one anonymous mmap, read and
  * written in place through Agrona's {@link UnsafeBuffer}: untouched pages are not resident, and
  * entries are handed out densely (freed ones first), so resident memory follows the most flows
  * live at once, not the capacity. Capacity is fixed at construction and the table never grows: when
  * {@code maxFlows} flows are live, a new flow is dropped and counted, or (by config) the flow whose
  * timer comes soonest is evicted and exported. Deletion shifts later index slots back (no
  * tombstones), so probe chains stay short for the table's whole life; entries never move.
+ * Interval counters narrower than a long (48-bit bytes, 32-bit packets, 16-bit retransmission,
+ * out-of-order and zero-window counts, 32-bit RTT sum) never overflow: the packet that would
+ * overflow one first cuts the interval short with an early periodic record.
  *
  * <p>Keys are normalised 5-tuples (+ interface and VLAN), so both directions of a connection share
  * one entry; counters are kept per direction (client to server, server to client) with TCP
@@ -1314,8 +1318,9 @@ public final class FlowTable implements AutoCloseable {
     }
 
     /**
-     * Off-heap bytes of the table's budget ({@code maxFlows} x {@value #ENTRY_BYTES} + 8 per index
-     * slot), mapped at construction; pages become resident as flows first use them.
+     * Off-heap bytes of the table's budget ({@code maxFlows} x ({@value #ENTRY_BYTES} +
+     * {@value #WIDE_KEY_BYTES}) + 8 per index slot), mapped at construction; pages become resident
+     * as flows first use them (side records only for IPv6 flows).
      */
     public long memoryBytes() {
         return memory.bytes();
