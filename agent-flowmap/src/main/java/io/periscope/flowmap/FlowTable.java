@@ -8,13 +8,17 @@ import org.agrona.concurrent.UnsafeBuffer;
  * The off-heap flow table: fixed-size entries ({@value #ENTRY_BYTES} bytes, key included) in a
  * slab of {@code maxFlows} entries, found through an open-addressing index with linear probing
  * whose 8-byte slots hold the flow hash and the entry number (a probe compares hashes in the
- * index and reads an entry only when its hash matches). Both live in one anonymous mmap, read and
+ * index and reads an entry only when its hash matches). IPv6 addresses live in a side slab of
+ * {@value #WIDE_KEY_BYTES}-byte records, handed out like the entries. All live in one anonymous mmap, read and
  * written in place through Agrona's {@link UnsafeBuffer}: untouched pages are not resident, and
  * entries are handed out densely (freed ones first), so resident memory follows the most flows
  * live at once, not the capacity. Capacity is fixed at construction and the table never grows: when
  * {@code maxFlows} flows are live, a new flow is dropped and counted, or (by config) the flow whose
  * timer comes soonest is evicted and exported. Deletion shifts later index slots back (no
  * tombstones), so probe chains stay short for the table's whole life; entries never move.
+ * Interval counters narrower than a long (48-bit bytes, 32-bit packets, 16-bit retransmission,
+ * out-of-order and zero-window counts, 32-bit RTT sum) never overflow: the packet that would
+ * overflow one first cuts the interval short with an early periodic record.
  *
  * <p>Keys are normalised 5-tuples (+ interface and VLAN), so both directions of a connection share
  * one entry; counters are kept per direction (client to server, server to client) with TCP
@@ -30,58 +34,65 @@ import org.agrona.concurrent.UnsafeBuffer;
  * {@link #account}), so socket-level flows built from eBPF events can use the same table.
  */
 public final class FlowTable implements AutoCloseable {
-    /** Bytes of one entry, key included. */
-    public static final int ENTRY_BYTES = 256;
+    /** Bytes of one entry, key included (IPv4 addresses inline, IPv6 ones in a side record). */
+    public static final int ENTRY_BYTES = 192;
+    /** Bytes of the side record holding a flow's two 128-bit addresses (IPv6 flows only). */
+    public static final int WIDE_KEY_BYTES = 32;
 
-    // Key: 48 bytes.
-    private static final int A_HIGH = 0;
-    private static final int A_LOW = 8;
-    private static final int B_HIGH = 16;
-    private static final int B_LOW = 24;
-    private static final int PORTS = 32;
-    private static final int META = 36;
-    private static final int IFINDEX = 40;
-    private static final int HASH = 44;
-    // Flow state: 72 bytes.
-    private static final int FLOW_START = 48;
-    private static final int INTERVAL_START = 56;
-    private static final int TIMER_DEADLINE = 64;
-    private static final int TIMER_NEXT = 72;
-    private static final int TIMER_PREV = 76;
-    private static final int STATE = 80;
-    private static final int CLOSE_TYPE = 81;
-    private static final int FLOW_FLAGS = 82;
-    private static final int SERVER_RTT_MICROS = 84;
-    private static final int CLIENT_RTT_MICROS = 88;
-    private static final int DATA_RTT_COUNT = 92;
-    private static final int DATA_RTT_SUM_MICROS = 96;
-    private static final int DATA_RTT_MAX_MICROS = 104;
-    private static final int ENDPOINT_SLOT = 108;
-    private static final int ENDPOINT_EPOCH = 112;
-    private static final int TIMER_SLOT = 116;
-    // Per direction longs (2 x 32 bytes) then ints (2 x 36 bytes); direction 0 is client to server.
-    private static final int DIR_LONGS = 120;
-    private static final int DIR_LONGS_BYTES = 32;
-    private static final int D_BYTES = 0;
-    private static final int D_PAYLOAD = 8;
+    // Key: 24 bytes. A_ADDR/B_ADDR are the IPv4 addresses, or for a wide (IPv6) key A_ADDR is the
+    // side record holding both 128-bit addresses.
+    private static final int A_ADDR = 0;
+    private static final int B_ADDR = 4;
+    private static final int PORTS = 8;
+    private static final int META = 12;
+    private static final int IFINDEX = 16;
+    private static final int HASH = 20;
+    // Flow state: 64 bytes.
+    private static final int TIMER_NEXT = 24;
+    private static final int TIMER_PREV = 28;
+    private static final int FLOW_START = 32;
+    private static final int INTERVAL_START = 40;
+    /** Low 32 bits of the wheel tick at which the entry is visited next (when TIMER_STATE is 1). */
+    private static final int TIMER_TICK = 48;
+    private static final int STATE = 52;
+    private static final int CLOSE_TYPE = 53;
+    private static final int FLOW_FLAGS = 54;
+    private static final int TIMER_STATE = 55;
+    private static final int SERVER_RTT_MICROS = 56;
+    private static final int CLIENT_RTT_MICROS = 60;
+    private static final int ENDPOINT_SLOT = 64;
+    private static final int ENDPOINT_EPOCH = 68;
+    private static final int DATA_RTT_COUNT = 72;
+    private static final int DATA_RTT_MAX_MICROS = 76;
+    /** Unsigned 32-bit sum of the interval's data RTTs in microseconds (an early record before it wraps). */
+    private static final int DATA_RTT_SUM_MICROS = 80;
+    /** Offset of the first packet of the direction that did not send the flow's first packet. */
+    private static final int FIRST_OFFSET_MICROS = 84;
+    // Per direction longs (2 x 24 bytes) then ints (2 x 28 bytes); direction 0 is client to server.
+    private static final int DIR_LONGS = 88;
+    private static final int DIR_LONGS_BYTES = 24;
+    /** IP bytes (low 48 bits) and retransmissions (high 16 bits) of the interval. */
+    private static final int D_BYTES_RETRANS = 0;
+    /** Payload bytes (low 48 bits) and out-of-order segments (high 16 bits) of the interval. */
+    private static final int D_PAYLOAD_OOO = 8;
     private static final int D_LAST_TS = 16;
-    private static final int D_SAMPLE_TS = 24;
-    private static final int DIR_INTS = 184;
-    private static final int DIR_INTS_BYTES = 36;
-    private static final int D_FIRST_OFFSET_MICROS = 0;
-    private static final int D_PACKETS = 4;
-    private static final int D_RETRANS = 8;
-    private static final int D_ZERO_WIN = 12;
-    private static final int D_OOO = 14;
-    private static final int D_TCP_FLAGS = 16;
-    private static final int D_FLAGS = 17;
-    private static final int D_NEXT_SEQ = 20;
-    private static final int D_HOLE_START = 24;
-    private static final int D_HOLE_END = 28;
-    private static final int D_SAMPLE_SEQ_END = 32;
+    private static final int DIR_INTS = 136;
+    private static final int DIR_INTS_BYTES = 28;
+    private static final int D_PACKETS = 0;
+    private static final int D_NEXT_SEQ = 4;
+    private static final int D_HOLE_START = 8;
+    private static final int D_HOLE_END = 12;
+    private static final int D_SAMPLE_SEQ_END = 16;
+    /** Low 32 bits of the RTT sample's send time; the high bits are those of D_LAST_TS (see sampleTime). */
+    private static final int D_SAMPLE_TS_LOW = 20;
+    private static final int D_ZERO_WIN = 24;
+    private static final int D_TCP_FLAGS = 26;
+    private static final int D_FLAGS = 27;
 
     private static final int META_OCCUPIED = 1 << 31;
     private static final int META_IPV6 = 1 << 30;
+    /** Addresses in a side record (IPv6, or an IPv4 key given with bits above 32). */
+    private static final int META_WIDE = 1 << 29;
 
     private static final int FF_CLIENT_IS_A = 1;
     private static final int FF_CLIENT_SYN_FIRST = 2;
@@ -89,6 +100,8 @@ public final class FlowTable implements AutoCloseable {
     private static final int FF_HANDSHAKE_DONE = 8;
     private static final int FF_FIN_CLIENT = 16;
     private static final int FF_FIN_SERVER = 32;
+    /** The flow's first packet went server to client (so direction 0's first packet is the later one). */
+    private static final int FF_FIRST_FROM_SERVER = 64;
 
     private static final int DF_SEEN = 1;
     private static final int DF_SEQ_INIT = 2;
@@ -97,11 +110,18 @@ public final class FlowTable implements AutoCloseable {
 
     private static final int NIL = -1;
     /** A free entry links to the next free one here (inside the key, which a new flow overwrites). */
-    private static final int FREE_NEXT = A_HIGH;
+    private static final int FREE_NEXT = A_ADDR;
     private static final int INDEX_SLOT_BYTES = 8;
     private static final long INDEX_HASH_MASK = 0xFFFF_FFFF_0000_0000L;
     private static final long INDEX_ENTRY_MASK = 0xFFFF_FFFFL;
+    /** Interval byte counters are 48 bits: a flow reaching it gets an early periodic record. */
+    static final long MAX_INTERVAL_BYTES = (1L << 48) - 1;
+    private static final long LOW48 = MAX_INTERVAL_BYTES;
+    private static final long HIGH16_ONE = 1L << 48;
     private static final int MAX_SHORT_COUNT = 0xFFFF;
+    private static final long MAX_UINT = 0xFFFF_FFFFL;
+    /** Furthest ahead a timer is filed, so tick differences fit an int (visiting early is harmless). */
+    private static final long MAX_TIMER_AHEAD_TICKS = 1L << 30;
     private static final int PROTO_TCP = 6;
     private static final int FIN = DecodedPacket.FIN;
     private static final int SYN = DecodedPacket.SYN;
@@ -117,6 +137,8 @@ public final class FlowTable implements AutoCloseable {
     private final UnsafeBuffer table;
     /** The index: {@code slots} longs, each (hash << 32 | entry + 1), 0 when empty. */
     private final UnsafeBuffer index;
+    /** Side records of wide keys: {@code maxFlows} x {@value #WIDE_KEY_BYTES} bytes, handed out densely. */
+    private final UnsafeBuffer wideKeys;
     private final int slots;
     private final int maxFlows;
     private final boolean evictWhenFull;
@@ -141,6 +163,8 @@ public final class FlowTable implements AutoCloseable {
     private int freeHead = NIL;
     /** Entries below this have been used (touched) at least once; those above are untouched. */
     private int highWater;
+    private int wideFreeHead = NIL;
+    private int wideHighWater;
     private int size;
     private boolean closed;
 
@@ -153,6 +177,7 @@ public final class FlowTable implements AutoCloseable {
     private int keyMeta;
     private int keyIfindex;
     private int keyHash;
+    private boolean keyWide;
     private boolean keyFromA;
     private int keySrcPort;
     private int keyDstPort;
@@ -164,6 +189,7 @@ public final class FlowTable implements AutoCloseable {
     private long finalRecords;
     private long periodicRecords;
     private long idleIntervalsSkipped;
+    private long earlyRecords;
 
     /**
      * Allocates the table's memory ({@link #memoryBytes()}), fixed for its life.
@@ -187,9 +213,12 @@ public final class FlowTable implements AutoCloseable {
         // would make the table's budget depend on -Xmx), mapped anonymous: zero pages on first
         // touch, so the budget is address space and only the entries used become resident.
         int entriesBytes = maxFlows * ENTRY_BYTES;
-        this.memory = new AnonymousMemory(entriesBytes + slotCount * INDEX_SLOT_BYTES);
+        int wideBytes = maxFlows * WIDE_KEY_BYTES;
+        long indexBytes = slotCount * INDEX_SLOT_BYTES;
+        this.memory = new AnonymousMemory(entriesBytes + indexBytes + wideBytes);
         this.table = new UnsafeBuffer(memory.address(), entriesBytes);
         this.index = new UnsafeBuffer(memory.address() + entriesBytes, slots * INDEX_SLOT_BYTES);
+        this.wideKeys = new UnsafeBuffer(memory.address() + entriesBytes + indexBytes, wideBytes);
         this.evictWhenFull = config.fullPolicy() == FlowTableConfig.FullPolicy.EVICT;
         this.establishedTimeoutNanos = config.establishedTimeoutNanos();
         this.openingTimeoutNanos = config.openingTimeoutNanos();
@@ -237,6 +266,10 @@ public final class FlowTable implements AutoCloseable {
      */
     public boolean update(FlowKey key, long timestampNanos, int ipBytes, int payloadBytes, int tcpFlags, int seq,
                           int ack, int window) {
+        if (ipBytes < 0 || payloadBytes < 0) {
+            throw new IllegalArgumentException("flow update: bytes must be >= 0; got " + ipBytes + " IP bytes, "
+                    + payloadBytes + " payload bytes");
+        }
         normaliseKey(key);
         return record(timestampNanos, ipBytes, payloadBytes, 1, key.protocol == PROTO_TCP, tcpFlags, seq, ack, window);
     }
@@ -246,8 +279,14 @@ public final class FlowTable implements AutoCloseable {
      * where a read or write is not a segment).
      *
      * @return false when the flow could not be tracked (table full; counted)
+     * @throws IllegalArgumentException for a negative count or more than 2^48 - 1 bytes at once
      */
     public boolean account(FlowKey key, long timestampNanos, long ipBytes, long payloadBytes, int packets) {
+        if (ipBytes < 0 || payloadBytes < 0 || packets < 0 || ipBytes > MAX_INTERVAL_BYTES
+                || payloadBytes > MAX_INTERVAL_BYTES) {
+            throw new IllegalArgumentException("flow accounting: bytes must be in [0, 2^48), packets >= 0; got "
+                    + ipBytes + " IP bytes, " + payloadBytes + " payload bytes, " + packets + " packets");
+        }
         normaliseKey(key);
         return record(timestampNanos, ipBytes, payloadBytes, packets, false, 0, 0, 0, 1);
     }
@@ -283,7 +322,10 @@ public final class FlowTable implements AutoCloseable {
         keyFromA = srcIsA;
         keySrcPort = srcPort;
         keyDstPort = dstPort;
-        keyMeta = META_OCCUPIED | (ipVersion == 6 ? META_IPV6 : 0) | ((protocol & 0xFF) << 16) | (vlanId & 0xFFF);
+        // IPv4 addresses fit the entry; anything with bits above the low 32 goes to a side record.
+        keyWide = ((srcHigh | dstHigh | ((srcLow | dstLow) >>> 32)) != 0) || ipVersion == 6;
+        keyMeta = META_OCCUPIED | (ipVersion == 6 ? META_IPV6 : 0) | (keyWide ? META_WIDE : 0)
+                | ((protocol & 0xFF) << 16) | (vlanId & 0xFFF);
         keyIfindex = ifindex;
         long h = keyAHigh * 0x9E3779B97F4A7C15L;
         h = (h ^ keyALow) * 0xC2B2AE3D27D4EB4FL;
@@ -323,14 +365,31 @@ public final class FlowTable implements AutoCloseable {
                 int entry = (int) (v & INDEX_ENTRY_MASK) - 1;
                 int base = entry * ENTRY_BYTES;
                 if (t.getInt(base + PORTS) == keyPorts && t.getInt(base + META) == keyMeta
-                        && t.getLong(base + A_LOW) == keyALow && t.getLong(base + B_LOW) == keyBLow
-                        && t.getLong(base + A_HIGH) == keyAHigh && t.getLong(base + B_HIGH) == keyBHigh
-                        && t.getInt(base + IFINDEX) == keyIfindex) {
+                        && t.getInt(base + IFINDEX) == keyIfindex && addressesMatch(t, base)) {
                     return entry;
                 }
             }
             i = nextSlot(i);
         }
+    }
+
+    private boolean addressesMatch(UnsafeBuffer t, int base) {
+        if (!keyWide) {
+            return t.getInt(base + A_ADDR) == (int) keyALow && t.getInt(base + B_ADDR) == (int) keyBLow;
+        }
+        UnsafeBuffer w = wideKeys;
+        int wb = t.getInt(base + A_ADDR) * WIDE_KEY_BYTES;
+        return w.getLong(wb + 8) == keyALow && w.getLong(wb + 24) == keyBLow && w.getLong(wb) == keyAHigh
+                && w.getLong(wb + 16) == keyBHigh;
+    }
+
+    /** High (0) or low (1) 64 bits of side A's (0) or B's (1) address of the entry at {@code base}. */
+    private long address(int base, int side, int half) {
+        UnsafeBuffer t = table;
+        if ((t.getInt(base + META) & META_WIDE) != 0) {
+            return wideKeys.getLong(t.getInt(base + A_ADDR) * WIDE_KEY_BYTES + side * 16 + half * 8);
+        }
+        return half == 0 ? 0 : t.getInt(base + (side == 0 ? A_ADDR : B_ADDR)) & 0xFFFF_FFFFL;
     }
 
     /** The index slot that points at {@code entry} (present: the probe from its home finds it). */
@@ -353,6 +412,16 @@ public final class FlowTable implements AutoCloseable {
             return entry;
         }
         return highWater++;
+    }
+
+    /** A free side record for a wide key: the last one freed, else a new one (at most one per entry). */
+    private int allocateWide() {
+        int wide = wideFreeHead;
+        if (wide != NIL) {
+            wideFreeHead = wideKeys.getInt(wide * WIDE_KEY_BYTES);
+            return wide;
+        }
+        return wideHighWater++;
     }
 
     private boolean record(long ts, long ipBytes, long payloadBytes, int packets, boolean tcp, int flags, int seq,
@@ -382,15 +451,34 @@ public final class FlowTable implements AutoCloseable {
         int di = base + DIR_INTS + dir * DIR_INTS_BYTES;
         int dflags = t.getByte(di + D_FLAGS);
         if ((dflags & DF_SEEN) == 0) {
-            long offsetMicros = (ts - t.getLong(base + FLOW_START)) / NANOS_PER_MICRO;
-            t.putInt(di + D_FIRST_OFFSET_MICROS, (int) Math.max(0, Math.min(Integer.MAX_VALUE, offsetMicros)));
+            // The direction of the flow's first packet starts at the flow start (offset 0); only
+            // the other direction's offset is kept.
+            if (dir != ((flowFlags & FF_FIRST_FROM_SERVER) != 0 ? 1 : 0)) {
+                long offsetMicros = (ts - t.getLong(base + FLOW_START)) / NANOS_PER_MICRO;
+                t.putInt(base + FIRST_OFFSET_MICROS, (int) Math.max(0, Math.min(Integer.MAX_VALUE, offsetMicros)));
+            }
             dflags |= DF_SEEN;
             t.putByte(di + D_FLAGS, (byte) dflags);
         }
-        t.putLong(dl + D_BYTES, t.getLong(dl + D_BYTES) + ipBytes);
-        t.putLong(dl + D_PAYLOAD, t.getLong(dl + D_PAYLOAD) + payloadBytes);
+        long bytesRetrans = t.getLong(dl + D_BYTES_RETRANS);
+        long payloadOoo = t.getLong(dl + D_PAYLOAD_OOO);
+        if ((bytesRetrans & LOW48) + ipBytes > LOW48 || (payloadOoo & LOW48) + payloadBytes > LOW48
+                || (t.getInt(di + D_PACKETS) & MAX_UINT) + packets > MAX_UINT) {
+            exportEarly(idx, ts);
+            bytesRetrans = t.getLong(dl + D_BYTES_RETRANS);
+            payloadOoo = t.getLong(dl + D_PAYLOAD_OOO);
+        }
+        t.putLong(dl + D_BYTES_RETRANS, bytesRetrans + ipBytes);
+        t.putLong(dl + D_PAYLOAD_OOO, payloadOoo + payloadBytes);
         t.putInt(di + D_PACKETS, t.getInt(di + D_PACKETS) + packets);
-        if (ts > t.getLong(dl + D_LAST_TS)) {
+        long last = t.getLong(dl + D_LAST_TS);
+        if (ts > last) {
+            if ((dflags & DF_SAMPLE) != 0 && ts - sampleTime(t, dl, di, last) > MAX_UINT) {
+                // The sample's send time is kept as its low 32 bits under this direction's last
+                // packet time: a sample older than 4.29 s behind it could no longer be told apart.
+                dflags &= ~DF_SAMPLE;
+                t.putByte(di + D_FLAGS, (byte) dflags);
+            }
             t.putLong(dl + D_LAST_TS, ts);
         }
         int endpoint = endpointSlot(base);
@@ -401,11 +489,26 @@ public final class FlowTable implements AutoCloseable {
             tcp(base, dir, dl, di, ts, (int) payloadBytes, flags, seq, ack, window, endpoint);
         }
         long deadline = deadline(base, ts);
-        if (deadline < t.getLong(base + TIMER_DEADLINE)) {
-            unlinkTimer(idx);
-            schedule(idx, deadline);
+        if (t.getByte(base + TIMER_STATE) == 0) {
+            schedule(idx, visitTick(deadline));
+        } else {
+            // Refile only when the deadline now falls before the filed tick's (a FIN, a RST):
+            // compared by multiplying, so the packet path pays no division.
+            long filed = currentTick + (t.getInt(base + TIMER_TICK) - (int) currentTick);
+            if (filed > currentTick + 1 && deadline < (filed - 1) * tickNanos) {
+                unlinkTimer(idx);
+                schedule(idx, visitTick(deadline));
+            }
         }
         return true;
+    }
+
+    /**
+     * Send time of direction {@code dl/di}'s RTT sample: its low 32 bits are kept, the rest is that
+     * of the direction's last packet time, which is at most 2^32 - 1 ns later (older samples are dropped).
+     */
+    private static long sampleTime(UnsafeBuffer t, int dl, int di, long lastPacket) {
+        return lastPacket - (((int) lastPacket - t.getInt(di + D_SAMPLE_TS_LOW)) & MAX_UINT);
     }
 
     private int insert(int slot, long ts, boolean tcp, int flags) {
@@ -427,10 +530,20 @@ public final class FlowTable implements AutoCloseable {
         int entry = allocateEntry();
         UnsafeBuffer t = table;
         int base = entry * ENTRY_BYTES;
-        t.putLong(base + A_HIGH, keyAHigh);
-        t.putLong(base + A_LOW, keyALow);
-        t.putLong(base + B_HIGH, keyBHigh);
-        t.putLong(base + B_LOW, keyBLow);
+        if (keyWide) {
+            int wide = allocateWide();
+            int wb = wide * WIDE_KEY_BYTES;
+            UnsafeBuffer w = wideKeys;
+            w.putLong(wb, keyAHigh);
+            w.putLong(wb + 8, keyALow);
+            w.putLong(wb + 16, keyBHigh);
+            w.putLong(wb + 24, keyBLow);
+            t.putInt(base + A_ADDR, wide);
+            t.putInt(base + B_ADDR, 0);
+        } else {
+            t.putInt(base + A_ADDR, (int) keyALow);
+            t.putInt(base + B_ADDR, (int) keyBLow);
+        }
         t.putInt(base + PORTS, keyPorts);
         t.putInt(base + META, keyMeta);
         t.putInt(base + IFINDEX, keyIfindex);
@@ -470,6 +583,9 @@ public final class FlowTable implements AutoCloseable {
         if (srcIsClient == keyFromA) {
             flowFlags |= FF_CLIENT_IS_A;
         }
+        if (!srcIsClient) {
+            flowFlags |= FF_FIRST_FROM_SERVER;
+        }
         t.putLong(base + FLOW_START, ts);
         t.putLong(base + INTERVAL_START, ts);
         t.putByte(base + STATE, (byte) state);
@@ -480,8 +596,7 @@ public final class FlowTable implements AutoCloseable {
         t.putInt(base + ENDPOINT_EPOCH, 0);
         t.putInt(base + TIMER_NEXT, NIL);
         t.putInt(base + TIMER_PREV, NIL);
-        t.putLong(base + TIMER_DEADLINE, Long.MAX_VALUE);
-        t.putInt(base + TIMER_SLOT, NIL);
+        t.putByte(base + TIMER_STATE, (byte) 0);
         int endpoint = endpointSlot(base);
         if (endpoint >= 0) {
             endpoints.newFlow(endpoint);
@@ -540,7 +655,7 @@ public final class FlowTable implements AutoCloseable {
 
         if (syn) {
             if ((seen & SYN) != 0) {
-                retransmission(di, endpoint);
+                retransmission(base, dl, ts, endpoint);
             } else if (ackFlag && dir == 1 && state == TcpState.OPENING.ordinal()
                     && (flowFlags & FF_CLIENT_SYN_FIRST) != 0) {
                 long micros = (ts - t.getLong(base + FLOW_START)) / NANOS_PER_MICRO;
@@ -567,25 +682,20 @@ public final class FlowTable implements AutoCloseable {
                     && (t.getByte(di + D_TCP_FLAGS) & SYN) != 0) {
                 state = TcpState.ESTABLISHED.ordinal();
             }
-            dflags = sequence(t, dl, di, dflags, ts, seq, payload, fin, endpoint);
+            dflags = sequence(t, base, dl, di, dflags, ts, seq, payload, fin, endpoint);
         }
         if (window == 0 && !rst) {
-            int zw = t.getShort(di + D_ZERO_WIN) & 0xFFFF;
-            if (zw < MAX_SHORT_COUNT) {
-                t.putShort(di + D_ZERO_WIN, (short) (zw + 1));
+            if ((t.getShort(di + D_ZERO_WIN) & 0xFFFF) == MAX_SHORT_COUNT) {
+                exportEarly(base / ENTRY_BYTES, ts);
             }
+            t.putShort(di + D_ZERO_WIN, (short) (t.getShort(di + D_ZERO_WIN) + 1));
         }
         if (ackFlag) {
             int odflags = t.getByte(odi + D_FLAGS);
             if ((odflags & DF_SAMPLE) != 0 && ack - t.getInt(odi + D_SAMPLE_SEQ_END) >= 0) {
-                long micros = (ts - t.getLong(odl + D_SAMPLE_TS)) / NANOS_PER_MICRO;
+                long micros = (ts - sampleTime(t, odl, odi, t.getLong(odl + D_LAST_TS))) / NANOS_PER_MICRO;
                 if (micros >= 0) {
-                    int count = t.getInt(base + DATA_RTT_COUNT);
-                    t.putInt(base + DATA_RTT_COUNT, count + 1);
-                    t.putLong(base + DATA_RTT_SUM_MICROS, t.getLong(base + DATA_RTT_SUM_MICROS) + micros);
-                    if (micros > t.getInt(base + DATA_RTT_MAX_MICROS)) {
-                        t.putInt(base + DATA_RTT_MAX_MICROS, (int) Math.min(Integer.MAX_VALUE, micros));
-                    }
+                    dataRtt(base, ts, micros);
                     rttSample(endpoint, micros);
                 }
                 t.putByte(odi + D_FLAGS, (byte) (odflags & ~DF_SAMPLE));
@@ -611,8 +721,8 @@ public final class FlowTable implements AutoCloseable {
      * Sequence analysis of a non-SYN segment: in order, a gap (opens a hole), a segment filling the
      * hole (out of order), or data at or below what was already sent (retransmission).
      */
-    private int sequence(UnsafeBuffer t, int dl, int di, int dflags, long ts, int seq, int payload, boolean fin,
-                         int endpoint) {
+    private int sequence(UnsafeBuffer t, int base, int dl, int di, int dflags, long ts, int seq, int payload,
+                         boolean fin, int endpoint) {
         int segmentLength = payload + (fin ? 1 : 0);
         if ((dflags & DF_SEQ_INIT) == 0) {
             t.putInt(di + D_NEXT_SEQ, seq + segmentLength);
@@ -635,10 +745,10 @@ public final class FlowTable implements AutoCloseable {
                 t.putInt(di + D_NEXT_SEQ, seq + segmentLength);
             } else if ((dflags & DF_HOLE) != 0 && seq - t.getInt(di + D_HOLE_START) >= 0
                     && seq - t.getInt(di + D_HOLE_END) < 0) {
-                int ooo = t.getShort(di + D_OOO) & 0xFFFF;
-                if (ooo < MAX_SHORT_COUNT) {
-                    t.putShort(di + D_OOO, (short) (ooo + 1));
+                if ((t.getLong(dl + D_PAYLOAD_OOO) >>> 48) == MAX_SHORT_COUNT) {
+                    exportEarly(base / ENTRY_BYTES, ts);
                 }
+                t.putLong(dl + D_PAYLOAD_OOO, t.getLong(dl + D_PAYLOAD_OOO) + HIGH16_ONE);
                 if (seq == t.getInt(di + D_HOLE_START)) {
                     int newStart = seq + payload;
                     t.putInt(di + D_HOLE_START, newStart);
@@ -647,7 +757,7 @@ public final class FlowTable implements AutoCloseable {
                     }
                 }
             } else {
-                retransmission(di, endpoint);
+                retransmission(base, dl, ts, endpoint);
                 if ((dflags & DF_SAMPLE) != 0 && seq - t.getInt(di + D_SAMPLE_SEQ_END) < 0) {
                     // Karn: an ACK could answer either copy, so the sample is ambiguous.
                     dflags &= ~DF_SAMPLE;
@@ -664,18 +774,41 @@ public final class FlowTable implements AutoCloseable {
     }
 
     private int startSample(UnsafeBuffer t, int dl, int di, int dflags, long ts, int seqEnd) {
-        if ((dflags & DF_SAMPLE) == 0) {
+        // ts is at most the direction's last packet time (updated first); a segment stamped over
+        // 4.29 s before it (clock step) starts no sample, as its low 32 bits could not be placed.
+        if ((dflags & DF_SAMPLE) == 0 && t.getLong(dl + D_LAST_TS) - ts <= MAX_UINT) {
             t.putInt(di + D_SAMPLE_SEQ_END, seqEnd);
-            t.putLong(dl + D_SAMPLE_TS, ts);
+            t.putInt(di + D_SAMPLE_TS_LOW, (int) ts);
             return dflags | DF_SAMPLE;
         }
         return dflags;
     }
 
-    private void retransmission(int di, int endpoint) {
-        table.putInt(di + D_RETRANS, table.getInt(di + D_RETRANS) + 1);
+    private void retransmission(int base, int dl, long ts, int endpoint) {
+        UnsafeBuffer t = table;
+        if ((t.getLong(dl + D_BYTES_RETRANS) >>> 48) == MAX_SHORT_COUNT) {
+            exportEarly(base / ENTRY_BYTES, ts);
+        }
+        t.putLong(dl + D_BYTES_RETRANS, t.getLong(dl + D_BYTES_RETRANS) + HIGH16_ONE);
         if (endpoint >= 0) {
             endpoints.retransmission(endpoint);
+        }
+    }
+
+    /** One data RTT sample into the interval's count, sum (unsigned 32-bit microseconds) and max. */
+    private void dataRtt(int base, long ts, long micros) {
+        UnsafeBuffer t = table;
+        // An RTT over 71 minutes cannot come from TCP (retransmission timers fire long before);
+        // clamped so one sample always fits the sum.
+        long clamped = Math.min(micros, MAX_UINT);
+        if ((t.getInt(base + DATA_RTT_SUM_MICROS) & MAX_UINT) + clamped > MAX_UINT
+                || t.getInt(base + DATA_RTT_COUNT) == -1) {
+            exportEarly(base / ENTRY_BYTES, ts);
+        }
+        t.putInt(base + DATA_RTT_COUNT, t.getInt(base + DATA_RTT_COUNT) + 1);
+        t.putInt(base + DATA_RTT_SUM_MICROS, (int) ((t.getInt(base + DATA_RTT_SUM_MICROS) & MAX_UINT) + clamped));
+        if (micros > t.getInt(base + DATA_RTT_MAX_MICROS)) {
+            t.putInt(base + DATA_RTT_MAX_MICROS, (int) Math.min(Integer.MAX_VALUE, micros));
         }
     }
 
@@ -697,11 +830,9 @@ public final class FlowTable implements AutoCloseable {
         boolean clientIsA = (t.getByte(base + FLOW_FLAGS) & FF_CLIENT_IS_A) != 0;
         int meta = t.getInt(base + META);
         int ports = t.getInt(base + PORTS);
-        int slot = clientIsA
-                ? e.slot((meta & META_IPV6) != 0 ? 6 : 4, t.getLong(base + B_HIGH), t.getLong(base + B_LOW),
-                        ports & 0xFFFF, (meta >>> 16) & 0xFF)
-                : e.slot((meta & META_IPV6) != 0 ? 6 : 4, t.getLong(base + A_HIGH), t.getLong(base + A_LOW),
-                        ports >>> 16, (meta >>> 16) & 0xFF);
+        int server = clientIsA ? 1 : 0;
+        int slot = e.slot((meta & META_IPV6) != 0 ? 6 : 4, address(base, server, 0), address(base, server, 1),
+                clientIsA ? ports & 0xFFFF : ports >>> 16, (meta >>> 16) & 0xFF);
         t.putInt(base + ENDPOINT_SLOT, slot);
         t.putInt(base + ENDPOINT_EPOCH, e.epoch());
         return slot;
@@ -737,17 +868,22 @@ public final class FlowTable implements AutoCloseable {
         return Math.min(idleDeadline(base, lastPacket), table.getLong(base + INTERVAL_START) + reportIntervalNanos);
     }
 
-    private void schedule(int idx, long deadlineNanos) {
-        UnsafeBuffer t = table;
-        int base = idx * ENTRY_BYTES;
+    /** The wheel tick at which a deadline is examined: after it, in the future, at most 2^30 ticks ahead. */
+    private long visitTick(long deadlineNanos) {
         long visitTick = Math.floorDiv(deadlineNanos, tickNanos) + 1;
         if (visitTick <= currentTick) {
-            visitTick = currentTick + 1;
+            return currentTick + 1;
         }
+        return Math.min(visitTick, currentTick + MAX_TIMER_AHEAD_TICKS);
+    }
+
+    private void schedule(int idx, long visitTick) {
+        UnsafeBuffer t = table;
+        int base = idx * ENTRY_BYTES;
         int slot = (int) (visitTick & wheelMask);
         int head = wheelHeads[slot];
-        t.putLong(base + TIMER_DEADLINE, deadlineNanos);
-        t.putInt(base + TIMER_SLOT, slot);
+        t.putInt(base + TIMER_TICK, (int) visitTick);
+        t.putByte(base + TIMER_STATE, (byte) 1);
         t.putInt(base + TIMER_PREV, NIL);
         t.putInt(base + TIMER_NEXT, head);
         if (head != NIL) {
@@ -759,10 +895,10 @@ public final class FlowTable implements AutoCloseable {
     private void unlinkTimer(int idx) {
         UnsafeBuffer t = table;
         int base = idx * ENTRY_BYTES;
-        int slot = t.getInt(base + TIMER_SLOT);
-        if (slot == NIL) {
+        if (t.getByte(base + TIMER_STATE) == 0) {
             return;
         }
+        int slot = t.getInt(base + TIMER_TICK) & wheelMask;
         int prev = t.getInt(base + TIMER_PREV);
         int next = t.getInt(base + TIMER_NEXT);
         if (prev != NIL) {
@@ -775,10 +911,9 @@ public final class FlowTable implements AutoCloseable {
         if (next != NIL) {
             t.putInt(next * ENTRY_BYTES + TIMER_PREV, prev);
         }
-        t.putInt(base + TIMER_SLOT, NIL);
+        t.putByte(base + TIMER_STATE, (byte) 0);
         t.putInt(base + TIMER_PREV, NIL);
         t.putInt(base + TIMER_NEXT, NIL);
-        t.putLong(base + TIMER_DEADLINE, Long.MAX_VALUE);
     }
 
     /** The entry whose timer fires soonest (eviction victim), or NIL. */
@@ -839,9 +974,8 @@ public final class FlowTable implements AutoCloseable {
             if (detachedHead != NIL) {
                 t.putInt(detachedHead * ENTRY_BYTES + TIMER_PREV, NIL);
             }
-            t.putInt(base + TIMER_SLOT, NIL);
+            t.putByte(base + TIMER_STATE, (byte) 0);
             t.putInt(base + TIMER_NEXT, NIL);
-            t.putLong(base + TIMER_DEADLINE, Long.MAX_VALUE);
             long last = lastPacket(base);
             long idle = idleDeadline(base, last);
             if (now >= idle) {
@@ -863,7 +997,7 @@ public final class FlowTable implements AutoCloseable {
                 if (now - t.getLong(base + INTERVAL_START) >= reportIntervalNanos && exportPeriodic(idx, now)) {
                     emitted++;
                 }
-                schedule(idx, deadline(base, last));
+                schedule(idx, visitTick(deadline(base, last)));
             }
         }
         return emitted;
@@ -900,21 +1034,40 @@ public final class FlowTable implements AutoCloseable {
         fill(idx, now, false, CloseType.STILL_OPEN);
         periodicRecords++;
         logHandler.onFlowLog(log);
-        t.putLong(base + INTERVAL_START, now);
+        startInterval(base, now);
+        return true;
+    }
+
+    /**
+     * A periodic record now, because one of the interval's counters is full (48-bit bytes, 32-bit
+     * packets and RTT sum, 16-bit retransmissions, out-of-order and zero-window counts): the
+     * counters stay exact and the flow's records still sum to its totals, the interval is only
+     * cut short. Called on the packet that would overflow it, before its own counts.
+     */
+    private void exportEarly(int idx, long ts) {
+        int base = idx * ENTRY_BYTES;
+        fill(idx, Math.max(ts, table.getLong(base + INTERVAL_START)), false, CloseType.STILL_OPEN);
+        periodicRecords++;
+        earlyRecords++;
+        logHandler.onFlowLog(log);
+        startInterval(base, log.intervalEndNanos);
+    }
+
+    /** Zeroes the interval counters and starts the next interval at {@code start}. */
+    private void startInterval(int base, long start) {
+        UnsafeBuffer t = table;
+        t.putLong(base + INTERVAL_START, start);
         t.putInt(base + DATA_RTT_COUNT, 0);
-        t.putLong(base + DATA_RTT_SUM_MICROS, 0);
+        t.putInt(base + DATA_RTT_SUM_MICROS, 0);
         t.putInt(base + DATA_RTT_MAX_MICROS, 0);
         for (int d = 0; d < 2; d++) {
             int dl = base + DIR_LONGS + d * DIR_LONGS_BYTES;
             int di = base + DIR_INTS + d * DIR_INTS_BYTES;
-            t.putLong(dl + D_BYTES, 0);
-            t.putLong(dl + D_PAYLOAD, 0);
+            t.putLong(dl + D_BYTES_RETRANS, 0);
+            t.putLong(dl + D_PAYLOAD_OOO, 0);
             t.putInt(di + D_PACKETS, 0);
-            t.putInt(di + D_RETRANS, 0);
             t.putShort(di + D_ZERO_WIN, (short) 0);
-            t.putShort(di + D_OOO, (short) 0);
         }
-        return true;
     }
 
     private void fill(int idx, long endNanos, boolean finalRecord, CloseType type) {
@@ -926,10 +1079,10 @@ public final class FlowTable implements AutoCloseable {
         int ports = t.getInt(base + PORTS);
         r.finalRecord = finalRecord;
         r.ipVersion = (meta & META_IPV6) != 0 ? 6 : 4;
-        long aHigh = t.getLong(base + A_HIGH);
-        long aLow = t.getLong(base + A_LOW);
-        long bHigh = t.getLong(base + B_HIGH);
-        long bLow = t.getLong(base + B_LOW);
+        long aHigh = address(base, 0, 0);
+        long aLow = address(base, 0, 1);
+        long bHigh = address(base, 1, 0);
+        long bLow = address(base, 1, 1);
         r.clientAddressHigh = clientIsA ? aHigh : bHigh;
         r.clientAddressLow = clientIsA ? aLow : bLow;
         r.serverAddressHigh = clientIsA ? bHigh : aHigh;
@@ -950,21 +1103,25 @@ public final class FlowTable implements AutoCloseable {
         int clientRtt = t.getInt(base + CLIENT_RTT_MICROS);
         r.serverHandshakeRttNanos = serverRtt < 0 ? FlowLog.NO_RTT : serverRtt * NANOS_PER_MICRO;
         r.clientHandshakeRttNanos = clientRtt < 0 ? FlowLog.NO_RTT : clientRtt * NANOS_PER_MICRO;
-        r.dataRttCount = t.getInt(base + DATA_RTT_COUNT);
-        r.dataRttSumNanos = t.getLong(base + DATA_RTT_SUM_MICROS) * NANOS_PER_MICRO;
+        r.dataRttCount = t.getInt(base + DATA_RTT_COUNT) & MAX_UINT;
+        r.dataRttSumNanos = (t.getInt(base + DATA_RTT_SUM_MICROS) & MAX_UINT) * NANOS_PER_MICRO;
         r.dataRttMaxNanos = t.getInt(base + DATA_RTT_MAX_MICROS) * NANOS_PER_MICRO;
+        int firstDir = (t.getByte(base + FLOW_FLAGS) & FF_FIRST_FROM_SERVER) != 0 ? 1 : 0;
+        long laterOffsetNanos = t.getInt(base + FIRST_OFFSET_MICROS) * NANOS_PER_MICRO;
         for (int d = 0; d < 2; d++) {
             int dl = base + DIR_LONGS + d * DIR_LONGS_BYTES;
             int di = base + DIR_INTS + d * DIR_INTS_BYTES;
             boolean seen = (t.getByte(di + D_FLAGS) & DF_SEEN) != 0;
-            r.firstNanos[d] = seen ? start + t.getInt(di + D_FIRST_OFFSET_MICROS) * NANOS_PER_MICRO : 0;
+            r.firstNanos[d] = seen ? start + (d == firstDir ? 0 : laterOffsetNanos) : 0;
             r.lastNanos[d] = t.getLong(dl + D_LAST_TS);
-            r.bytes[d] = t.getLong(dl + D_BYTES);
-            r.payloadBytes[d] = t.getLong(dl + D_PAYLOAD);
-            r.packets[d] = t.getInt(di + D_PACKETS) & 0xFFFF_FFFFL;
+            long bytesRetrans = t.getLong(dl + D_BYTES_RETRANS);
+            long payloadOoo = t.getLong(dl + D_PAYLOAD_OOO);
+            r.bytes[d] = bytesRetrans & LOW48;
+            r.payloadBytes[d] = payloadOoo & LOW48;
+            r.packets[d] = t.getInt(di + D_PACKETS) & MAX_UINT;
             r.tcpFlags[d] = t.getByte(di + D_TCP_FLAGS) & 0xFF;
-            r.retransmissions[d] = t.getInt(di + D_RETRANS) & 0xFFFF_FFFFL;
-            r.outOfOrder[d] = t.getShort(di + D_OOO) & 0xFFFF;
+            r.retransmissions[d] = bytesRetrans >>> 48;
+            r.outOfOrder[d] = (int) (payloadOoo >>> 48);
             r.zeroWindow[d] = t.getShort(di + D_ZERO_WIN) & 0xFFFF;
         }
     }
@@ -999,9 +1156,20 @@ public final class FlowTable implements AutoCloseable {
 
     private void freeEntry(int entry) {
         int base = entry * ENTRY_BYTES;
+        freeWide(base);
         table.setMemory(base, ENTRY_BYTES, (byte) 0);
         table.putInt(base + FREE_NEXT, freeHead);
         freeHead = entry;
+    }
+
+    private void freeWide(int base) {
+        if ((table.getInt(base + META) & META_WIDE) != 0) {
+            int wide = table.getInt(base + A_ADDR);
+            int wb = wide * WIDE_KEY_BYTES;
+            wideKeys.setMemory(wb, WIDE_KEY_BYTES, (byte) 0);
+            wideKeys.putInt(wb, wideFreeHead);
+            wideFreeHead = wide;
+        }
     }
 
     /**
@@ -1024,6 +1192,9 @@ public final class FlowTable implements AutoCloseable {
                         : CloseType.FLUSHED;
                 exportFinal(entry, lastPacket(base), type);
                 // Zero only what was used: clearing the whole budget would make it all resident.
+                if ((t.getInt(base + META) & META_WIDE) != 0) {
+                    wideKeys.setMemory(t.getInt(base + A_ADDR) * WIDE_KEY_BYTES, WIDE_KEY_BYTES, (byte) 0);
+                }
                 t.setMemory(base, ENTRY_BYTES, (byte) 0);
                 ix.putLong(i * INDEX_SLOT_BYTES, 0);
             }
@@ -1031,6 +1202,8 @@ public final class FlowTable implements AutoCloseable {
         // Free entries are zero but for their link, which a new flow's key overwrites.
         freeHead = NIL;
         highWater = 0;
+        wideFreeHead = NIL;
+        wideHighWater = 0;
         detachedHead = NIL;
         Arrays.fill(wheelHeads, NIL);
         size = 0;
@@ -1145,8 +1318,9 @@ public final class FlowTable implements AutoCloseable {
     }
 
     /**
-     * Off-heap bytes of the table's budget ({@code maxFlows} x {@value #ENTRY_BYTES} + 8 per index
-     * slot), mapped at construction; pages become resident as flows first use them.
+     * Off-heap bytes of the table's budget ({@code maxFlows} x ({@value #ENTRY_BYTES} +
+     * {@value #WIDE_KEY_BYTES}) + 8 per index slot), mapped at construction; pages become resident
+     * as flows first use them (side records only for IPv6 flows).
      */
     public long memoryBytes() {
         return memory.bytes();
@@ -1157,7 +1331,7 @@ public final class FlowTable implements AutoCloseable {
      * with the index, what is resident of {@link #memoryBytes()}.
      */
     public long entryBytesTouched() {
-        return (long) highWater * ENTRY_BYTES;
+        return (long) highWater * ENTRY_BYTES + (long) wideHighWater * WIDE_KEY_BYTES;
     }
 
     /** Flows created since construction. */
@@ -1188,6 +1362,14 @@ public final class FlowTable implements AutoCloseable {
     /** Periodic (delta) flow records emitted. */
     public long periodicRecords() {
         return periodicRecords;
+    }
+
+    /**
+     * Periodic records emitted before their interval's end because a counter of the interval was
+     * full (included in {@link #periodicRecords()}).
+     */
+    public long earlyRecords() {
+        return earlyRecords;
     }
 
     /** Periodic records not emitted because the flow had no packet in the interval. */

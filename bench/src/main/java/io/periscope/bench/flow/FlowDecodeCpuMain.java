@@ -5,6 +5,7 @@ import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 
 import io.periscope.flowmap.DecodedPacket;
+import io.periscope.flowmap.FlowKey;
 import io.periscope.flowmap.FlowTable;
 import io.periscope.flowmap.FlowTableConfig;
 import io.periscope.flowmap.PacketDecoder;
@@ -15,8 +16,9 @@ import io.periscope.flowmap.PacketDecoder;
  * Prints min and median CPU ns per packet over {@code runs} runs of {@code passes} passes of
  * {@value FlowTableBenchmark#PACKETS} packets, after a warm-up. Run with
  * {@code java -cp bench/target/benchmarks.jar io.periscope.bench.flow.FlowDecodeCpuMain
- * [tcp|udp|tcp-decode|udp-decode|tcp-metrics|udp-metrics] [flows]}; "-metrics" also aggregates the
- * per-second endpoint metrics on the packet path.
+ * [tcp|udp|tcp-decode|udp-decode|tcp-metrics|udp-metrics|churn] [flows]}; "-metrics" also aggregates the
+ * per-second endpoint metrics on the packet path; "churn" times a new UDP flow per packet in a full
+ * 100 000-flow table that evicts (insert, eviction, export and the index's backshift).
  */
 public final class FlowDecodeCpuMain {
     private static final int WARMUP_PASSES = 400;
@@ -29,6 +31,10 @@ public final class FlowDecodeCpuMain {
 
     /** Entry point. */
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("churn")) {
+            churn();
+            return;
+        }
         boolean tcp = args.length == 0 || args[0].startsWith("tcp");
         // "tcp-decode" / "udp-decode": the decoder alone, for the split between decoder and table.
         boolean decodeOnly = args.length > 0 && args[0].endsWith("-decode");
@@ -73,6 +79,40 @@ public final class FlowDecodeCpuMain {
                 nsPerPacket[0], nsPerPacket[RUNS / 2], nsPerPacket[RUNS - 1], RUNS, PASSES * packets.count, ok,
                 table.size(), endpointRecords[0]);
         table.close();
+    }
+
+    private static void churn() {
+        int opsPerRun = 1_000_000;
+        long[] exported = new long[1];
+        FlowTable table = new FlowTable(FlowTableConfig.builder().maxFlows(100_000)
+                .fullPolicy(FlowTableConfig.FullPolicy.EVICT).build(), log -> exported[0]++, null);
+        FlowKey key = new FlowKey();
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long ts = 1_700_000_000_000_000_000L;
+        long n = 0;
+        for (int i = 0; i < 4 * opsPerRun; i++) {
+            ts += PACKET_GAP_NANOS;
+            newFlow(table, key, n++, ts);
+        }
+        double[] nsPerFlow = new double[RUNS];
+        for (int run = 0; run < RUNS; run++) {
+            long cpu0 = threads.getCurrentThreadCpuTime();
+            for (int i = 0; i < opsPerRun; i++) {
+                ts += PACKET_GAP_NANOS;
+                newFlow(table, key, n++, ts);
+            }
+            nsPerFlow[run] = (double) (threads.getCurrentThreadCpuTime() - cpu0) / opsPerRun;
+        }
+        Arrays.sort(nsPerFlow);
+        System.out.printf("churn: CPU ns per new flow (evicting) min %.1f median %.1f max %.1f (%d runs x %d flows;"
+                        + " %d evicted, %d live)%n", nsPerFlow[0], nsPerFlow[RUNS / 2], nsPerFlow[RUNS - 1], RUNS,
+                opsPerRun, table.flowsEvicted(), table.size());
+        table.close();
+    }
+
+    private static void newFlow(FlowTable table, FlowKey key, long n, long ts) {
+        key.ipv4(0x0A000000L | (n >>> 16 & 0xFFFF), (int) (n & 0xFFFF), 0x0A640001L, 53, 17);
+        table.update(key, ts, 60, 32, 0, 0, 0, 0);
     }
 
     private static long replay(FlowPackets packets, PacketDecoder decoder, DecodedPacket packet, FlowTable table,
