@@ -30,38 +30,10 @@ class FlowTableEncodingTest {
     private FlowTable table(FlowTableConfig.Builder config) {
         table = new FlowTable(config.build(), log -> {
             FlowLog copy = new FlowLog();
-            copyInto(log, copy);
+            FlowTable.copy(log, copy);
             logs.add(copy);
         }, null);
         return table;
-    }
-
-    private static void copyInto(FlowLog from, FlowLog to) {
-        to.flowId = from.flowId;
-        to.finalRecord = from.finalRecord;
-        to.ipVersion = from.ipVersion;
-        to.clientAddressHigh = from.clientAddressHigh;
-        to.clientAddressLow = from.clientAddressLow;
-        to.serverAddressHigh = from.serverAddressHigh;
-        to.serverAddressLow = from.serverAddressLow;
-        to.clientPort = from.clientPort;
-        to.serverPort = from.serverPort;
-        to.intervalStartNanos = from.intervalStartNanos;
-        to.intervalEndNanos = from.intervalEndNanos;
-        to.flowStartNanos = from.flowStartNanos;
-        to.dataRttCount = from.dataRttCount;
-        to.dataRttSumNanos = from.dataRttSumNanos;
-        to.dataRttMaxNanos = from.dataRttMaxNanos;
-        for (int d = 0; d < 2; d++) {
-            to.firstNanos[d] = from.firstNanos[d];
-            to.lastNanos[d] = from.lastNanos[d];
-            to.bytes[d] = from.bytes[d];
-            to.payloadBytes[d] = from.payloadBytes[d];
-            to.packets[d] = from.packets[d];
-            to.retransmissions[d] = from.retransmissions[d];
-            to.outOfOrder[d] = from.outOfOrder[d];
-            to.zeroWindow[d] = from.zeroWindow[d];
-        }
     }
 
     @AfterEach
