@@ -296,13 +296,21 @@ final class Agent {
      * its default slice; the gauge says which.
      */
     private void placeThreads(PipelineConfig pipeline) {
-        CpuPlacement.Result placed = CpuPlacement.apply(pipeline.cpuSliceUs(), pipeline.cpuSet());
+        CpuPlacement.Result placed = CpuPlacement.apply(pipeline.cpuSliceUs(), pipeline.cpuNice(), pipeline.cpuSet());
         if (pipeline.cpuSliceUs() != 0) {
             if (placed.sliceSupported()) {
                 LOG.info("{} threads run with a {} µs scheduler slice", placed.threads(), placed.sliceNanos() / 1_000);
             } else {
                 LOG.warn("pipeline.cpu_slice_us={} not applied, threads keep the kernel's default slice: {}",
                         pipeline.cpuSliceUs(), placed.problem());
+            }
+        }
+        if (pipeline.cpuNice() != 0) {
+            if (placed.niceFailures() == 0) {
+                LOG.info("{} threads run at nice {}", placed.threads(), pipeline.cpuNice());
+            } else {
+                LOG.warn("pipeline.cpu_nice={}: {} of {} threads kept their nice value (setpriority failed)",
+                        pipeline.cpuNice(), placed.niceFailures(), placed.threads());
             }
         }
         if (!pipeline.cpus().isEmpty()) {

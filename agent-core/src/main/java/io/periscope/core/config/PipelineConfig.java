@@ -8,12 +8,15 @@ import java.util.BitSet;
 public record PipelineConfig(@Range(min = 64, max = 1L << 24) int eventRingSize,
                              @Range(min = 64, max = 1L << 24) int exportRingSize,
                              WaitStrategy waitStrategy, @Range(min = 1, max = 64) int shards,
-                             @Range(min = 0, max = CpuPlacement.MAX_SLICE_MICROS) int cpuSliceUs, String cpus) {
+                             @Range(min = 0, max = CpuPlacement.MAX_SLICE_MICROS) int cpuSliceUs,
+                             @Range(min = 0, max = CpuPlacement.MAX_NICE) int cpuNice, String cpus) {
     private static final int DEFAULT_EVENT_RING_SIZE = 2_048;
     private static final int DEFAULT_EXPORT_RING_SIZE = 8_192;
     private static final int DEFAULT_SHARDS = 1;
     /** The shortest slice the kernel allows: a traced thread waking on the agent's CPU waits at most ~this. */
     private static final int DEFAULT_CPU_SLICE_US = 100;
+    /** A third of a nice-0 thread's weight: traced threads that wake overtake the agent's at once. */
+    private static final int DEFAULT_CPU_NICE = 5;
 
     public PipelineConfig {
         powerOfTwo("event_ring_size", eventRingSize);
@@ -41,9 +44,10 @@ public record PipelineConfig(@Range(min = 64, max = 1L << 24) int eventRingSize,
         }
     }
 
-    /** 2 Ki event slots, 8 Ki export (span queue) slots, blocking wait, one shard, 100 µs slices, any CPU. */
+    /** 2 Ki event slots, 8 Ki export (span queue) slots, blocking wait, one shard, 100 µs slices, nice 5, any CPU. */
     public static PipelineConfig defaults() {
         return new PipelineConfig(DEFAULT_EVENT_RING_SIZE, DEFAULT_EXPORT_RING_SIZE, WaitStrategy.BLOCKING,
-                DEFAULT_SHARDS, DEFAULT_CPU_SLICE_US, "");
+                DEFAULT_SHARDS, DEFAULT_CPU_SLICE_US,
+                DEFAULT_CPU_NICE, "");
     }
 }

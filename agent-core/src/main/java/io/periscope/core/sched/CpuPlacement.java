@@ -15,14 +15,18 @@ import java.util.Set;
 
 /**
  * Where and how long the agent's threads may run: an EEVDF time slice for every thread of this
- * JVM ({@code sched_setattr} with {@code sched_runtime}, kernel 6.12 or newer) and, opt-in, the
- * CPUs they may run on. Applied once at start to every thread in {@code /proc/self/task}; threads
+ * JVM ({@code sched_setattr} with {@code sched_runtime}, kernel 6.12 or newer), a nice value, and,
+ * opt-in, the CPUs they may run on. Applied once at start to every thread in {@code /proc/self/task}; threads
  * made later inherit both from the thread that makes them (the kernel copies them on clone).
  *
  * <p>Why a short slice: the agent shares CPUs with the workloads it traces. On a CPU where an agent
  * thread runs, a workload thread that wakes up waits until the agent's slice protection ends
  * (EEVDF's run-to-parity) or the next tick (4 ms at HZ=250); with a 100 µs slice that protection
- * is over almost at once, so the woken workload preempts the agent at its wake-up.
+ * is over almost at once. Why nice: at equal weight EEVDF lets an agent thread that has had less
+ * than its fair share keep the CPU while the woken workload waits (it is still "eligible" with an
+ * earlier deadline); at nice 5 (weight 335 against 1024) its virtual time runs three times faster,
+ * so a woken workload thread overtakes it within its first slice. The agent still gets every idle
+ * cycle; only when a CPU is contended does it get a third of a nice-0 thread's share.
  */
 public final class CpuPlacement {
     /** Kernel bounds for a fair task's custom slice (kernel/sched/syscalls.c clamps to 0.1-100 ms). */
@@ -31,6 +35,9 @@ public final class CpuPlacement {
 
     /** The kernel's cpumask limit (CONFIG_NR_CPUS is at most 8192). */
     private static final int MAX_CPUS = 8192;
+    /** The weakest nice value (weight 15 against nice 0's 1024). */
+    public static final int MAX_NICE = 19;
+    private static final int PRIO_PROCESS = 0;
     private static final int SCHED_ATTR_SIZE_VER0 = 48;
     /** errno of a thread that ended between the listing and the call: nothing to place. */
     private static final int ESRCH = 3;
@@ -43,44 +50,53 @@ public final class CpuPlacement {
     }
 
     /** What {@link #apply} did: threads changed, the slice the kernel reports, and why not if it could not. */
-    public record Result(int threads, long sliceNanos, boolean sliceSupported, int affinityFailures, String problem) {
+    public record Result(int threads, long sliceNanos, boolean sliceSupported, int niceFailures, int affinityFailures,
+                         String problem) {
     }
 
     /**
-     * Sets the slice (0: leave the kernel's default) and the CPU set (empty: leave it) on every
-     * thread of this process. Never throws for a kernel or architecture without the call: the
-     * result says so and the agent runs with the kernel's defaults.
+     * Sets the slice (0: leave the kernel's default), the nice value (0: leave it; 1-19: lower the
+     * threads' weight) and the CPU set (empty: leave it) on every thread of this process. Never
+     * throws for a kernel or architecture without the call: the result says so and the agent runs
+     * with the kernel's defaults.
      */
-    public static Result apply(int sliceMicros, BitSet cpus) {
+    public static Result apply(int sliceMicros, int nice, BitSet cpus) {
+        if (nice < 0 || nice > MAX_NICE) {
+            throw new IllegalArgumentException("nice must be 0-" + MAX_NICE + ", got " + nice);
+        }
         if (sliceMicros != 0 && (sliceMicros < MIN_SLICE_MICROS || sliceMicros > MAX_SLICE_MICROS)) {
             throw new IllegalArgumentException("slice must be 0 or " + MIN_SLICE_MICROS + "-" + MAX_SLICE_MICROS
                     + " µs, got " + sliceMicros);
         }
-        return place(sliceMicros * NANOS_PER_MICRO, sliceMicros != 0, cpus);
+        return place(sliceMicros * NANOS_PER_MICRO, sliceMicros != 0, nice, nice != 0, cpus);
     }
 
-    /** Gives every thread of this process the kernel's default slice again ({@code sched_runtime} 0). */
-    public static Result resetSlice() {
-        return place(0, true, new BitSet());
+    /**
+     * Gives every thread of this process the kernel's default slice and nice 0 again (lowering
+     * nice needs CAP_SYS_NICE; the tests run as root).
+     */
+    public static Result reset() {
+        return place(0, true, 0, true, new BitSet());
     }
 
-    private static Result place(long sliceNanos, boolean setSlice, BitSet cpus) {
+    private static Result place(long sliceNanos, boolean setSlice, int nice, boolean setNice, BitSet cpus) {
         long[] numbers = syscallNumbers();
         if (setSlice && numbers == null) {
-            return new Result(0, 0, false, 0, "sched_setattr: no syscall number known for "
+            return new Result(0, 0, false, 0, 0, "sched_setattr: no syscall number known for "
                     + System.getProperty("os.arch"));
         }
         LibC libc;
         try {
             libc = LibC.INSTANCE;
         } catch (UnsatisfiedLinkError e) {
-            return new Result(0, 0, false, 0, "libc not loadable: " + e.getMessage());
+            return new Result(0, 0, false, 0, 0, "libc not loadable: " + e.getMessage());
         }
         Memory mask = cpus.isEmpty() ? null : mask(cpus);
         Set<Integer> done = new HashSet<>();
         long sliceSeen = -1;
         String problem = null;
         int affinityFailures = 0;
+        int niceFailures = 0;
         for (int pass = 0; pass < MAX_PASSES; pass++) {
             Set<Integer> tids = tasks();
             tids.removeAll(done);
@@ -100,6 +116,9 @@ public final class CpuPlacement {
                         sliceSeen = sliceSeen < 0 ? seen : Math.min(sliceSeen, seen);
                     }
                 }
+                if (setNice && libc.setpriority(PRIO_PROCESS, tid, nice) != 0 && Native.getLastError() != ESRCH) {
+                    niceFailures++;
+                }
                 if (mask != null && (numbers == null || libc.syscall(numbers[2], (long) tid, mask.size(), mask) != 0)
                         && Native.getLastError() != ESRCH) {
                     affinityFailures++;
@@ -107,13 +126,14 @@ public final class CpuPlacement {
             }
         }
         if (!setSlice) {
-            return new Result(done.size(), 0, true, affinityFailures, null);
+            return new Result(done.size(), 0, true, niceFailures, affinityFailures, null);
         }
         if (problem == null && sliceSeen == 0 && sliceNanos != 0) {
             // Kernels before 6.12 accept sched_runtime for a fair policy and ignore it.
             problem = "the kernel ignores a fair task's sched_runtime (custom slices need Linux 6.12+)";
         }
-        return new Result(done.size(), Math.max(sliceSeen, 0), problem == null, affinityFailures, problem);
+        return new Result(done.size(), Math.max(sliceSeen, 0), problem == null, niceFailures, affinityFailures,
+                problem);
     }
 
     /** Returns the slice the kernel reports after setting it, or -1 if a call failed. */
@@ -207,5 +227,8 @@ public final class CpuPlacement {
 
         /** libc's syscall(2); every argument is passed as a long (syscall reads them as longs). */
         long syscall(long number, Object... args);
+
+        /** On Linux, PRIO_PROCESS with a thread id sets that thread's nice value only. */
+        int setpriority(int which, int who, int prio);
     }
 }

@@ -23,8 +23,9 @@ class CpuPlacementTest {
     @AfterEach
     void restore() throws IOException {
         // This JVM runs the other tests too: give its threads the kernel's slice and every CPU back.
-        CpuPlacement.resetSlice();
-        CpuPlacement.apply(0, CpuPlacement.parseCpuList(Files.readString(Path.of("/sys/devices/system/cpu/online"))));
+        CpuPlacement.reset();
+        String online = Files.readString(Path.of("/sys/devices/system/cpu/online"));
+        CpuPlacement.apply(0, 0, CpuPlacement.parseCpuList(online));
     }
 
     @Test
@@ -40,14 +41,16 @@ class CpuPlacementTest {
 
     @Test
     void shouldRejectSlicesTheKernelWouldClamp() {
-        assertThatThrownBy(() -> CpuPlacement.apply(99, new BitSet())).hasMessageContaining("100-100000");
-        assertThatThrownBy(() -> CpuPlacement.apply(100_001, new BitSet())).hasMessageContaining("100-100000");
+        assertThatThrownBy(() -> CpuPlacement.apply(99, 0, new BitSet())).hasMessageContaining("100-100000");
+        assertThatThrownBy(() -> CpuPlacement.apply(100_001, 0, new BitSet())).hasMessageContaining("100-100000");
+        assertThatThrownBy(() -> CpuPlacement.apply(0, 20, new BitSet())).hasMessageContaining("0-19");
+        assertThatThrownBy(() -> CpuPlacement.apply(0, -1, new BitSet())).hasMessageContaining("0-19");
     }
 
     @Test
     @Tag("kernel")
     void shouldGiveEveryThreadAndItsLaterChildrenTheSlice() throws Exception {
-        CpuPlacement.Result result = CpuPlacement.apply((int) (SLICE_NANOS / 1000), new BitSet());
+        CpuPlacement.Result result = CpuPlacement.apply((int) (SLICE_NANOS / 1000), 0, new BitSet());
 
         assertThat(result.problem()).as("custom EEVDF slices need Linux 6.12+ (this test needs them)").isNull();
         assertThat(result.sliceSupported()).isTrue();
@@ -61,14 +64,14 @@ class CpuPlacementTest {
         }
         assertThat(schedField(taskOfNewThread(), "se.slice")).isEqualTo(SLICE_NANOS);
 
-        CpuPlacement.resetSlice();
+        CpuPlacement.reset();
         assertThat(schedField(Path.of("/proc/thread-self"), "se.slice")).isNotEqualTo(SLICE_NANOS);
     }
 
     @Test
     @Tag("kernel")
     void shouldKeepEveryThreadAndItsLaterChildrenOnTheGivenCpus() throws Exception {
-        CpuPlacement.Result result = CpuPlacement.apply(0, bits(0));
+        CpuPlacement.Result result = CpuPlacement.apply(0, 0, bits(0));
 
         assertThat(result.affinityFailures()).isZero();
         for (Path task : tasks()) {
@@ -80,6 +83,30 @@ class CpuPlacementTest {
         assertThat(status(taskOfNewThread(), "Cpus_allowed_list")).isEqualTo("0");
     }
 
+    @Test
+    @Tag("kernel")
+    void shouldGiveEveryThreadAndItsLaterChildrenTheNiceValue() throws Exception {
+        CpuPlacement.Result result = CpuPlacement.apply(0, 7, new BitSet());
+
+        assertThat(result.niceFailures()).isZero();
+        for (Path task : tasks()) {
+            String stat = readIfAlive(task.resolve("stat"));
+            if (stat != null) {
+                assertThat(niceOf(stat)).as("nice of %s", task).isEqualTo(7);
+            }
+        }
+        assertThat(niceOf(Files.readString(taskOfNewThread().resolve("stat")))).isEqualTo(7);
+
+        CpuPlacement.reset();
+        assertThat(niceOf(Files.readString(Path.of("/proc/thread-self/stat")))).isZero();
+    }
+
+    /** Field 19 of /proc/[tid]/stat, counted after the command name's closing parenthesis. */
+    private static int niceOf(String stat) {
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Integer.parseInt(fields[19 - 3]);
+    }
+
     /** What a thread started now reads of itself (its sched and status), as a task-shaped directory. */
     private static Path taskOfNewThread() throws Exception {
         Path dir = Files.createTempDirectory("task");
@@ -88,6 +115,7 @@ class CpuPlacementTest {
             try {
                 Files.copy(Path.of("/proc/thread-self/sched"), dir.resolve("sched"));
                 Files.copy(Path.of("/proc/thread-self/status"), dir.resolve("status"));
+                Files.copy(Path.of("/proc/thread-self/stat"), dir.resolve("stat"));
             } catch (IOException e) {
                 failed.set(e);
             }
