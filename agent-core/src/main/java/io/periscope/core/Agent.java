@@ -11,6 +11,7 @@ import io.periscope.core.guard.GuardLevel;
 import io.periscope.core.pipeline.PacketPipeline;
 import io.periscope.core.pipeline.SyscallPipeline;
 import io.periscope.core.pipeline.SpanSinks;
+import io.periscope.core.sched.CpuPlacement;
 import io.periscope.core.telemetry.MetricsRegistry;
 import io.periscope.ebpf.KernelFeatures;
 import io.periscope.ebpf.libbpf.BpfException;
@@ -80,6 +81,7 @@ final class Agent {
                 config.source() == null ? "built-in defaults" : config.source());
         KernelFeatures features = KernelFeatures.probe();
         LOG.info("kernel: {}", features.summary());
+        placeThreads(config.pipeline());
 
         String hostName = hostName();
         OtlpExporter exporter;
@@ -286,6 +288,42 @@ final class Agent {
         metrics.gauge("periscope_flows_active", "Flows in the flow maps", () -> packets.activeFlows());
         metrics.counter("periscope_pipeline_dropped_total", SyscallPipeline.DROPPED_HELP, packets::flowLogsDropped,
                 "stage", "flow_export_queue");
+    }
+
+    /**
+     * Gives every agent thread the configured slice and CPU set before the pipelines start (their
+     * threads inherit both). A kernel without custom slices is logged once and the agent runs with
+     * its default slice; the gauge says which.
+     */
+    private void placeThreads(PipelineConfig pipeline) {
+        CpuPlacement.Result placed = CpuPlacement.apply(pipeline.cpuSliceUs(), pipeline.cpuNice(), pipeline.cpuSet());
+        if (pipeline.cpuSliceUs() != 0) {
+            if (placed.sliceSupported()) {
+                LOG.info("{} threads run with a {} µs scheduler slice", placed.threads(), placed.sliceNanos() / 1_000);
+            } else {
+                LOG.warn("pipeline.cpu_slice_us={} not applied, threads keep the kernel's default slice: {}",
+                        pipeline.cpuSliceUs(), placed.problem());
+            }
+        }
+        if (pipeline.cpuNice() != 0) {
+            if (placed.niceFailures() == 0) {
+                LOG.info("{} threads run at nice {}", placed.threads(), pipeline.cpuNice());
+            } else {
+                LOG.warn("pipeline.cpu_nice={}: {} of {} threads kept their nice value (setpriority failed)",
+                        pipeline.cpuNice(), placed.niceFailures(), placed.threads());
+            }
+        }
+        if (!pipeline.cpus().isEmpty()) {
+            if (placed.affinityFailures() == 0) {
+                LOG.info("{} threads limited to CPUs {}", placed.threads(), pipeline.cpus());
+            } else {
+                LOG.warn("pipeline.cpus={}: {} of {} threads could not be limited (sched_setaffinity failed)",
+                        pipeline.cpus(), placed.affinityFailures(), placed.threads());
+            }
+        }
+        services.metrics().gauge("periscope_agent_cpu_slice_seconds", "The scheduler slice the agent's threads "
+                + "run with (pipeline.cpu_slice_us); 0 when the kernel default applies (not set, or not supported)",
+                () -> placed.sliceSupported() ? placed.sliceNanos() / 1e9 : 0.0);
     }
 
     private static void registerMetrics(MetricsRegistry metrics, SyscallPipeline pipeline) {

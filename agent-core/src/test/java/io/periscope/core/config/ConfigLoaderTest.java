@@ -121,6 +121,12 @@ class ConfigLoaderTest {
                 .startsWith("agent.yaml:2: pipeline.event_ring_size: must be a power of two");
         assertThat(errorOf("limits:\n  max_cpu_cores: 0\n"))
                 .startsWith("agent.yaml:2: limits.max_cpu_cores: must be a positive number");
+        assertThat(errorOf("pipeline:\n  cpu_slice_us: 50\n"))
+                .startsWith("agent.yaml:2: pipeline.cpu_slice_us: must be 0 (the kernel's default slice) or 100-");
+        assertThat(errorOf("pipeline:\n  cpus: 3-1\n"))
+                .startsWith("agent.yaml:2: pipeline.cpus: bad CPU range '3-1'");
+        assertThat(errorOf("pipeline:\n  cpus: two\n"))
+                .startsWith("agent.yaml:2: pipeline.cpus: bad CPU list 'two'");
     }
 
     @Test
