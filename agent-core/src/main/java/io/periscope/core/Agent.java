@@ -279,6 +279,9 @@ final class Agent {
                 packets::flowsDropped);
         metrics.counter("periscope_flows_evicted_total", "Flows evicted early to make room in the flow map",
                 packets::flowsEvicted);
+        metrics.counter("periscope_flow_early_records_total",
+                "Flow records sent before their interval ended because a counter of the flow was full (none lost)",
+                packets::earlyFlowRecords);
         metrics.counter("periscope_packet_interfaces_skipped_total",
                 "Selected interfaces not captured on because their ring could not be opened (see the log)",
                 packets::interfacesSkipped);

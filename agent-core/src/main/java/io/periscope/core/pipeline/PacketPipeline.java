@@ -313,6 +313,11 @@ public final class PacketPipeline implements AutoCloseable {
         return readers.stream().mapToLong(r -> r.table.flowsEvicted()).sum();
     }
 
+    /** Flow records sent before their interval ended because one of the flow's counters was full. */
+    public long earlyFlowRecords() {
+        return readers.stream().mapToLong(r -> r.table.earlyRecords()).sum();
+    }
+
     public long activeFlows() {
         return readers.stream().mapToLong(r -> r.table.size()).sum();
     }
