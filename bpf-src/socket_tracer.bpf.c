@@ -142,22 +142,39 @@ enum {
     PREFIX_REJECTED = 2,
 };
 
+/* A cached copy of one socket's socks entry: valid while the socket is still at sk, has the
+ * same inode (a socket reusing a freed one's address misses even if no close bumped the epoch)
+ * and sock_epoch is unchanged. Only a final entry is cached (prefix state checked or no
+ * prefilter), so a copy never has to be written back. */
+struct sock_cache_slot {
+    __u64 sk;
+    __u64 epoch;
+    struct sock_info info;
+};
+
+static __always_inline bool slot_holds(const struct sock_cache_slot *slot, __u64 skp, __u32 ino, __u64 epoch)
+{
+    return slot->sk == skp && slot->info.ino == ino && slot->epoch == epoch;
+}
+
+static __always_inline void slot_fill(struct sock_cache_slot *slot, __u64 skp, const struct sock_info *info,
+                                      __u64 epoch)
+{
+    slot->info = *info;
+    slot->sk = skp;
+    slot->epoch = epoch;
+}
+
 /* Per-thread state in task-local storage: the call in flight between enter and exit, and the
  * syscall trace id. Faster than hash maps keyed by thread id (no bucket lock, no update/delete
  * per call) and freed by the kernel when the thread exits. */
 struct thread_state {
     struct syscall_args args;
     __u64 trace_id;
-    /* The socket of this thread's last event and a copy of its socks entry, valid while
-     * sock_epoch == cache_epoch: a thread's next call is usually on the same socket (a server
-     * reads a request and writes its response), and the copy skips the socks LRU lookup. Only a
-     * final entry is cached (prefix state checked or no prefilter), so the copy never has to be
-     * written back. */
-    __u64 cache_sk;
-    __u64 cache_epoch;
-    /* cache.ino is compared too, so a socket reusing the cached one's address misses the cache
-     * even if no close bumped the epoch. */
-    struct sock_info cache;
+    /* The socket of this thread's last event: a thread's next call is usually on the same
+     * socket (a server reads a request and writes its response), and the copy skips the socks
+     * LRU lookup. */
+    struct sock_cache_slot cache;
     __u8 in_flight;
     __u8 last_direction;
 };
@@ -219,19 +236,14 @@ struct {
  * integers) and validated exactly like thread_state's copy: same sock address, same inode, and
  * the epoch current. A slot is a placement hint, never trusted by fd alone. A separate task
  * storage map so that only threads that use traced sockets pay its 512 bytes (a 1 KiB
- * allocation with the kernel's element header), not every thread that reads a file. Profile of nginx (4 connections) before: the socks LRU lookup
- * (lookup_nulls_elem_raw, cold bucket and element lines) was 26% of exit_recvfrom's samples.
+ * allocation with the kernel's element header), not every thread that reads a file. Profile of
+ * nginx (4 connections) before: the socks LRU lookup (lookup_nulls_elem_raw, cold bucket and
+ * element lines) was 26% of exit_recvfrom's samples.
  */
 #define FD_CACHE_SLOTS 16
 
-struct fd_cache_slot {
-    __u64 sk;
-    __u64 epoch;
-    struct sock_info info;
-};
-
 struct fd_cache {
-    struct fd_cache_slot slot[FD_CACHE_SLOTS];
+    struct sock_cache_slot slot[FD_CACHE_SLOTS];
 };
 
 struct {
@@ -672,29 +684,24 @@ static __always_inline int exit_data(long ret, __u8 syscall)
      * delete, so a copy taken from an entry being deleted is never stored as current. */
     __u64 epoch = sock_epoch;
     struct sock_info *info;
-    bool cached = ts->cache_sk == skp && ts->cache.ino == ino && ts->cache_epoch == epoch;
-    if (cached) {
-        info = &ts->cache;
+    if (slot_holds(&ts->cache, skp, ino, epoch)) {
+        info = &ts->cache.info;
     } else {
         struct fd_cache *fc = bpf_task_storage_get(&fd_caches, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-        struct fd_cache_slot *slot = fc ? &fc->slot[a.fd & (FD_CACHE_SLOTS - 1)] : 0;
-        if (slot && slot->sk == skp && slot->info.ino == ino && slot->epoch == epoch) {
+        struct sock_cache_slot *slot = fc ? &fc->slot[a.fd & (FD_CACHE_SLOTS - 1)] : 0;
+        bool from_slot = slot && slot_holds(slot, skp, ino, epoch);
+        if (from_slot) {
             info = &slot->info;
         } else {
             info = sock_info_of(skp, ino, ROLE_UNKNOWN);
             if (!info)
                 return 0;
-            /* Cache only an entry that exit_data will not change: its prefix state is final. */
-            if (slot && (prefix_count == 0 || info->prefix_state != PREFIX_UNCHECKED)) {
-                slot->info = *info;
-                slot->sk = skp;
-                slot->epoch = epoch;
-            }
         }
+        /* Cache only an entry that exit_data will not change: its prefix state is final. */
         if (prefix_count == 0 || info->prefix_state != PREFIX_UNCHECKED) {
-            ts->cache = *info;
-            ts->cache_sk = skp;
-            ts->cache_epoch = epoch;
+            if (slot && !from_slot)
+                slot_fill(slot, skp, info, epoch);
+            slot_fill(&ts->cache, skp, info, epoch);
         }
     }
     __u16 local_port = sk->__sk_common.skc_num;
