@@ -168,7 +168,7 @@ class SocketTracerSyscallFamiliesTest {
         List<CapturedEvent> data = dataOn(all, EXIT_PORT);
         assertThat(data).as("data events").hasSize(4 * EXIT_CONNECTIONS);
         assertRequests(data, "exit");
-        assertOneSocketPerId(data, 2 * EXIT_CONNECTIONS);
+        assertOneSocketPerIdAfterStaleEnds(data, 2 * EXIT_CONNECTIONS);
         // The exited children's ids were ended by close events (fd -1) when their socks were reused.
         Set<Long> childIds = data.stream().filter(e -> e.role() == SocketEvent.ROLE_CLIENT)
                 .map(CapturedEvent::socketId).collect(Collectors.toSet());
@@ -185,7 +185,7 @@ class SocketTracerSyscallFamiliesTest {
         List<CapturedEvent> data = dataOn(all, SHARED_PORT);
         assertThat(data).as("data events").hasSize(4 * EXIT_CONNECTIONS);
         assertRequests(data, "shared");
-        assertOneSocketPerId(data, 2 * EXIT_CONNECTIONS);
+        assertOneSocketPerIdAfterStaleEnds(data, 2 * EXIT_CONNECTIONS);
     }
 
     @Test
@@ -197,11 +197,7 @@ class SocketTracerSyscallFamiliesTest {
         // very socket it holds.
         List<CapturedEvent> events = run("loop", LOOP_PORT, 4 * LOOP_CONNECTIONS * LOOP_ROUNDS);
         int sockets = 2 * (LOOP_CONNECTIONS + LOOP_REOPENED);
-        Map<Long, Set<String>> socketsById = events.stream().collect(Collectors.groupingBy(
-                CapturedEvent::socketId, Collectors.mapping(e -> e.localPort() + ">" + e.remotePort(),
-                        Collectors.toSet())));
-        assertThat(socketsById).as("sockets (local>remote port) by socket id").hasSize(sockets)
-                .allSatisfy((id, ports) -> assertThat(ports).as("sockets of id %d", id).hasSize(1));
+        assertOneSocketPerId(events, sockets);
         Map<String, Set<Long>> idsBySocket = events.stream().collect(Collectors.groupingBy(
                 e -> e.localPort() + ">" + e.remotePort(), Collectors.mapping(CapturedEvent::socketId,
                         Collectors.toSet())));
@@ -240,13 +236,18 @@ class SocketTracerSyscallFamiliesTest {
                 .toArray(String[]::new));
     }
 
-    /** A socket is its (local port, remote port) on loopback: one id per socket, one socket per id. */
-    private void assertOneSocketPerId(List<CapturedEvent> data, int sockets) {
+    /** A socket is its (local port, remote port) on loopback: {@code sockets} ids, one socket per id. */
+    private static void assertOneSocketPerId(List<CapturedEvent> data, int sockets) {
         Map<Long, Set<String>> socketsById = data.stream().collect(Collectors.groupingBy(
                 CapturedEvent::socketId, Collectors.mapping(e -> e.localPort() + ">" + e.remotePort(),
                         Collectors.toSet())));
         assertThat(socketsById).as("sockets (local>remote port) by socket id").hasSize(sockets)
                 .allSatisfy((id, ports) -> assertThat(ports).as("sockets of id %d", id).hasSize(1));
+    }
+
+    /** As {@link #assertOneSocketPerId}, in a scenario that must have replaced stale socket entries. */
+    private void assertOneSocketPerIdAfterStaleEnds(List<CapturedEvent> data, int sockets) {
+        assertOneSocketPerId(data, sockets);
         // The scenario really reused sockets that ended untraced (else this test could not fail).
         assertThat(tracer.staleSocketEntries() - staleBefore).as("stale socket entries replaced").isPositive();
     }

@@ -40,25 +40,50 @@
 
 static void die(const char *what) { perror(what); exit(1); }
 
-#define REUSE_CONNECTIONS 6
-
-static int reuse(struct sockaddr_in *addr) {
+static int listen_tcp(struct sockaddr_in *addr, int backlog) {
     int one = 1;
     int server = socket(AF_INET, SOCK_STREAM, 0);
     setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (bind(server, (struct sockaddr *)addr, sizeof(*addr))) die("bind");
-    if (listen(server, 1)) die("listen");
+    if (listen(server, backlog)) die("listen");
+    return server;
+}
+
+/* One CPU for everything, so a freed sock is on the per-CPU free list the next one is
+ * allocated from. */
+static void pin_to_cpu0(void) {
+    cpu_set_t cpu0;
+    CPU_ZERO(&cpu0);
+    CPU_SET(0, &cpu0);
+    if (sched_setaffinity(0, sizeof(cpu0), &cpu0)) die("sched_setaffinity");
+}
+
+static void open_pair(int server, struct sockaddr_in *addr, int *client, int *conn) {
+    *client = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(*client, (struct sockaddr *)addr, sizeof(*addr))) die("connect");
+    *conn = accept(server, NULL, NULL);
+    if (*conn < 0) die("accept");
+}
+
+/* The client writes req, the server reads it and answers "RSP", the client reads that. */
+static void request_response(int client, int conn, const char *req) {
+    char buf[64] = {0};
+    if (write(client, req, strlen(req)) != (ssize_t)strlen(req)) die("write");
+    if (read(conn, buf, sizeof(buf) - 1) != (ssize_t)strlen(req)) die("read");
+    if (write(conn, "RSP", 3) != 3) die("write back");
+    if (read(client, buf, sizeof(buf) - 1) != 3) die("read back");
+}
+
+#define REUSE_CONNECTIONS 6
+
+static int reuse(struct sockaddr_in *addr) {
+    int server = listen_tcp(addr, 1);
     for (int i = 0; i < REUSE_CONNECTIONS; i++) {
-        char req[64], buf[64] = {0};
+        char req[64];
         snprintf(req, sizeof(req), "REQ-reuse-%d", i);
-        int client = socket(AF_INET, SOCK_STREAM, 0);
-        if (connect(client, (struct sockaddr *)addr, sizeof(*addr))) die("connect");
-        int conn = accept(server, NULL, NULL);
-        if (conn < 0) die("accept");
-        if (write(client, req, strlen(req)) != (ssize_t)strlen(req)) die("write");
-        if (read(conn, buf, sizeof(buf) - 1) != (ssize_t)strlen(req)) die("read");
-        if (write(conn, "RSP", 3) != 3) die("write back");
-        if (read(client, buf, sizeof(buf) - 1) != 3) die("read back");
+        int client, conn;
+        open_pair(server, addr, &client, &conn);
+        request_response(client, conn, req);
         /* The server's side closes first, so the client's sock, which this thread's last event
          * was on, is the last one freed: the next connection's client sock tends to take its
          * memory, and its first event is this thread's next. */
@@ -72,17 +97,8 @@ static int reuse(struct sockaddr_in *addr) {
 #define EXIT_CONNECTIONS 8
 
 static int exit_without_close(struct sockaddr_in *addr) {
-    /* One CPU for everything, so the freed sock is on the per-CPU free list the next one
-     * is allocated from. */
-    cpu_set_t cpu0;
-    CPU_ZERO(&cpu0);
-    CPU_SET(0, &cpu0);
-    if (sched_setaffinity(0, sizeof(cpu0), &cpu0)) die("sched_setaffinity");
-    int one = 1;
-    int server = socket(AF_INET, SOCK_STREAM, 0);
-    setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(server, (struct sockaddr *)addr, sizeof(*addr))) die("bind");
-    if (listen(server, 1)) die("listen");
+    pin_to_cpu0();
+    int server = listen_tcp(addr, 1);
     for (int i = 0; i < EXIT_CONNECTIONS; i++) {
         char req[64], buf[64] = {0};
         snprintf(req, sizeof(req), "REQ-exit-%d", i);
@@ -116,26 +132,14 @@ static int exit_without_close(struct sockaddr_in *addr) {
 }
 
 static int shared_then_exit(struct sockaddr_in *addr) {
-    cpu_set_t cpu0;
-    CPU_ZERO(&cpu0);
-    CPU_SET(0, &cpu0);
-    if (sched_setaffinity(0, sizeof(cpu0), &cpu0)) die("sched_setaffinity");
-    int one = 1;
-    int server = socket(AF_INET, SOCK_STREAM, 0);
-    setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(server, (struct sockaddr *)addr, sizeof(*addr))) die("bind");
-    if (listen(server, 1)) die("listen");
+    pin_to_cpu0();
+    int server = listen_tcp(addr, 1);
     for (int i = 0; i < EXIT_CONNECTIONS; i++) {
         char req[64], buf[64] = {0};
         snprintf(req, sizeof(req), "REQ-shared-%d", i);
-        int client = socket(AF_INET, SOCK_STREAM, 0);
-        if (connect(client, (struct sockaddr *)addr, sizeof(*addr))) die("connect");
-        int conn = accept(server, NULL, NULL);
-        if (conn < 0) die("accept");
-        if (write(client, req, strlen(req)) != (ssize_t)strlen(req)) die("write");
-        if (read(conn, buf, sizeof(buf) - 1) != (ssize_t)strlen(req)) die("read");
-        if (write(conn, "RSP", 3) != 3) die("write back");
-        if (read(client, buf, sizeof(buf) - 1) != 3) die("read back");
+        int client, conn;
+        open_pair(server, addr, &client, &conn);
+        request_response(client, conn, req);
         int gate[2];
         if (pipe(gate)) die("pipe");
         pid_t child = fork();
@@ -165,13 +169,6 @@ static int shared_then_exit(struct sockaddr_in *addr) {
 #define LOOP_ROUNDS 3
 #define LOOP_REOPENED 5
 
-static void open_pair(int server, struct sockaddr_in *addr, int *client, int *conn) {
-    *client = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(*client, (struct sockaddr *)addr, sizeof(*addr))) die("connect");
-    *conn = accept(server, NULL, NULL);
-    if (*conn < 0) die("accept");
-}
-
 static void read_exactly(int fd, const char *expect) {
     char buf[64] = {0};
     size_t n = strlen(expect);
@@ -182,11 +179,7 @@ static void read_exactly(int fd, const char *expect) {
 }
 
 static int event_loop(struct sockaddr_in *addr) {
-    int one = 1;
-    int server = socket(AF_INET, SOCK_STREAM, 0);
-    setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(server, (struct sockaddr *)addr, sizeof(*addr))) die("bind");
-    if (listen(server, LOOP_CONNECTIONS)) die("listen");
+    int server = listen_tcp(addr, LOOP_CONNECTIONS);
     int client[LOOP_CONNECTIONS], conn[LOOP_CONNECTIONS];
     for (int i = 0; i < LOOP_CONNECTIONS; i++)
         open_pair(server, addr, &client[i], &conn[i]);
