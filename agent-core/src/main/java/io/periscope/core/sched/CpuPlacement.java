@@ -1,8 +1,10 @@
 package io.periscope.core.sched;
 
+import com.sun.jna.FunctionMapper;
 import com.sun.jna.Library;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
+import com.sun.jna.Pointer;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -11,6 +13,7 @@ import java.nio.file.Path;
 import java.util.BitSet;
 import java.util.HashSet;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -119,7 +122,7 @@ public final class CpuPlacement {
                 if (setNice && libc.setpriority(PRIO_PROCESS, tid, nice) != 0 && Native.getLastError() != ESRCH) {
                     niceFailures++;
                 }
-                if (mask != null && (numbers == null || libc.syscall(numbers[2], (long) tid, mask.size(), mask) != 0)
+                if (mask != null && libc.schedSetaffinity(tid, mask.size(), mask) != 0
                         && Native.getLastError() != ESRCH) {
                     affinityFailures++;
                 }
@@ -157,15 +160,15 @@ public final class CpuPlacement {
         }
     }
 
-    /** {sched_setattr, sched_getattr, sched_setaffinity} for this architecture, or null. */
+    /** {sched_setattr, sched_getattr} for this architecture (glibc 2.36 has no wrappers), or null. */
     private static long[] syscallNumbers() {
         switch (System.getProperty("os.arch", "").toLowerCase(Locale.ROOT)) {
             case "amd64":
             case "x86_64":
-                return new long[] {314, 315, 203};
+                return new long[] {314, 315};
             case "aarch64":
             case "arm64":
-                return new long[] {274, 275, 122};
+                return new long[] {274, 275};
             default:
                 return null;
         }
@@ -223,12 +226,17 @@ public final class CpuPlacement {
 
     /** The libc calls, made once per thread at start (never per event). */
     interface LibC extends Library {
-        LibC INSTANCE = Native.load("c", LibC.class);
+        /** Java names are the C names in camelCase ({@code schedSetaffinity} is {@code sched_setaffinity}). */
+        LibC INSTANCE = Native.load("c", LibC.class, Map.of(Library.OPTION_FUNCTION_MAPPER, (FunctionMapper)
+                (library, method) -> method.getName().replaceAll("([A-Z])", "_$1").toLowerCase(Locale.ROOT)));
 
         /** libc's syscall(2); every argument is passed as a long (syscall reads them as longs). */
         long syscall(long number, Object... args);
 
         /** On Linux, PRIO_PROCESS with a thread id sets that thread's nice value only. */
         int setpriority(int which, int who, int prio);
+
+        /** With a thread id, limits that thread only. */
+        int schedSetaffinity(int tid, long cpuSetBytes, Pointer mask);
     }
 }
