@@ -17,6 +17,24 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
+/*
+ * Ablation builds, for measuring where a program's time goes (never set in the shipped object,
+ * where the checks compile away): `make OUT=<dir> CLANG="clang -DABLATE_EXIT=n"`, then bpf_stats
+ * of each build minus the one before gives each step's cost (agent-ebpf-loader README, session 7).
+ * ABLATE_EXIT, every data exit returns: 1 at once; 2 after task storage and the enter pairing;
+ * 3 after the fd -> socket walk; 4 after the socket cache/LRU and the filters; 5 after the trace
+ * id and the runtime config; 6 after the header (exit clock, addresses, comm, tcp_seq); 7 after
+ * the payload copy, before publishing; 8 publishes without the wake-up query (BPF_RB_NO_WAKEUP).
+ * ABLATE_ENTER: 1 returns at once; 2 after task storage; 3 stores everything but reads no clock;
+ * 4 stores only the clock and the syscall (no arguments).
+ */
+#ifndef ABLATE_EXIT
+#define ABLATE_EXIT 0
+#endif
+#ifndef ABLATE_ENTER
+#define ABLATE_ENTER 0
+#endif
+
 #define MAX_PAYLOAD_BYTES 16384
 #define MAX_IOVECS 8
 #define MAX_MMSG 4
@@ -463,7 +481,7 @@ static __always_inline bool port_wanted(__u16 local_port, __u16 remote_port)
  */
 static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u64 addr, __u8 syscall, __u8 direction)
 {
-    if (fd < 0)
+    if (fd < 0 || ABLATE_ENTER == 1)
         return 0;
     struct task_struct *task = bpf_get_current_task_btf();
     /* tgid by a direct load from the task: a helper call costs more than the load. */
@@ -475,8 +493,16 @@ static __always_inline int enter_data(int fd, __u64 buf, __u32 vlen, __u64 addr,
         count_lost();
         return 0;
     }
+    if (ABLATE_ENTER == 2)
+        return 0;
+    if (ABLATE_ENTER == 4) {
+        ts->args.enter_ns = bpf_ktime_get_ns();
+        ts->args.syscall = syscall;
+        ts->in_flight = 1;
+        return 0;
+    }
     ts->args.buf = buf;
-    ts->args.enter_ns = bpf_ktime_get_ns();
+    ts->args.enter_ns = ABLATE_ENTER == 3 ? 0 : bpf_ktime_get_ns();
     ts->args.fd = fd;
     ts->args.vlen = vlen;
     ts->args.addr = addr;
@@ -629,6 +655,8 @@ static __always_inline void emit_data(struct task_struct *task, struct syscall_a
         __u32 seq = args->direction == DIR_EGRESS ? tp->write_seq : tp->copied_seq;
         e->tcp_seq = seq - (__u32)bytes;
     }
+    if (ABLATE_EXIT == 6)
+        return;
 
     __u32 want = payload_bytes;
     if (want > MAX_PAYLOAD_BYTES)
@@ -656,14 +684,27 @@ static __always_inline void emit_data(struct task_struct *task, struct syscall_a
     /* Without captured bytes (payload capture off) there is nothing to judge yet: stay unchecked. */
     if (prefix_count > 0 && info->prefix_state == PREFIX_UNCHECKED && got > 0)
         info->prefix_state = starts_with_known_prefix(e, got) ? PREFIX_MATCHED : PREFIX_REJECTED;
-    if (info->prefix_state == PREFIX_REJECTED)
+    if (info->prefix_state == PREFIX_REJECTED || ABLATE_EXIT == 7)
         return;
+    if (ABLATE_EXIT == 8) {
+        if (bpf_ringbuf_output(&events, e, EVENT_HEADER_BYTES + got, BPF_RB_NO_WAKEUP))
+            count_lost();
+        return;
+    }
     if (bpf_ringbuf_output(&events, e, EVENT_HEADER_BYTES + got, wakeup_flags(EVENT_HEADER_BYTES + got)))
         count_lost();
 }
 
 static __always_inline int exit_data(long ret, __u8 syscall)
 {
+    if (ABLATE_EXIT == 1)
+        return 0;
+    /* A failed or empty call (EAGAIN on a non-blocking socket, EOF, a bad fd) has no event: leave
+     * before the task-storage lookup, a helper call on lines the enter may have left cold. Its
+     * in_flight stays set, which pairs with nothing: the thread's next traced call's enter
+     * overwrites the arguments first (an enter skips only fd < 0, whose call fails too). */
+    if (ret <= 0)
+        return 0;
     struct task_struct *task = bpf_get_current_task_btf();
     struct thread_state *ts = bpf_task_storage_get(&threads, task, 0, 0);
     if (!ts || !ts->in_flight)
@@ -672,12 +713,12 @@ static __always_inline int exit_data(long ret, __u8 syscall)
     /* An enter seen without its exit (attached mid-call) must not pair with another syscall. */
     if (ts->args.syscall != syscall)
         return 0;
-    if (ret <= 0)
+    if (ABLATE_EXIT == 2)
         return 0;
     struct syscall_args a = ts->args;
     __u32 ino = 0;
     __u64 skp = socket_of_fd(task, a.fd, &ino);
-    if (!skp)
+    if (!skp || ABLATE_EXIT == 3)
         return 0;
     struct sock *sk = as_sock(skp);
     /* The epoch is read before the LRU lookup: a close that deletes the entry bumps it after the
@@ -710,7 +751,7 @@ static __always_inline int exit_data(long ret, __u8 syscall)
      * emit_data filters it once that is read. */
     if (remote_port != 0 && !port_wanted(local_port, remote_port))
         return 0;
-    if (info->prefix_state == PREFIX_REJECTED)
+    if (info->prefix_state == PREFIX_REJECTED || ABLATE_EXIT == 4)
         return 0;
 
     /* DeepFlow's syscall_trace_id: a thread that reads after writing starts a new trace; the
@@ -733,6 +774,8 @@ static __always_inline int exit_data(long ret, __u8 syscall)
     __u32 zero = 0;
     struct runtime_config *rc = bpf_map_lookup_elem(&runtime, &zero);
     __u32 payload_bytes = rc ? rc->payload_bytes : 0;
+    if (ABLATE_EXIT == 5)
+        return 0;
 
     switch (a.syscall) {
     case SC_READV:

@@ -38,6 +38,7 @@ class SocketTracerSyscallFamiliesTest {
     private static final int LOOP_CONNECTIONS = 20;
     private static final int LOOP_ROUNDS = 3;
     private static final int LOOP_REOPENED = 5;
+    private static final int FAIL_PORT = 18021;
 
     @TempDir
     static Path dir;
@@ -59,7 +60,7 @@ class SocketTracerSyscallFamiliesTest {
         assertThat(cc.exitValue()).as("clang (needs clang and libc6-dev): " + ccOut).isZero();
         tracer = SocketTracer.open(SocketTracerConfig.builder()
                 .ports(RW_PORT, VECTORED_PORT, SENDTO_PORT, MSG_PORT, MMSG_PORT, DGRAM_PORT, REUSE_PORT, EXIT_PORT,
-                        SHARED_PORT, LOOP_PORT)
+                        SHARED_PORT, LOOP_PORT, FAIL_PORT)
                 .build());
     }
 
@@ -211,6 +212,30 @@ class SocketTracerSyscallFamiliesTest {
         assertThat(served).containsExactlyElementsOf(IntStream.range(0, LOOP_ROUNDS).boxed()
                 .flatMap(r -> IntStream.range(0, LOOP_CONNECTIONS).mapToObj(i -> "REQ-loop-" + i + "-" + r))
                 .collect(Collectors.toList()));
+    }
+
+    @Test
+    void shouldGiveNoEventForFailedCallsAndPairEachDataCallWithItsOwnEnter() throws Exception {
+        // The server's non-blocking socket fails recvfrom and read with EAGAIN three times each
+        // before the request arrives, and its last recvfrom sees EOF. The exit of a failed call
+        // leaves before touching the thread's state (its in-flight flag stays set), so the
+        // successful recvfrom must still carry its own enter time: one thread plays both ends,
+        // so that enter follows the client write's exit, while every failed call's came before.
+        List<CapturedEvent> events = run("fail", FAIL_PORT, 4);
+        CapturedEvent clientSend = only(events, SocketEvent.SYSCALL_WRITE, "REQ-fail-0");
+        CapturedEvent serverRecv = only(events, SocketEvent.SYSCALL_RECVFROM, "REQ-fail-0");
+        CapturedEvent serverSend = only(events, SocketEvent.SYSCALL_WRITE, "RSP-fail-0");
+        CapturedEvent clientRecv = only(events, SocketEvent.SYSCALL_READ, "RSP-fail-0");
+        assertThat(events).allSatisfy(e -> assertThat(e.returnBytes()).isEqualTo(10));
+        assertThat(serverRecv.enterNanos()).isGreaterThan(clientSend.exitNanos());
+        assertThat(serverRecv.exitNanos()).isGreaterThanOrEqualTo(serverRecv.enterNanos());
+        assertThat(serverSend.enterNanos()).isGreaterThan(serverRecv.exitNanos());
+        assertThat(clientRecv.enterNanos()).isGreaterThan(serverSend.exitNanos());
+        assertThat(serverRecv.role()).isEqualTo(SocketEvent.ROLE_SERVER);
+        assertThat(serverRecv.direction()).isEqualTo(SocketEvent.DIRECTION_INGRESS);
+        assertThat(serverRecv.tcpSeq()).isEqualTo(clientSend.tcpSeq());
+        assertThat(clientRecv.tcpSeq()).isEqualTo(serverSend.tcpSeq());
+        assertThat(serverSend.traceId()).isEqualTo(serverRecv.traceId()).isNotZero();
     }
 
     private List<CapturedEvent> runUntilExit(String mode, int port) throws IOException, InterruptedException {

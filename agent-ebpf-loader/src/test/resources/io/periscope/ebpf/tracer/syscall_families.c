@@ -1,7 +1,7 @@
 /*
  * Test helper for SocketTracerSyscallFamiliesTest: exchanges one request and one response over
  * loopback with exactly one syscall family, so the tracer's handling of each can be checked.
- * usage: syscall_families <rw|v|to|msg|mmsg|dgram|reuse|exit|shared|loop> <port>
+ * usage: syscall_families <rw|v|to|msg|mmsg|dgram|reuse|exit|shared|loop|fail> <port>
  * dgram: unconnected UDP with sendto/recvfrom addresses (the peer is only in the syscall).
  * reuse: REUSE_CONNECTIONS connections one after another in one thread, each closed before the
  * next opens (the kernel tends to hand a new socket the closed one's memory): client write
@@ -24,10 +24,18 @@
  * "RSP-loop-<i>-<r>", client read. Before round 1 the first LOOP_REOPENED connections are closed
  * and opened again (new sockets on the same fd numbers). Every socket must keep one id, and no
  * two sockets may share one.
+ * fail: calls that move no data, then one that does, on one connection: the server's non-blocking
+ * socket fails recvfrom and read with EAGAIN FAIL_ROUNDS times each, then the client writes
+ * "REQ-fail-0", the server recvfrom's it and writes "RSP-fail-0", the client reads that and
+ * closes, and the server's last recvfrom returns 0 (EOF). Only the four calls that moved data may
+ * give events, each with its own enter time (never a failed call's).
  * Client sends "REQ-<mode>-<padding>", server answers "RSP-<mode>-<padding>". Exit 0 on success.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +217,36 @@ static int event_loop(struct sockaddr_in *addr) {
     return 0;
 }
 
+#define FAIL_ROUNDS 3
+
+static void wait_readable(int fd) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, 5000) != 1) die("poll");
+}
+
+static int failed_calls(struct sockaddr_in *addr) {
+    int server = listen_tcp(addr, 1);
+    int client, conn;
+    char buf[64] = {0};
+    open_pair(server, addr, &client, &conn);
+    if (fcntl(conn, F_SETFL, O_NONBLOCK)) die("fcntl");
+    for (int i = 0; i < FAIL_ROUNDS; i++) {
+        if (recvfrom(conn, buf, sizeof(buf) - 1, 0, NULL, NULL) != -1 || errno != EAGAIN) die("recvfrom EAGAIN");
+        if (read(conn, buf, sizeof(buf) - 1) != -1 || errno != EAGAIN) die("read EAGAIN");
+    }
+    if (write(client, "REQ-fail-0", 10) != 10) die("write");
+    wait_readable(conn);
+    if (recvfrom(conn, buf, sizeof(buf) - 1, 0, NULL, NULL) != 10 || memcmp(buf, "REQ-fail-0", 10)) die("recvfrom");
+    if (write(conn, "RSP-fail-0", 10) != 10) die("write back");
+    read_exactly(client, "RSP-fail-0");
+    close(client);
+    wait_readable(conn);
+    if (recvfrom(conn, buf, sizeof(buf) - 1, 0, NULL, NULL) != 0) die("recvfrom EOF");
+    close(conn);
+    close(server);
+    return 0;
+}
+
 static void send_with(const char *mode, int fd, const char *msg) {
     size_t n = strlen(msg);
     size_t half = n / 2;
@@ -279,7 +317,7 @@ static void recv_with(const char *mode, int fd, const char *expect) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) { fprintf(stderr, "usage: %s <rw|v|to|msg|mmsg|dgram|reuse|exit|shared|loop> <port>\n", argv[0]); return 2; }
+    if (argc != 3) { fprintf(stderr, "usage: %s <rw|v|to|msg|mmsg|dgram|reuse|exit|shared|loop|fail> <port>\n", argv[0]); return 2; }
     const char *mode = argv[1];
     int port = atoi(argv[2]);
     int udp = !strcmp(mode, "mmsg");
@@ -297,6 +335,8 @@ int main(int argc, char **argv) {
         return shared_then_exit(&addr);
     if (!strcmp(mode, "loop"))
         return event_loop(&addr);
+    if (!strcmp(mode, "fail"))
+        return failed_calls(&addr);
     if (!strcmp(mode, "dgram")) {
         char req[] = "REQ-dgram-0123456789abcdefghij", rsp[] = "RSP-dgram-klmnopqrstuvwxyz9876543210";
         char buf[256] = {0};
