@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
 import org.agrona.DirectBuffer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A growing ring on loopback: a reader that lags by more than half the ring makes it double, and
@@ -53,8 +55,10 @@ class PacketRingGrowthTest {
         }
     }
 
-    @Test
-    void shouldDoubleWhenTheReaderLagsAndHandOverWithoutLossOrDuplicates() throws Exception {
+    /** On loopback, and on the any-interface ring (an unbound socket: the agent's default capture). */
+    @ParameterizedTest
+    @ValueSource(strings = {"lo", "any"})
+    void shouldDoubleWhenTheReaderLagsAndHandOverWithoutLossOrDuplicates(String name) throws Exception {
         assertThat(PacketCapture.unavailabilityCause()).as("packet capture availability").isNull();
         try (DatagramSocket receiver = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
                 DatagramSocket sender = new DatagramSocket()) {
@@ -62,7 +66,8 @@ class PacketRingGrowthTest {
             PacketRingConfig config = PacketRingConfig.builder().blockBytes(BLOCK_BYTES).blockCount(16)
                     .initialBlockCount(INITIAL_BLOCKS).filter("udp and dst port " + port).build();
             Numbers numbers = new Numbers(port);
-            try (PacketRing ring = PacketRing.open(CaptureInterface.byName("lo"), config)) {
+            CaptureInterface iface = name.equals("any") ? CaptureInterface.any(true) : CaptureInterface.byName(name);
+            try (PacketRing ring = PacketRing.open(iface, config)) {
                 assertThat(ring.blockCount()).isEqualTo(INITIAL_BLOCKS);
                 assertThat(ring.ringBytes()).isEqualTo((long) INITIAL_BLOCKS * BLOCK_BYTES);
                 // The reader stalls while three quarters of the ring fill up.
