@@ -162,7 +162,20 @@ public final class PacketRing implements AutoCloseable {
             skipOutgoingIfindex = iface.loopback() ? CaptureInterface.loopbackIfindex() : 0;
         }
         Opened opened = openSocket(iface, config, config.initialBlockCount(), filter, null);
-        int group = -1;
+        if (config.grows()) {
+            try {
+                int group = joinOwnGroup(opened.fd());
+                return new PacketRing(iface, config, filter, opened, group, skipOutgoingIfindex);
+            } catch (RuntimeException e) {
+                // A kernel without unique fanout groups: a fixed ring of the full size instead.
+                release(opened);
+                PacketRing ring = new PacketRing(iface, config, filter,
+                        openSocket(iface, config, config.blockCount(), filter, null), -1, skipOutgoingIfindex);
+                ring.lastGrowthFailure = String.valueOf(e.getMessage());
+                ring.growthFailures.incrementAndGet();
+                return ring;
+            }
+        }
         try {
             if (config.fanoutGroup() >= 0) {
                 boolean symmetric = config.fanoutMode() == PacketRingConfig.FANOUT_SYMMETRIC;
@@ -173,26 +186,33 @@ public final class PacketRing implements AutoCloseable {
                     PacketFilter.setProgram(opened.fd(), LibC.SOL_PACKET, LibC.PACKET_FANOUT_DATA,
                             SymmetricFanoutProgram.instructions(), "PACKET_FANOUT_DATA symmetric flow hash");
                 }
-            } else if (config.grows()) {
-                // A group of its own (a kernel-chosen id), so a grown ring can take over later.
-                setInt(opened.fd(), LibC.SOL_PACKET, LibC.PACKET_FANOUT,
-                        (LibC.PACKET_FANOUT_CBPF | LibC.PACKET_FANOUT_FLAG_UNIQUEID) << 16,
-                        "PACKET_FANOUT unique group for a growing ring");
-                PacketFilter.setProgram(opened.fd(), LibC.SOL_PACKET, LibC.PACKET_FANOUT_DATA, PICK_CURRENT,
-                        "PACKET_FANOUT_DATA pick the current ring");
-                Memory v = new Memory(4);
-                Memory length = new Memory(4);
-                length.setInt(0, 4);
-                if (LibC.INSTANCE.getsockopt(opened.fd(), LibC.SOL_PACKET, LibC.PACKET_FANOUT, v, length) != 0) {
-                    throw new IllegalStateException(LibC.lastError("getsockopt(PACKET_FANOUT)"));
-                }
-                group = v.getInt(0) & 0xFFFF;
             }
-            return new PacketRing(iface, config, filter, opened, group, skipOutgoingIfindex);
+            return new PacketRing(iface, config, filter, opened, -1, skipOutgoingIfindex);
         } catch (RuntimeException e) {
             release(opened);
             throw e;
         }
+    }
+
+    /**
+     * Puts a growing ring's socket in a PACKET_FANOUT group of its own (a kernel-chosen id), so
+     * that a grown ring can take over later; the group's program picks this socket.
+     *
+     * @return the group id
+     */
+    private static int joinOwnGroup(int fd) {
+        int modeAndFlags = LibC.PACKET_FANOUT_CBPF | LibC.PACKET_FANOUT_FLAG_UNIQUEID;
+        setInt(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, modeAndFlags << 16,
+                "PACKET_FANOUT unique group for a growing ring");
+        PacketFilter.setProgram(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT_DATA, PICK_CURRENT,
+                "PACKET_FANOUT_DATA pick the current ring");
+        Memory v = new Memory(4);
+        Memory length = new Memory(4);
+        length.setInt(0, 4);
+        if (LibC.INSTANCE.getsockopt(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, v, length) != 0) {
+            throw new IllegalStateException(LibC.lastError("getsockopt(PACKET_FANOUT)"));
+        }
+        return v.getInt(0) & 0xFFFF;
     }
 
     /**
