@@ -14,11 +14,11 @@ public record PacketConfig(boolean enabled, List<String> interfaces, boolean inc
                            @Range(min = 2, max = 65_536) int blockCount,
                            @Range(min = 2, max = 65_536) int initialBlockCount,
                            boolean l7Parsing) {
-    // 256 KiB blocks: at a low packet rate each block is retired by its timeout, so the number of
-    // blocks (not bytes) is how long a stalled reader survives; 16 of them start the ring at 4 MiB
-    // (a quiet node's ring was 16 MiB, all resident), doubling to 16 MiB under a flood.
-    private static final int DEFAULT_BLOCK_BYTES = 256 * 1024;
-    private static final int DEFAULT_BLOCK_COUNT = 64;
+    // 128 KiB blocks: at a low packet rate each block is retired by its 100 ms timeout, so the
+    // number of blocks (not bytes) is how long a stalled reader survives; 16 of them start the
+    // ring at 2 MiB (a quiet node's ring was 16 MiB, all resident), doubling up to 16 MiB.
+    private static final int DEFAULT_BLOCK_BYTES = 128 * 1024;
+    private static final int DEFAULT_BLOCK_COUNT = 128;
     private static final int DEFAULT_INITIAL_BLOCK_COUNT = 16;
 
     public PacketConfig {
@@ -32,8 +32,8 @@ public record PacketConfig(boolean enabled, List<String> interfaces, boolean inc
     }
 
     /**
-     * Every interface except loopback, no filter, one reader, a ring of 256 KiB blocks starting at
-     * 16 (4 MiB) and growing up to 64 (16 MiB), flows only.
+     * Every interface except loopback, no filter, one reader, a ring of 128 KiB blocks starting at
+     * 16 (2 MiB) and growing up to 128 (16 MiB), flows only.
      */
     public static PacketConfig defaults() {
         return new PacketConfig(true, List.of("*"), false, "", 1, DEFAULT_BLOCK_BYTES, DEFAULT_BLOCK_COUNT,

@@ -19,11 +19,11 @@ class PacketConfigTest {
     }
 
     @Test
-    void shouldStartTheRingAtFourMibAndLetItGrowToSixteen() {
+    void shouldStartTheRingAtTwoMibAndLetItGrowToSixteen() {
         PacketConfig packet = PacketConfig.defaults();
-        assertThat(packet.blockBytes()).isEqualTo(256 * KIB);
+        assertThat(packet.blockBytes()).isEqualTo(128 * KIB);
         assertThat((long) packet.initialBlockCount() * packet.blockBytes()).as("ring at start")
-                .isEqualTo(4L * KIB * KIB);
+                .isEqualTo(2L * KIB * KIB);
         assertThat((long) packet.blockCount() * packet.blockBytes()).as("ring at most")
                 .isEqualTo(16L * KIB * KIB);
     }
