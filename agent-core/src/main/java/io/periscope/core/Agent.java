@@ -210,6 +210,7 @@ final class Agent {
         PacketRingConfig ring = PacketRingConfig.builder()
                 .blockBytes(packet.blockBytes())
                 .blockCount(packet.blockCount())
+                .initialBlockCount(packet.initialBlockCount())
                 .filter(packet.filter())
                 // Flows need the headers only; L7 parsing of packet streams would need the payload.
                 .snapLengthBytes(packet.l7Parsing() ? PACKET_SNAP_WITH_PAYLOAD_BYTES : PACKET_SNAP_HEADERS_BYTES)
@@ -289,6 +290,13 @@ final class Agent {
                 "Waits for packets that poll(2) ended at once with an error (e.g. an interface went down)",
                 packets::pollErrors);
         metrics.gauge("periscope_flows_active", "Flows in the flow maps", () -> packets.activeFlows());
+        metrics.gauge("periscope_packet_ring_bytes", "Bytes of AF_PACKET ring mapped (resident) now",
+                () -> packets.ringBytes());
+        metrics.counter("periscope_packet_ring_growths_total",
+                "Times a packet ring doubled because over half of it waited for the reader or the kernel dropped",
+                packets::ringGrowths);
+        metrics.counter("periscope_packet_ring_growth_failures_total",
+                "Times a packet ring could not grow (it keeps its size; see the log)", packets::ringGrowthFailures);
         metrics.counter("periscope_pipeline_dropped_total", SyscallPipeline.DROPPED_HELP, packets::flowLogsDropped,
                 "stage", "flow_export_queue");
     }

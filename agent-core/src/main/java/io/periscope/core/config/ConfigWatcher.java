@@ -34,7 +34,7 @@ public final class ConfigWatcher implements AutoCloseable {
     public static final List<String> RESTART_ONLY_KEYS = List.of(
             "ebpf.enabled", "ebpf.payload_bytes", "ebpf.ring_buffer_bytes",
             "packet.enabled", "packet.interfaces", "packet.include_loopback", "packet.fanout_readers",
-            "packet.block_bytes", "packet.block_count", "packet.l7_parsing",
+            "packet.block_bytes", "packet.block_count", "packet.initial_block_count", "packet.l7_parsing",
             "flow_map.capacity", "flow_map.endpoint_metrics_interval", "pipeline", "metadata.cache_size",
             "metadata.proc_root", "metadata.kubernetes",
             "self_metrics");

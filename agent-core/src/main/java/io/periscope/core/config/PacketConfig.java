@@ -5,14 +5,21 @@ import java.util.List;
 /**
  * AF_PACKET capture: interfaces by name or glob ({@code eth*}), a pcap filter expression, fanout
  * readers, the TPACKET_V3 ring geometry, and whether L7 parsing also runs on packet streams.
+ * A ring starts with {@code initialBlockCount} blocks and doubles up to {@code blockCount} when
+ * the traffic needs it (equal counts: a fixed ring; readers in a fanout group always are).
  */
 public record PacketConfig(boolean enabled, List<String> interfaces, boolean includeLoopback, String filter,
                            @Range(min = 1, max = 64) int fanoutReaders,
                            @Range(min = 4096, max = 1L << 30) int blockBytes,
                            @Range(min = 2, max = 65_536) int blockCount,
+                           @Range(min = 2, max = 65_536) int initialBlockCount,
                            boolean l7Parsing) {
-    private static final int DEFAULT_BLOCK_BYTES = 1024 * 1024;
-    private static final int DEFAULT_BLOCK_COUNT = 16;
+    // 128 KiB blocks: at a low packet rate each block is retired by its 100 ms timeout, so the
+    // number of blocks (not bytes) is how long a stalled reader survives; 16 of them start the
+    // ring at 2 MiB (a quiet node's ring was 16 MiB, all resident), doubling up to 16 MiB.
+    private static final int DEFAULT_BLOCK_BYTES = 128 * 1024;
+    private static final int DEFAULT_BLOCK_COUNT = 128;
+    private static final int DEFAULT_INITIAL_BLOCK_COUNT = 16;
 
     public PacketConfig {
         interfaces = List.copyOf(interfaces);
@@ -20,10 +27,16 @@ public record PacketConfig(boolean enabled, List<String> interfaces, boolean inc
             throw new ConfigValueException("block_bytes",
                     "a TPACKET_V3 block is a power of two of at least a page (e.g. 1048576), got " + blockBytes);
         }
+        // A ring configured smaller than the default start is simply a fixed ring of that size.
+        initialBlockCount = Math.min(initialBlockCount, blockCount);
     }
 
-    /** Every interface except loopback, no filter, one reader, 16 blocks of 1 MiB, flows only. */
+    /**
+     * Every interface except loopback, no filter, one reader, a ring of 128 KiB blocks starting at
+     * 16 (2 MiB) and growing up to 128 (16 MiB), flows only.
+     */
     public static PacketConfig defaults() {
-        return new PacketConfig(true, List.of("*"), false, "", 1, DEFAULT_BLOCK_BYTES, DEFAULT_BLOCK_COUNT, false);
+        return new PacketConfig(true, List.of("*"), false, "", 1, DEFAULT_BLOCK_BYTES, DEFAULT_BLOCK_COUNT,
+                DEFAULT_INITIAL_BLOCK_COUNT, false);
     }
 }

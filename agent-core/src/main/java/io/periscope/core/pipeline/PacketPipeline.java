@@ -114,6 +114,25 @@ public final class PacketPipeline implements AutoCloseable {
             }
         }
 
+        private long growthsLogged;
+        private long growthFailuresLogged;
+
+        /** Says when the ring grew, or could not (rare: at most a few times in a process's life). */
+        private void logRingGrowth() {
+            long grown = ring.growths();
+            if (grown != growthsLogged) {
+                growthsLogged = grown;
+                LOG.info("packet ring on {} grew to {} blocks ({} KiB) after {} packets",
+                        ring.captureInterface().name(), ring.blockCount(), ring.ringBytes() / 1024, ring.packets());
+            }
+            long failed = ring.growthFailures();
+            if (failed != growthFailuresLogged) {
+                growthFailuresLogged = failed;
+                LOG.warn("packet ring on {} could not grow beyond {} blocks: {}", ring.captureInterface().name(),
+                        ring.blockCount(), ring.lastGrowthFailure());
+            }
+        }
+
         @Override
         public void run() {
             long lastTick = 0;
@@ -140,6 +159,7 @@ public final class PacketPipeline implements AutoCloseable {
                     if (now - lastStats >= STATS_INTERVAL_NANOS) {
                         lastStats = now;
                         ring.updateKernelStatistics();
+                        logRingGrowth();
                     }
                     if (n == 0) {
                         long before = System.nanoTime();
@@ -303,6 +323,21 @@ public final class PacketPipeline implements AutoCloseable {
 
     public long kernelDrops() {
         return readers.stream().mapToLong(r -> r.ring.kernelDrops()).sum();
+    }
+
+    /** Bytes of packet ring mapped now, all readers (a growing ring's current size). */
+    public long ringBytes() {
+        return readers.stream().mapToLong(r -> r.ring.ringBytes()).sum();
+    }
+
+    /** Times a packet ring grew (doubled). */
+    public long ringGrowths() {
+        return readers.stream().mapToLong(r -> r.ring.growths()).sum();
+    }
+
+    /** Times a packet ring could not grow (it then keeps its size). */
+    public long ringGrowthFailures() {
+        return readers.stream().mapToLong(r -> r.ring.growthFailures()).sum();
     }
 
     public long flowsDropped() {

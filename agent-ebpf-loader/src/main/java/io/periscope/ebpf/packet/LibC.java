@@ -26,6 +26,8 @@ interface LibC extends Library {
     int PACKET_FANOUT_CPU = 2;
     int PACKET_FANOUT_CBPF = 6;
     int PACKET_FANOUT_DATA = 22;
+    /** Fanout flag: the kernel picks an unused group id (read back with getsockopt(PACKET_FANOUT)). */
+    int PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
     int PROT_READ = 1;
     int PROT_WRITE = 2;
     int MAP_SHARED = 1;

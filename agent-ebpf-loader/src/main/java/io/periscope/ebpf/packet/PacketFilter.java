@@ -135,6 +135,13 @@ public final class PacketFilter {
         setProgram(fd, LibC.SOL_SOCKET, LibC.SO_ATTACH_FILTER, instructions, "SO_ATTACH_FILTER '" + expression + "'");
     }
 
+    /** A one-instruction classic BPF program returning {@code value} ("ret #value"). */
+    static byte[] returning(int value) {
+        byte[] out = new byte[INSN_BYTES];
+        putInsn(java.nio.ByteBuffer.wrap(out).order(java.nio.ByteOrder.nativeOrder()), BPF_RET_K, 0, 0, value);
+        return out;
+    }
+
     static void setProgram(int fd, int level, int option, byte[] program, String what) {
         Memory insns = new Memory(program.length);
         insns.write(0, program, 0, program.length);

@@ -20,6 +20,18 @@ import org.agrona.concurrent.UnsafeBuffer;
  * copies are skipped there (also when an any-interface ring includes loopback) and counted, so
  * each packet is seen once.
  *
+ * <p>A growing ring ({@link PacketRingConfig#grows()}) starts with fewer blocks and doubles when
+ * more than half of it waits for the reader, a block comes flagged TP_STATUS_LOSING, or the
+ * kernel counts drops, up to {@link PacketRingConfig#blockCount()}. A mapped ring cannot be
+ * resized, so growing opens a second socket with the larger ring and hands the traffic over
+ * without losing or duplicating a packet: both sockets are in one PACKET_FANOUT group (of this
+ * ring alone) whose classic BPF program picks the member. The new socket joins with a filter
+ * that rejects everything while the program still picks the old one; then it gets the real
+ * filter, and the program is switched to pick it (the kernel swaps the program under RCU and
+ * waits a grace period, so once that returns nothing more is written into the old ring). The
+ * reader finishes the old ring, including its last, partly filled block, before the new one,
+ * so packets stay in order; then the old socket is closed.
+ *
  * <p>Single reader: {@link #poll} and {@link #close} from one thread (closing unmaps the ring
  * a concurrent poll would read). Counters may be read from any thread.
  */
@@ -28,6 +40,8 @@ public final class PacketRing implements AutoCloseable {
     private static final int BLOCK_STATUS = 8;
     private static final int BLOCK_NUM_PKTS = 12;
     private static final int BLOCK_OFFSET_TO_FIRST_PKT = 16;
+    /** The block's sequence number, set when the kernel opens the block for filling (aligned u64). */
+    private static final int BLOCK_SEQ_NUM = 24;
     // struct tpacket3_hdr
     private static final int PKT_NEXT_OFFSET = 0;
     private static final int PKT_SEC = 4;
@@ -47,14 +61,32 @@ public final class PacketRing implements AutoCloseable {
     private static final int TP_STATUS_BLK_TMO = 1 << 5;
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
+    /** Fanout program of a growing ring: every packet to member 0, the socket being read. */
+    private static final byte[] PICK_CURRENT = PacketFilter.returning(0);
+    /** Fanout program during a hand-over: every packet to member 1, the socket that just joined. */
+    private static final byte[] PICK_JOINED = PacketFilter.returning(1);
+    /** Socket filter of a joining socket until the hand-over: accepts nothing. */
+    private static final byte[] REJECT_ALL = PacketFilter.returning(0);
+
     private final CaptureInterface iface;
     private final PacketRingConfig config;
-    private final int fd;
-    private final Pointer mapping;
-    private final long mappingBytes;
-    private final UnsafeBuffer ring;
+    private final PacketFilter filter;
+    // The socket and ring being read; replaced when a grown ring takes over.
+    private int fd;
+    private Pointer mapping;
+    private long mappingBytes;
+    private UnsafeBuffer ring;
     private final int blockBytes;
-    private final int blockCount;
+    private int blockCount;
+    /** PACKET_FANOUT group id of a growing ring (the kernel's unique id), or -1 for a fixed ring. */
+    private final int growthGroup;
+    /** The grown ring the traffic was handed to, read once the current one is finished; or null. */
+    private Opened next;
+    private boolean growRequested;
+    /** False for a fixed ring, and once growing failed. */
+    private boolean mayGrow;
+    /** Sequence number of the last block handed back (0: none yet): newer blocks were opened since. */
+    private long lastRetiredSeq;
     /** Outgoing packets on this interface are the loopback's second copies: skipped (0: none). */
     private final int skipOutgoingIfindex;
     private final Memory pollFd = new Memory(8);
@@ -76,21 +108,40 @@ public final class PacketRing implements AutoCloseable {
     private final AtomicLong kernelPackets = new AtomicLong();
     private final AtomicLong kernelDrops = new AtomicLong();
     private final AtomicLong kernelFreezes = new AtomicLong();
+    private final AtomicLong growths = new AtomicLong();
+    private final AtomicLong growthFailures = new AtomicLong();
+    private final AtomicLong ringBytesNow = new AtomicLong();
+    private volatile String lastGrowthFailure = "";
 
-    private PacketRing(CaptureInterface iface, PacketRingConfig config, int fd, Pointer mapping, long mappingBytes,
-            int skipOutgoingIfindex) {
+    /** A socket with its mapped ring. */
+    private record Opened(int fd, Pointer mapping, long bytes, int blockCount) {
+    }
+
+    private PacketRing(CaptureInterface iface, PacketRingConfig config, PacketFilter filter, Opened opened,
+            int growthGroup, int skipOutgoingIfindex) {
         this.iface = iface;
         this.config = config;
-        this.fd = fd;
-        this.mapping = mapping;
-        this.mappingBytes = mappingBytes;
-        this.ring = new UnsafeBuffer(Pointer.nativeValue(mapping), (int) mappingBytes);
+        this.filter = filter;
         this.blockBytes = config.blockBytes();
-        this.blockCount = config.blockCount();
+        this.growthGroup = growthGroup;
+        this.mayGrow = growthGroup >= 0;
         this.skipOutgoingIfindex = skipOutgoingIfindex;
         pollFd.clear();
-        pollFd.setInt(0, fd);
         pollFd.setShort(4, (short) (LibC.POLLIN | LibC.POLLERR));
+        readFrom(opened);
+    }
+
+    private void readFrom(Opened opened) {
+        this.fd = opened.fd();
+        this.mapping = opened.mapping();
+        this.mappingBytes = opened.bytes();
+        this.blockCount = opened.blockCount();
+        this.ring = new UnsafeBuffer(Pointer.nativeValue(opened.mapping()), (int) opened.bytes());
+        this.block = 0;
+        this.packetInBlock = 0;
+        this.lastRetiredSeq = 0;
+        pollFd.setInt(0, opened.fd());
+        ringBytesNow.set(opened.bytes() + (next == null || next == opened ? 0 : next.bytes()));
     }
 
     /**
@@ -110,6 +161,66 @@ public final class PacketRing implements AutoCloseable {
                     : filter.onlyHardwareTypes(CaptureInterface.ARPHRD_ETHER);
             skipOutgoingIfindex = iface.loopback() ? CaptureInterface.loopbackIfindex() : 0;
         }
+        Opened opened = openSocket(iface, config, config.initialBlockCount(), filter, null);
+        if (config.grows()) {
+            try {
+                int group = joinOwnGroup(opened.fd());
+                return new PacketRing(iface, config, filter, opened, group, skipOutgoingIfindex);
+            } catch (RuntimeException e) {
+                // A kernel without unique fanout groups: a fixed ring of the full size instead.
+                release(opened);
+                PacketRing ring = new PacketRing(iface, config, filter,
+                        openSocket(iface, config, config.blockCount(), filter, null), -1, skipOutgoingIfindex);
+                ring.lastGrowthFailure = String.valueOf(e.getMessage());
+                ring.growthFailures.incrementAndGet();
+                return ring;
+            }
+        }
+        try {
+            if (config.fanoutGroup() >= 0) {
+                boolean symmetric = config.fanoutMode() == PacketRingConfig.FANOUT_SYMMETRIC;
+                int mode = symmetric ? LibC.PACKET_FANOUT_CBPF : config.fanoutMode();
+                setInt(opened.fd(), LibC.SOL_PACKET, LibC.PACKET_FANOUT,
+                        (config.fanoutGroup() & 0xFFFF) | (mode << 16), "PACKET_FANOUT group " + config.fanoutGroup());
+                if (symmetric) {
+                    PacketFilter.setProgram(opened.fd(), LibC.SOL_PACKET, LibC.PACKET_FANOUT_DATA,
+                            SymmetricFanoutProgram.instructions(), "PACKET_FANOUT_DATA symmetric flow hash");
+                }
+            }
+            return new PacketRing(iface, config, filter, opened, -1, skipOutgoingIfindex);
+        } catch (RuntimeException e) {
+            release(opened);
+            throw e;
+        }
+    }
+
+    /**
+     * Puts a growing ring's socket in a PACKET_FANOUT group of its own (a kernel-chosen id), so
+     * that a grown ring can take over later; the group's program picks this socket.
+     *
+     * @return the group id
+     */
+    private static int joinOwnGroup(int fd) {
+        int modeAndFlags = LibC.PACKET_FANOUT_CBPF | LibC.PACKET_FANOUT_FLAG_UNIQUEID;
+        setInt(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, modeAndFlags << 16,
+                "PACKET_FANOUT unique group for a growing ring");
+        PacketFilter.setProgram(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT_DATA, PICK_CURRENT,
+                "PACKET_FANOUT_DATA pick the current ring");
+        Memory v = new Memory(4);
+        Memory length = new Memory(4);
+        length.setInt(0, 4);
+        if (LibC.INSTANCE.getsockopt(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, v, length) != 0) {
+            throw new IllegalStateException(LibC.lastError("getsockopt(PACKET_FANOUT)"));
+        }
+        return v.getInt(0) & 0xFFFF;
+    }
+
+    /**
+     * A bound AF_PACKET socket with a mapped TPACKET_V3 ring of {@code blockCount} blocks, its
+     * filter attached ({@code rawFilter} instead of {@code filter} when not null).
+     */
+    private static Opened openSocket(CaptureInterface iface, PacketRingConfig config, int blockCount,
+            PacketFilter filter, byte[] rawFilter) {
         LibC c = LibC.INSTANCE;
         // Protocol 0: the socket receives nothing until bind(), so no packet escapes the filter.
         int fd = c.socket(LibC.AF_PACKET, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, 0);
@@ -118,19 +229,24 @@ public final class PacketRing implements AutoCloseable {
                     + " (needs CAP_NET_RAW)"));
         }
         Pointer mapping = null;
-        long mappingBytes = (long) config.blockBytes() * config.blockCount();
+        long mappingBytes = (long) config.blockBytes() * blockCount;
         try {
-            filter.attach(fd);
+            if (rawFilter != null) {
+                PacketFilter.setProgram(fd, LibC.SOL_SOCKET, LibC.SO_ATTACH_FILTER, rawFilter,
+                        "SO_ATTACH_FILTER reject all");
+            } else {
+                filter.attach(fd);
+            }
             setInt(fd, LibC.SOL_PACKET, LibC.PACKET_VERSION, LibC.TPACKET_V3, "PACKET_VERSION TPACKET_V3");
             Memory req = new Memory(28);
             req.clear();
             req.setInt(0, config.blockBytes());
-            req.setInt(4, config.blockCount());
+            req.setInt(4, blockCount);
             req.setInt(8, config.frameBytes());
             req.setInt(12, (int) (mappingBytes / config.frameBytes()));
             req.setInt(16, config.blockTimeoutMillis());
             if (c.setsockopt(fd, LibC.SOL_PACKET, LibC.PACKET_RX_RING, req, 28) != 0) {
-                throw new IllegalStateException(LibC.lastError("setsockopt(PACKET_RX_RING " + config.blockCount()
+                throw new IllegalStateException(LibC.lastError("setsockopt(PACKET_RX_RING " + blockCount
                         + " x " + config.blockBytes() + " B)"));
             }
             mapping = c.mmap(null, mappingBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
@@ -147,17 +263,7 @@ public final class PacketRing implements AutoCloseable {
                 throw new IllegalStateException(LibC.lastError("bind(AF_PACKET) to " + iface.name() + " ifindex "
                         + iface.ifindex()));
             }
-            if (config.fanoutGroup() >= 0) {
-                boolean symmetric = config.fanoutMode() == PacketRingConfig.FANOUT_SYMMETRIC;
-                int mode = symmetric ? LibC.PACKET_FANOUT_CBPF : config.fanoutMode();
-                setInt(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT, (config.fanoutGroup() & 0xFFFF) | (mode << 16),
-                        "PACKET_FANOUT group " + config.fanoutGroup());
-                if (symmetric) {
-                    PacketFilter.setProgram(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT_DATA,
-                            SymmetricFanoutProgram.instructions(), "PACKET_FANOUT_DATA symmetric flow hash");
-                }
-            }
-            return new PacketRing(iface, config, fd, mapping, mappingBytes, skipOutgoingIfindex);
+            return new Opened(fd, mapping, mappingBytes, blockCount);
         } catch (RuntimeException e) {
             if (mapping != null) {
                 c.munmap(mapping, mappingBytes);
@@ -165,6 +271,11 @@ public final class PacketRing implements AutoCloseable {
             c.close(fd);
             throw e;
         }
+    }
+
+    private static void release(Opened opened) {
+        LibC.INSTANCE.munmap(opened.mapping(), opened.bytes());
+        LibC.INSTANCE.close(opened.fd());
     }
 
     private static void setInt(int fd, int level, int option, int value, String what) {
@@ -193,8 +304,21 @@ public final class PacketRing implements AutoCloseable {
         while (handled < limit) {
             int blockBase = block * blockBytes;
             int status = r.getIntVolatile(blockBase + BLOCK_STATUS);
+            boolean lastOfHandedOver = false;
             if ((status & TP_STATUS_USER) == 0) {
-                break;
+                if (next == null) {
+                    break;
+                }
+                // This ring was handed over: nothing is written into it any more. Its last block
+                // (opened after the last one handed back) may hold packets the kernel would only
+                // retire at the block timeout: read them now, then move on to the grown ring.
+                if (r.getLong(blockBase + BLOCK_SEQ_NUM) <= lastRetiredSeq
+                        || packetInBlock >= r.getInt(blockBase + BLOCK_NUM_PKTS)) {
+                    finishHandOver();
+                    r = ring;
+                    continue;
+                }
+                lastOfHandedOver = true;
             }
             int count = r.getInt(blockBase + BLOCK_NUM_PKTS);
             if (packetInBlock == 0) {
@@ -224,7 +348,12 @@ public final class PacketRing implements AutoCloseable {
                 }
             }
             if (packetInBlock >= count) {
-                retire(blockBase, status);
+                if (lastOfHandedOver) {
+                    finishHandOver();
+                    r = ring;
+                } else {
+                    retire(r, blockBase, status);
+                }
             }
         }
         if (handled > 0 || skipped > 0) {
@@ -232,10 +361,13 @@ public final class PacketRing implements AutoCloseable {
             bytes.lazySet(bytes.get() + byteCount);
             outgoingSkipped.lazySet(outgoingSkipped.get() + skipped);
         }
+        if (growRequested && next == null) {
+            grow();
+        }
         return handled;
     }
 
-    private void retire(int blockBase, int status) {
+    private void retire(UnsafeBuffer r, int blockBase, int status) {
         blocks.lazySet(blocks.get() + 1);
         if ((status & TP_STATUS_BLK_TMO) != 0) {
             blocksByTimeout.lazySet(blocksByTimeout.get() + 1);
@@ -246,14 +378,82 @@ public final class PacketRing implements AutoCloseable {
         if ((status & TP_STATUS_COPY) != 0) {
             blocksCopy.lazySet(blocksCopy.get() + 1);
         }
-        ring.putIntOrdered(blockBase + BLOCK_STATUS, TP_STATUS_KERNEL);
+        lastRetiredSeq = r.getLong(blockBase + BLOCK_SEQ_NUM);
+        r.putIntOrdered(blockBase + BLOCK_STATUS, TP_STATUS_KERNEL);
         packetInBlock = 0;
-        block = block + 1 == blockCount ? 0 : block + 1;
+        int count = blockCount;
+        if (mayGrow && next == null && count < config.blockCount() && !growRequested) {
+            // The block half a ring ahead of this one is full too, so more than half of the ring
+            // waited for the reader (or the kernel lost packets): a ring twice the size would ride
+            // out what this one barely did.
+            int half = block + count / 2;
+            int ahead = (half >= count ? half - count : half) * blockBytes;
+            if ((status & TP_STATUS_LOSING) != 0 || (r.getIntVolatile(ahead + BLOCK_STATUS) & TP_STATUS_USER) != 0) {
+                growRequested = true;
+            }
+        }
+        block = block + 1 == count ? 0 : block + 1;
+    }
+
+    /**
+     * Opens the doubled ring and hands the traffic to it (see the class comment). On failure
+     * (e.g. no memory for a larger ring) the current ring stays, the failure is counted, and
+     * the ring stops trying to grow.
+     */
+    private void grow() {
+        growRequested = false;
+        int count = (int) Math.min((long) blockCount * 2, config.blockCount());
+        Opened grown = null;
+        try {
+            grown = openSocket(iface, config, count, filter, REJECT_ALL);
+            // Joining: the group's program still picks member 0, the current socket; the new
+            // one's own (rejecting) filter covered it between bind and join.
+            setInt(grown.fd(), LibC.SOL_PACKET, LibC.PACKET_FANOUT, growthGroup | (LibC.PACKET_FANOUT_CBPF << 16),
+                    "PACKET_FANOUT join group " + growthGroup);
+            filter.attach(grown.fd());
+            // The switch: after this returns (an RCU grace period later) the old ring gets nothing.
+            PacketFilter.setProgram(grown.fd(), LibC.SOL_PACKET, LibC.PACKET_FANOUT_DATA, PICK_JOINED,
+                    "PACKET_FANOUT_DATA pick the grown ring");
+            next = grown;
+            ringBytesNow.set(mappingBytes + grown.bytes());
+        } catch (RuntimeException e) {
+            if (grown != null) {
+                // The program still picks member 0 (the switch is the last step): closing the
+                // joined socket takes it out of the group without touching the traffic.
+                release(grown);
+            }
+            lastGrowthFailure = String.valueOf(e.getMessage());
+            growthFailures.incrementAndGet();
+            mayGrow = false;
+        }
+    }
+
+    /** The old ring is read to its end: close it and read the grown one from its first block. */
+    private void finishHandOver() {
+        Opened grown = next;
+        updateKernelStatistics();
+        LibC.INSTANCE.munmap(mapping, mappingBytes);
+        LibC.INSTANCE.close(fd);
+        // Alone in the group again (member 0): any program picks it. Back to picking member 0
+        // so that the next ring to join starts out unpicked.
+        next = null;
+        readFrom(grown);
+        growths.incrementAndGet();
+        try {
+            PacketFilter.setProgram(fd, LibC.SOL_PACKET, LibC.PACKET_FANOUT_DATA, PICK_CURRENT,
+                    "PACKET_FANOUT_DATA pick the current ring");
+        } catch (RuntimeException e) {
+            // Without the reset a later ring joining would be picked before its filter is set:
+            // grow no further.
+            lastGrowthFailure = String.valueOf(e.getMessage());
+            growthFailures.incrementAndGet();
+            mayGrow = false;
+        }
     }
 
     /** True when the next block is ready (no system call). */
     public boolean hasPackets() {
-        return (ring.getIntVolatile(block * blockBytes + BLOCK_STATUS) & TP_STATUS_USER) != 0;
+        return next != null || (ring.getIntVolatile(block * blockBytes + BLOCK_STATUS) & TP_STATUS_USER) != 0;
     }
 
     /**
@@ -280,13 +480,24 @@ public final class PacketRing implements AutoCloseable {
         if (closed) {
             return;
         }
+        readStatistics(fd);
+        if (next != null) {
+            readStatistics(next.fd());
+        }
+    }
+
+    private void readStatistics(int socket) {
         statsLength.setInt(0, 12);
-        if (LibC.INSTANCE.getsockopt(fd, LibC.SOL_PACKET, LibC.PACKET_STATISTICS, stats, statsLength) != 0) {
+        if (LibC.INSTANCE.getsockopt(socket, LibC.SOL_PACKET, LibC.PACKET_STATISTICS, stats, statsLength) != 0) {
             throw new IllegalStateException(LibC.lastError("getsockopt(PACKET_STATISTICS) on " + iface.name()));
         }
         kernelPackets.addAndGet(stats.getInt(0) & 0xFFFF_FFFFL);
-        kernelDrops.addAndGet(stats.getInt(4) & 0xFFFF_FFFFL);
+        long drops = stats.getInt(4) & 0xFFFF_FFFFL;
+        kernelDrops.addAndGet(drops);
         kernelFreezes.addAndGet(stats.getInt(8) & 0xFFFF_FFFFL);
+        if (drops > 0 && mayGrow && next == null && blockCount < config.blockCount()) {
+            growRequested = true;
+        }
     }
 
     int fd() {
@@ -308,9 +519,29 @@ public final class PacketRing implements AutoCloseable {
         return iface.linkType();
     }
 
-    /** Mapped ring bytes. */
+    /** Mapped ring bytes now (both rings while a grown one takes over); may be read from any thread. */
     public long ringBytes() {
-        return mappingBytes;
+        return ringBytesNow.get();
+    }
+
+    /** Blocks of the ring being read. */
+    public int blockCount() {
+        return blockCount;
+    }
+
+    /** Times the ring grew (a doubled ring took over). */
+    public long growths() {
+        return growths.get();
+    }
+
+    /** Times growing failed (the ring then stays at its size); see {@link #lastGrowthFailure}. */
+    public long growthFailures() {
+        return growthFailures.get();
+    }
+
+    /** Why growing last failed ("" if it never did). */
+    public String lastGrowthFailure() {
+        return lastGrowthFailure;
     }
 
     /** Packets handed to handlers. */
@@ -370,6 +601,10 @@ public final class PacketRing implements AutoCloseable {
             closed = true;
             LibC.INSTANCE.munmap(mapping, mappingBytes);
             LibC.INSTANCE.close(fd);
+            if (next != null) {
+                release(next);
+                next = null;
+            }
         }
     }
 

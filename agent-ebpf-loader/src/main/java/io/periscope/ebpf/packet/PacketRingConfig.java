@@ -2,7 +2,9 @@ package io.periscope.ebpf.packet;
 
 /**
  * Immutable settings of a TPACKET_V3 ring; build with {@link #builder()}.
- * Ring memory is {@code blockBytes * blockCount} per interface per reader.
+ * Ring memory is {@code blockBytes * blockCount} per interface per reader, or, for a growing
+ * ring ({@link Builder#initialBlockCount}), {@code blockBytes * initialBlockCount} until the
+ * traffic needs more.
  */
 public final class PacketRingConfig {
     /** Fanout mode: packets of one flow go to one reader (flow hash). */
@@ -22,6 +24,7 @@ public final class PacketRingConfig {
 
     private final int blockBytes;
     private final int blockCount;
+    private final int initialBlockCount;
     private final int frameBytes;
     private final int blockTimeoutMillis;
     private final int snapLengthBytes;
@@ -32,6 +35,7 @@ public final class PacketRingConfig {
     private PacketRingConfig(Builder b) {
         this.blockBytes = b.blockBytes;
         this.blockCount = b.blockCount;
+        this.initialBlockCount = b.initialBlockCount == 0 ? b.blockCount : b.initialBlockCount;
         this.frameBytes = b.frameBytes;
         this.blockTimeoutMillis = b.blockTimeoutMillis;
         this.snapLengthBytes = b.snapLengthBytes;
@@ -53,6 +57,19 @@ public final class PacketRingConfig {
     /** Number of blocks. */
     public int blockCount() {
         return blockCount;
+    }
+
+    /**
+     * Blocks the ring starts with: {@link #blockCount} for a fixed ring; fewer for a ring that
+     * doubles (up to {@link #blockCount}) when it fills past half or the kernel drops packets.
+     */
+    public int initialBlockCount() {
+        return initialBlockCount;
+    }
+
+    /** Whether the ring starts smaller than {@link #blockCount} and grows on demand. */
+    public boolean grows() {
+        return initialBlockCount < blockCount;
     }
 
     /** Nominal frame size (TPACKET_V3 packs variable-size frames; this only sizes tp_frame_nr). */
@@ -85,11 +102,15 @@ public final class PacketRingConfig {
         return fanoutMode;
     }
 
-    /** A copy with another fanout group. */
+    /**
+     * A copy with another fanout group. Readers sharing a fanout group keep a fixed ring of
+     * {@link #blockCount} blocks (growing swaps a reader's socket, which a shared group cannot do).
+     */
     public PacketRingConfig withFanoutGroup(int group) {
         Builder b = new Builder();
         b.blockBytes = blockBytes;
         b.blockCount = blockCount;
+        b.initialBlockCount = group >= 0 ? blockCount : initialBlockCount;
         b.frameBytes = frameBytes;
         b.blockTimeoutMillis = blockTimeoutMillis;
         b.snapLengthBytes = snapLengthBytes;
@@ -103,6 +124,8 @@ public final class PacketRingConfig {
     public static final class Builder {
         private int blockBytes = 1 << 20;
         private int blockCount = 16;
+        /** 0: as many as blockCount (a fixed ring). */
+        private int initialBlockCount;
         private int frameBytes = 2048;
         // Each retired block is a wakeup of the reader (poll(2), a context switch, cold caches): at
         // 10 ms a slow link costs 100 of them a second. Flows are reported per second at the finest,
@@ -125,6 +148,16 @@ public final class PacketRingConfig {
         /** Number of blocks. */
         public Builder blockCount(int value) {
             this.blockCount = value;
+            return this;
+        }
+
+        /**
+         * Blocks to start with (0, the default: {@link #blockCount}, a fixed ring). Fewer: the
+         * ring doubles up to blockCount when more than half of it waits for the reader or the
+         * kernel reports drops, so a quiet node does not keep the whole ring resident.
+         */
+        public Builder initialBlockCount(int value) {
+            this.initialBlockCount = value;
             return this;
         }
 
@@ -162,6 +195,14 @@ public final class PacketRingConfig {
             if (blockCount < 2 || (long) blockBytes * blockCount > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("packet ring: blockCount must be >= 2 and the ring < 2 GiB, got "
                         + blockCount + " x " + blockBytes);
+            }
+            if (initialBlockCount != 0 && (initialBlockCount < 2 || initialBlockCount > blockCount)) {
+                throw new IllegalArgumentException("packet ring: initialBlockCount must be in [2, blockCount "
+                        + blockCount + "] (or 0 for a fixed ring), got " + initialBlockCount);
+            }
+            if (initialBlockCount != 0 && initialBlockCount < blockCount && fanoutGroup >= 0) {
+                throw new IllegalArgumentException("packet ring: a ring in a fanout group cannot grow: "
+                        + "initialBlockCount " + initialBlockCount + " < blockCount " + blockCount);
             }
             if (snapLengthBytes < 64 || snapLengthBytes > 262144) {
                 throw new IllegalArgumentException("packet ring: snapLengthBytes must be in [64, 262144], got "
