@@ -29,6 +29,12 @@ public final class PairCpuTime {
      */
     private static final int MEASURED_PAIRS = Integer.getInteger("pairs.perRound", 2_000_000);
     private static final int ROUNDS = Integer.getInteger("pairs.rounds", 5);
+    /**
+     * {@code -Dpairs.mixedWarmup=true}: all named scenarios are first warmed up together, one
+     * pair of each in turn, then measured one after the other: each protocol's steady state in a
+     * JVM whose shared code has seen all of them (no recompilation when the next one starts).
+     */
+    private static final boolean MIXED_WARMUP = Boolean.getBoolean("pairs.mixedWarmup");
 
     private PairCpuTime() {
     }
@@ -48,19 +54,32 @@ public final class PairCpuTime {
             System.arraycopy(ENGINE_SCENARIOS, 0, scenarios, 0, ENGINE_SCENARIOS.length);
             System.arraycopy(MESSAGING_PROTOCOLS, 0, scenarios, ENGINE_SCENARIOS.length, MESSAGING_PROTOCOLS.length);
         }
-        for (String scenario : scenarios) {
+        Runnable[] pairs = new Runnable[scenarios.length];
+        for (int s = 0; s < scenarios.length; s++) {
             // "A+B+C": one pair of each in turn per step, so every shared call site sees all of
             // them from the start, as in an agent parsing several protocols at once
-            String[] parts = scenario.split("\\+");
+            String[] parts = scenarios[s].split("\\+");
             Runnable[] each = new Runnable[parts.length];
             for (int k = 0; k < parts.length; k++) {
                 each[k] = pairOf(parts[k], bh);
             }
-            Runnable pair = each.length == 1 ? each[0] : () -> {
+            pairs[s] = each.length == 1 ? each[0] : () -> {
                 for (Runnable r : each) {
                     r.run();
                 }
             };
+        }
+        if (MIXED_WARMUP) {
+            for (int i = 0; i < WARMUP_PAIRS; i++) {
+                for (Runnable p : pairs) {
+                    p.run();
+                }
+            }
+        }
+        for (int s = 0; s < scenarios.length; s++) {
+            String scenario = scenarios[s];
+            int parts = scenario.split("\\+").length;
+            Runnable pair = pairs[s];
             for (int i = 0; i < WARMUP_PAIRS; i++) {
                 pair.run();
             }
@@ -74,7 +93,7 @@ public final class PairCpuTime {
                 best = Math.min(best, (t1 - t0) / (double) MEASURED_PAIRS);
             }
             System.out.printf("%-14s %8.1f ns CPU per request+response (best of %d rounds of %d)%n", scenario,
-                    best / parts.length, ROUNDS, MEASURED_PAIRS);
+                    best / parts, ROUNDS, MEASURED_PAIRS);
         }
     }
 
