@@ -76,8 +76,6 @@ public final class Http1Parser implements ProtocolParser {
     private static final long LOWER_CASE_WORD = 0x2020202020202020L;
     private static final long LF_WORD = 0x0A0A0A0A0A0A0A0AL;
     private static final long LOW7_WORD = 0x7F7F7F7F7F7F7F7FL;
-    private static final long ONES_WORD = 0x0101010101010101L;
-    private static final long HIGHS_WORD = 0x8080808080808080L;
     private static final int STATUS_CONTINUE_FIRST = 100;
     private static final int STATUS_SWITCHING = 101;
     private static final int STATUS_OK_FIRST = 200;
@@ -621,12 +619,6 @@ public final class Http1Parser implements ProtocolParser {
         int lastLineStart = pos;
         int i = pos;
         while (i + Long.BYTES <= end) {
-            // header lines are 20-70 bytes: words without a line feed are most, passed two at a time
-            if (i + 2 * Long.BYTES <= end
-                    && noLf(AsciiBytes.longAt(buf, i), AsciiBytes.longAt(buf, i + Long.BYTES))) {
-                i += 2 * Long.BYTES;
-                continue;
-            }
             long word = AsciiBytes.longAt(buf, i) ^ LF_WORD;
             // exact zero-byte mask (no false hits from borrows): 0x80 where the byte was '\n'
             long found = ~(((word & LOW7_WORD) + LOW7_WORD) | word | LOW7_WORD);
@@ -656,13 +648,6 @@ public final class Http1Parser implements ProtocolParser {
             }
         }
         return ~lastLineStart;
-    }
-
-    /** Whether neither of two words holds a line feed (the borrow mask is 0 exactly when none does). */
-    private static boolean noLf(long a, long b) {
-        long x = a ^ LF_WORD;
-        long y = b ^ LF_WORD;
-        return ((((x - ONES_WORD) & ~x) | ((y - ONES_WORD) & ~y)) & HIGHS_WORD) == 0;
     }
 
     /** Whether the line at {@code lineStart} is one a full request parse reads, or ends the head. */
