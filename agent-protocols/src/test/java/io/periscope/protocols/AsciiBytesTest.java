@@ -29,7 +29,8 @@ class AsciiBytesTest {
     void scansShouldAgreeWithByteByByteOnRandomBytesOnHeapAndOffHeap() {
         Random random = new Random(42);
         for (int round = 0; round < 20_000; round++) {
-            byte[] a = new byte[1 + random.nextInt(40)];
+            // up to 90 bytes: the sixteen-byte step, the word step and the byte tail all meet line feeds
+            byte[] a = new byte[1 + random.nextInt(round % 2 == 0 ? 40 : 90)];
             for (int i = 0; i < a.length; i++) {
                 a[i] = ALPHABET[random.nextInt(ALPHABET.length)];
             }

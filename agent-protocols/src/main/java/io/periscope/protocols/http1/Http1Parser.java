@@ -125,23 +125,31 @@ public final class Http1Parser implements ProtocolParser {
         return lineEnd > sp + 1 && buf.getByte(sp + 1) != ' ' ? Inference.REQUEST : Inference.NO;
     }
 
-    /** State of one connection: the framing of the message in flight, per direction. */
-    static final class State {
-        /** Body bytes still to skip, per direction (0 request, 1 response). */
-        final long[] skip = new long[2];
-        final boolean[] chunked = new boolean[2];
+    /** The framing of the message in flight in one direction. */
+    static final class Side {
+        /** Body bytes still to skip. */
+        long skip;
+        boolean chunked;
         /** In chunked mode: bytes of chunk data (plus its CRLF) still to skip. */
-        final long[] chunkSkip = new long[2];
-        final boolean[] trailers = new boolean[2];
+        long chunkSkip;
+        boolean trailers;
         /** Inside a head whose start line was read but whose empty line has not come yet. */
-        final boolean[] inHead = new boolean[2];
-        final long[] headBytes = new long[2];
-        final int[] tracePrio = new int[2];
+        boolean inHead;
+        long headBytes;
+        int tracePrio;
         /** The record being filled; checked against the pending list before every use. */
-        final RequestLog[] current = new RequestLog[2];
-        final long[] bodyBytes = new long[2];
+        RequestLog current;
+        long bodyBytes;
         /** Content-Length of the head in flight; -1 none. */
-        final long[] contentLength = new long[2];
+        long contentLength;
+    }
+
+    /**
+     * State of one connection: the framing per direction (0 request, 1 response), one object
+     * each, so a parse loads its side once instead of indexing ten per-direction arrays.
+     */
+    static final class State {
+        final Side[] side = {new Side(), new Side()};
         /** The response head in flight is a 1xx (100 Continue): not the answer. */
         boolean informational;
         int status;
@@ -159,13 +167,14 @@ public final class Http1Parser implements ProtocolParser {
     public void reset(Object state, boolean requestSide) {
         State s = (State) state;
         int d = requestSide ? 0 : 1;
-        s.skip[d] = 0;
-        s.chunked[d] = false;
-        s.chunkSkip[d] = 0;
-        s.trailers[d] = false;
-        s.inHead[d] = false;
-        s.current[d] = null;
-        s.bodyBytes[d] = 0;
+        Side h = s.side[d];
+        h.skip = 0;
+        h.chunked = false;
+        h.chunkSkip = 0;
+        h.trailers = false;
+        h.inHead = false;
+        h.current = null;
+        h.bodyBytes = 0;
         s.upgraded = false;
     }
 
@@ -173,14 +182,15 @@ public final class Http1Parser implements ProtocolParser {
     public void skip(Connection conn, boolean requestSide, long missingBytes) {
         State s = (State) conn.state();
         int d = requestSide ? 0 : 1;
+        Side h = s.side[d];
         if (s.upgraded) {
             return;
         }
-        if (!s.inHead[d] && s.skip[d] >= missingBytes && !s.chunked[d]) {
-            if (s.skip[d] != UNTIL_CLOSE) {
-                s.skip[d] -= missingBytes;
-                s.bodyBytes[d] += missingBytes;
-                if (s.skip[d] == 0) {
+        if (!h.inHead && h.skip >= missingBytes && !h.chunked) {
+            if (h.skip != UNTIL_CLOSE) {
+                h.skip -= missingBytes;
+                h.bodyBytes += missingBytes;
+                if (h.skip == 0) {
                     endBody(conn, s, d);
                 }
             }
@@ -198,31 +208,32 @@ public final class Http1Parser implements ProtocolParser {
             return length;
         }
         int d = requestSide ? 0 : 1;
+        Side h = s.side[d];
         int pos = offset;
         int end = offset + length;
         while (pos < end) {
-            if (s.skip[d] > 0) {
-                if (s.skip[d] == UNTIL_CLOSE) {
+            if (h.skip > 0) {
+                if (h.skip == UNTIL_CLOSE) {
                     return length;
                 }
-                long n = Math.min(s.skip[d], end - pos);
-                s.skip[d] -= n;
-                s.bodyBytes[d] += n;
+                long n = Math.min(h.skip, end - pos);
+                h.skip -= n;
+                h.bodyBytes += n;
                 pos += (int) n;
-                if (s.skip[d] == 0) {
+                if (h.skip == 0) {
                     endBody(conn, s, d);
                 }
                 continue;
             }
-            if (s.inHead[d]) {
-                RequestLog log = s.current[d];
+            if (h.inHead) {
+                RequestLog log = h.current;
                 if (log == null || !conn.isPending(log)) {
                     log = conn.scratchRecord();
                 }
                 int headEnd = headers(conn, s, log, buf, pos, end, requestSide);
                 if (headEnd == 0) {
                     // keep only the incomplete line for the next bytes
-                    s.headBytes[d] += s.stop - pos;
+                    h.headBytes += s.stop - pos;
                     return s.stop - offset;
                 }
                 if (headEnd < 0) {
@@ -230,8 +241,8 @@ public final class Http1Parser implements ProtocolParser {
                     reset(s, requestSide);
                     return length;
                 }
-                s.headBytes[d] += headEnd - pos;
-                s.inHead[d] = false;
+                h.headBytes += headEnd - pos;
+                h.inHead = false;
                 pos = headEnd;
                 if (requestSide) {
                     endRequestHead(s, log);
@@ -240,7 +251,7 @@ public final class Http1Parser implements ProtocolParser {
                 }
                 continue;
             }
-            if (s.chunked[d]) {
+            if (h.chunked) {
                 int next = skipChunks(conn, s, d, buf, pos, end);
                 if (next < 0) {
                     return length;
@@ -296,25 +307,26 @@ public final class Http1Parser implements ProtocolParser {
     }
 
     private static void beginHead(State s, int d, RequestLog log, int lineBytes) {
-        s.inHead[d] = true;
-        s.current[d] = log;
-        s.headBytes[d] = lineBytes;
-        s.contentLength[d] = -1;
-        s.chunked[d] = false;
-        s.trailers[d] = false;
-        s.chunkSkip[d] = 0;
-        s.tracePrio[d] = PRIO_NONE;
+        Side h = s.side[d];
+        h.inHead = true;
+        h.current = log;
+        h.headBytes = lineBytes;
+        h.contentLength = -1;
+        h.chunked = false;
+        h.trailers = false;
+        h.chunkSkip = 0;
+        h.tracePrio = PRIO_NONE;
     }
 
     private static void endRequestHead(State s, RequestLog log) {
-        int d = 0;
-        s.bodyBytes[d] = 0;
-        if (s.chunked[d]) {
-            log.requestBytes(s.headBytes[d]);
+        Side h = s.side[0];
+        h.bodyBytes = 0;
+        if (h.chunked) {
+            log.requestBytes(h.headBytes);
         } else {
-            long body = Math.max(0, s.contentLength[d]);
-            log.requestBytes(s.headBytes[d] + body);
-            s.skip[d] = body;
+            long body = Math.max(0, h.contentLength);
+            log.requestBytes(h.headBytes + body);
+            h.skip = body;
         }
     }
 
@@ -353,43 +365,43 @@ public final class Http1Parser implements ProtocolParser {
     }
 
     private static void endResponseHead(Connection conn, State s, RequestLog target) {
-        int d = 1;
-        RequestLog log = s.current[d];
+        Side h = s.side[1];
+        RequestLog log = h.current;
         if (s.informational) {
             // 100 Continue and friends: not the answer yet
-            s.current[d] = null;
+            h.current = null;
             return;
         }
         if (log != null && !conn.isPending(log)) {
             log = null;
         }
         int status = s.status;
-        long headBytes = s.headBytes[d];
+        long headBytes = h.headBytes;
         boolean noBody = status == STATUS_NO_CONTENT || status == STATUS_NOT_MODIFIED
                 || (log != null && (log.method().contentEquals("HEAD") || log.method().contentEquals("CONNECT")
                 && status < STATUS_CLIENT_ERROR_FIRST));
-        s.bodyBytes[d] = 0;
+        h.bodyBytes = 0;
         if (status == STATUS_SWITCHING) {
             s.upgraded = true;
             noBody = true;
         }
-        long contentLength = s.contentLength[d];
+        long contentLength = h.contentLength;
         if (noBody) {
-            s.chunked[d] = false;
+            h.chunked = false;
             target.responseBytes(headBytes);
             finish(conn, log);
-        } else if (s.chunked[d]) {
+        } else if (h.chunked) {
             target.responseBytes(headBytes);
         } else if (contentLength >= 0) {
             target.responseBytes(headBytes + contentLength);
-            s.skip[d] = contentLength;
+            h.skip = contentLength;
             if (contentLength == 0) {
                 finish(conn, log);
             }
         } else {
             // delimited by the connection's close: report now, swallow the rest
             target.responseBytes(-1);
-            s.skip[d] = UNTIL_CLOSE;
+            h.skip = UNTIL_CLOSE;
             finish(conn, log);
         }
     }
@@ -401,18 +413,19 @@ public final class Http1Parser implements ProtocolParser {
     }
 
     private static void endBody(Connection conn, State s, int d) {
-        RequestLog log = s.current[d];
-        s.current[d] = null;
+        Side h = s.side[d];
+        RequestLog log = h.current;
+        h.current = null;
         if (log == null || !conn.isPending(log)) {
             return;
         }
         if (d == 0) {
-            if (s.chunked[d]) {
-                log.requestBytes(log.requestBytes() + s.bodyBytes[d]);
+            if (h.chunked) {
+                log.requestBytes(log.requestBytes() + h.bodyBytes);
             }
         } else {
-            if (s.chunked[d]) {
-                log.responseBytes(log.responseBytes() + s.bodyBytes[d]);
+            if (h.chunked) {
+                log.responseBytes(log.responseBytes() + h.bodyBytes);
             }
             conn.complete(log);
         }
@@ -422,11 +435,12 @@ public final class Http1Parser implements ProtocolParser {
 
     /** Skips chunks; the position reached, pos when a size line is incomplete, -1 on garbage. */
     private int skipChunks(Connection conn, State s, int d, DirectBuffer buf, int pos, int end) {
+        Side h = s.side[d];
         while (pos < end) {
-            if (s.chunkSkip[d] > 0) {
-                long n = Math.min(s.chunkSkip[d], end - pos);
-                s.chunkSkip[d] -= n;
-                s.bodyBytes[d] += n;
+            if (h.chunkSkip > 0) {
+                long n = Math.min(h.chunkSkip, end - pos);
+                h.chunkSkip -= n;
+                h.bodyBytes += n;
                 pos += (int) n;
                 continue;
             }
@@ -440,14 +454,14 @@ public final class Http1Parser implements ProtocolParser {
                 return pos;
             }
             int lineBytes = lf + 1 - pos;
-            s.bodyBytes[d] += lineBytes;
-            if (s.trailers[d]) {
+            h.bodyBytes += lineBytes;
+            if (h.trailers) {
                 pos = lf + 1;
                 if (lineBytes <= 2) {
                     // the empty line after the last chunk (and its trailers)
                     endBody(conn, s, d);
-                    s.chunked[d] = false;
-                    s.trailers[d] = false;
+                    h.chunked = false;
+                    h.trailers = false;
                     return pos;
                 }
                 continue;
@@ -469,9 +483,9 @@ public final class Http1Parser implements ProtocolParser {
             }
             pos = lf + 1;
             if (size == 0) {
-                s.trailers[d] = true;
+                h.trailers = true;
             } else {
-                s.chunkSkip[d] = size + 2;
+                h.chunkSkip = size + 2;
             }
         }
         return pos;
@@ -487,8 +501,9 @@ public final class Http1Parser implements ProtocolParser {
     private int headers(Connection conn, State s, RequestLog log, DirectBuffer buf, int pos, int end,
             boolean request) {
         int d = request ? 0 : 1;
+        Side h = s.side[d];
         boolean full = !conn.shallow() && request;
-        int tracePrio = s.tracePrio[d];
+        int tracePrio = h.tracePrio;
         // every read below is inside [pos, end), which the engine guarantees lies in the buffer
         while (pos < end) {
             byte first = AsciiBytes.byteAt(buf, pos);
@@ -512,6 +527,14 @@ public final class Http1Parser implements ProtocolParser {
                 pos = next;
                 continue;
             }
+            if (full && lower == 't' && tracePrio < PRIO_TRACEPARENT) {
+                int next = traceparentLine(log, buf, pos, end);
+                if (next > 0) {
+                    tracePrio = PRIO_TRACEPARENT;
+                    pos = next;
+                    continue;
+                }
+            }
             int lf = AsciiBytes.indexOfLf(buf, pos, end);
             if (lf < 0) {
                 break;
@@ -522,13 +545,13 @@ public final class Http1Parser implements ProtocolParser {
                 case 'c':
                     if (isName(buf, pos, lineLen, CONTENT_LENGTH)) {
                         int v = valueStart(buf, pos + CONTENT_LENGTH.length + 1, lineEnd);
-                        s.contentLength[d] = AsciiBytes.parseDecimal(buf, v, valueEnd(buf, v, lineEnd) - v);
+                        h.contentLength = AsciiBytes.parseDecimal(buf, v, valueEnd(buf, v, lineEnd) - v);
                     }
                     break;
                 case 't':
                     if (isName(buf, pos, lineLen, TRANSFER_ENCODING)) {
                         int ve = valueEnd(buf, pos, lineEnd);
-                        s.chunked[d] = ve - pos > TRANSFER_ENCODING.length + CHUNKED.length
+                        h.chunked = ve - pos > TRANSFER_ENCODING.length + CHUNKED.length
                                 && AsciiBytes.equalsIgnoreCase(buf, ve - CHUNKED.length, CHUNKED.length, CHUNKED);
                     } else if (full && tracePrio < PRIO_TRACEPARENT && isName(buf, pos, lineLen, TRACEPARENT)) {
                         int v = valueStart(buf, pos + TRACEPARENT.length + 1, lineEnd);
@@ -545,9 +568,37 @@ public final class Http1Parser implements ProtocolParser {
             }
             pos = lf + 1;
         }
-        s.tracePrio[d] = tracePrio;
+        h.tracePrio = tracePrio;
         s.stop = pos;
         return 0;
+    }
+
+    /**
+     * A traceparent line as nearly every tracer writes it, {@code traceparent:} and its 55-byte
+     * value right before the line's end, read without searching the line for its line feed
+     * (which would read the value twice): the position after the line once its ids are in
+     * {@code log}, 0 when the line is anything else (the caller then reads it the general way).
+     */
+    private static int traceparentLine(RequestLog log, DirectBuffer buf, int pos, int end) {
+        // [pos, end) lies in the buffer; isName reads at most up to pos + its name's length
+        if (!isName(buf, pos, end - pos, TRACEPARENT)) {
+            return 0;
+        }
+        int v = valueStart(buf, pos + TRACEPARENT.length + 1, end);
+        int after = v + TRACEPARENT_LENGTH;
+        if (after >= end) {
+            return 0;
+        }
+        int next;
+        byte b = AsciiBytes.byteAt(buf, after);
+        if (b == '\n') {
+            next = after + 1;
+        } else if (b == '\r' && after + 1 < end && AsciiBytes.byteAt(buf, after + 1) == '\n') {
+            next = after + 2;
+        } else {
+            return 0;
+        }
+        return TraceContext.traceparent(log, buf, v, TRACEPARENT_LENGTH) ? next : 0;
     }
 
     /**

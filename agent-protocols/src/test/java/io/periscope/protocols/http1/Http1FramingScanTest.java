@@ -136,4 +136,61 @@ class Http1FramingScanTest {
         assertThat(second.errorMessage().isEmpty()).isTrue();
         assertThat(second.statusCode()).isEqualTo(200);
     }
+
+    private static final String TRACE_VALUE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+    /**
+     * The traceparent line read without a search for its line feed (value right before CRLF or LF)
+     * and the lines that are not that shape (read the general way) give the same record, whole or
+     * split at any byte across two messages.
+     */
+    @Test
+    void traceparentShouldReadTheSameWithOrWithoutItsShortcut() {
+        String[] lines = {
+            "traceparent: " + TRACE_VALUE + "\r\n",
+            "Traceparent:" + TRACE_VALUE + "\n",
+            "TRACEPARENT: \t" + TRACE_VALUE + "\r\n",
+            "traceparent: " + TRACE_VALUE + "  \r\n",
+            "traceparent: " + TRACE_VALUE + "-future\r\n",
+            "traceparent: " + TRACE_VALUE + "\rX\r\n",
+        };
+        for (String line : lines) {
+            String request = "GET /t HTTP/1.1\r\nHost: h\r\n" + line + "X-Request-ID: r\r\n\r\n";
+            for (int split = 0; split < request.length(); split++) {
+                EngineHarness h = new EngineHarness();
+                if (split == 0) {
+                    h.request(request);
+                } else {
+                    h.request(request.substring(0, split));
+                    h.request(request.substring(split));
+                }
+                h.response("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+                RequestLog log = h.only();
+                String what = line.trim() + " split at " + split;
+                assertThat(log.hasTraceContext()).as(what).isTrue();
+                assertThat(log.sampled()).as(what).isTrue();
+                assertThat(log.traceId()).as(what).containsExactly(hex("0af7651916cd43dd8448eb211c80319c"));
+                assertThat(log.parentSpanId()).as(what).containsExactly(hex("b7ad6b7169203331"));
+                assertThat(log.requestId().toString()).as(what).isEqualTo("r");
+                assertThat(log.host().toString()).as(what).isEqualTo("h");
+                assertThat(log.requestBytes()).as(what).isEqualTo(request.length());
+            }
+        }
+    }
+
+    @Test
+    void aTraceparentOfTheRightLengthButNotHexShouldLeaveTheIdsToALaterB3() {
+        EngineHarness h = new EngineHarness();
+        h.request("GET /t HTTP/1.1\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319z-b7ad6b7169203331-01\r\n"
+                + "b3: 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1\r\n\r\n");
+        h.response("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        RequestLog log = h.only();
+        assertThat(log.hasTraceContext()).isTrue();
+        assertThat(log.traceId()).containsExactly(hex("80f198ee56343ba864fe8b2a57d3eff7"));
+        assertThat(log.parentSpanId()).containsExactly(hex("e457b5a2e4d86bd1"));
+    }
+
+    private static byte[] hex(String h) {
+        return java.util.HexFormat.of().parseHex(h);
+    }
 }
