@@ -116,6 +116,7 @@ public final class SpanEncoder {
     private final int maxMessageBytes;
     private final byte[] scopeVersion;
     private final ResourceGroups grouping = new ResourceGroups();
+    private final ConnectionAttributes connections = new ConnectionAttributes();
     private long invalidUtf8Fields;
 
     /**
@@ -157,6 +158,11 @@ public final class SpanEncoder {
     /** Text fields that were not valid UTF-8 and were sent with replacement characters. */
     public long invalidUtf8Fields() {
         return invalidUtf8Fields;
+    }
+
+    /** The per-connection attribute table (for tests). */
+    ConnectionAttributes connectionAttributes() {
+        return connections;
     }
 
     /**
@@ -588,7 +594,32 @@ public final class SpanEncoder {
         attrText(K_USER_AGENT_ORIGINAL, r.userAgent());
     }
 
+    /**
+     * The network attributes. server.address comes from the request's Host header when it has
+     * one; the rest depends only on the connection and is copied from {@link #connections} when
+     * this connection's block was encoded before.
+     */
     private void networkAttributes(RequestLog r) {
+        boolean http = r.protocol() == L7Protocol.HTTP1 || r.protocol() == L7Protocol.HTTP2
+                || r.protocol() == L7Protocol.GRPC;
+        boolean hostWritten = (r.role() == Role.SERVER || r.role() == Role.CLIENT) && writeHostHeader(r, http);
+        int shape = ConnectionAttributes.shape(r, !hostWritten);
+        ConnectionAttributes.Entry entry = connections.slot(r.socketId());
+        if (entry.matches(r, shape)) {
+            connections.hit();
+            out.rawBytes(entry.bytes, 0, entry.length);
+            invalidUtf8Fields += entry.invalidUtf8Fields;
+            return;
+        }
+        connections.miss();
+        int start = out.position();
+        long invalidBefore = invalidUtf8Fields;
+        connectionAttributes(r, !hostWritten);
+        entry.store(r, shape, out.array(), start, out.position(), (int) (invalidUtf8Fields - invalidBefore));
+    }
+
+    /** The attributes every span of a connection shares, in one contiguous run (see networkAttributes). */
+    private void connectionAttributes(RequestLog r, boolean serverAddressFromSocket) {
         if (r.l4Protocol() == 6) {
             attrAscii(K_NETWORK_TRANSPORT, "tcp");
         } else if (r.l4Protocol() == 17) {
@@ -599,8 +630,6 @@ public final class SpanEncoder {
         } else if (r.ipVersion() == 6) {
             attrAscii(K_NETWORK_TYPE, "ipv6");
         }
-        boolean http = r.protocol() == L7Protocol.HTTP1 || r.protocol() == L7Protocol.HTTP2
-                || r.protocol() == L7Protocol.GRPC;
         int remoteLen = r.ipVersion() == 0 ? 0 : IpFormat.format(r.ipVersion(), r.remoteAddress(), text, 0);
         if (remoteLen > 0) {
             attrUtf8(K_NETWORK_PEER_ADDRESS, text, remoteLen);
@@ -615,7 +644,7 @@ public final class SpanEncoder {
             if (r.remotePort() > 0) {
                 attrInt(K_CLIENT_PORT, r.remotePort());
             }
-            if (!writeHostHeader(r, http)) {
+            if (serverAddressFromSocket) {
                 int localLen = r.ipVersion() == 0 ? 0 : IpFormat.format(r.ipVersion(), r.localAddress(), text, 0);
                 if (localLen > 0) {
                     attrUtf8(K_SERVER_ADDRESS, text, localLen);
@@ -625,12 +654,22 @@ public final class SpanEncoder {
                 attrInt(K_SERVER_PORT, r.localPort());
             }
         } else if (r.role() == Role.CLIENT) {
-            if (!writeHostHeader(r, http) && remoteLen > 0) {
+            if (serverAddressFromSocket && remoteLen > 0) {
                 attrUtf8(K_SERVER_ADDRESS, text, remoteLen);
             }
             if (r.remotePort() > 0) {
                 attrInt(K_SERVER_PORT, r.remotePort());
             }
+        }
+        attrAscii(K_PERISCOPE_CAPTURE,
+                r.captureSource() == io.periscope.protocols.CaptureSource.PACKET ? "packet" : "syscall");
+        attrAscii(K_PERISCOPE_L7_PROTOCOL, protocolName(r.protocol()));
+        if (r.pid() > 0) {
+            attrInt(K_PERISCOPE_PID, r.pid());
+        }
+        attrText(K_PERISCOPE_COMM, r.comm());
+        if (r.socketId() != 0) {
+            attrInt(K_PERISCOPE_SOCKET_ID, r.socketId());
         }
     }
 
@@ -662,17 +701,11 @@ public final class SpanEncoder {
         return true;
     }
 
+    /** The periscope.* attributes that vary per request (the connection's are in connectionAttributes). */
     private void periscopeAttributes(RequestLog r) {
-        attrAscii(K_PERISCOPE_CAPTURE,
-                r.captureSource() == io.periscope.protocols.CaptureSource.PACKET ? "packet" : "syscall");
-        attrAscii(K_PERISCOPE_L7_PROTOCOL, protocolName(r.protocol()));
-        if (r.pid() > 0) {
-            attrInt(K_PERISCOPE_PID, r.pid());
-        }
         if (r.tid() > 0) {
             attrInt(K_PERISCOPE_TID, r.tid());
         }
-        attrText(K_PERISCOPE_COMM, r.comm());
         if (r.syscallTraceIdRequest() != 0) {
             attrInt(K_PERISCOPE_SYSCALL_TRACE_ID_REQUEST, r.syscallTraceIdRequest());
         }
@@ -692,9 +725,6 @@ public final class SpanEncoder {
             attrInt(K_PERISCOPE_RESPONSE_BYTES, r.responseBytes());
         }
         attrText(K_PERISCOPE_REQUEST_ID, r.requestId());
-        if (r.socketId() != 0) {
-            attrInt(K_PERISCOPE_SOCKET_ID, r.socketId());
-        }
     }
 
     private static final String[] PROTOCOL_NAMES = new String[L7Protocol.values().length];

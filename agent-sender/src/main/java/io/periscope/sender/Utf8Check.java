@@ -1,11 +1,17 @@
 package io.periscope.sender;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * UTF-8 validation for captured text: OTLP string fields must be valid UTF-8, and a receiver that
  * finds one that is not rejects the whole request, so malformed bytes are replaced before sending.
  */
 final class Utf8Check {
     private static final byte[] REPLACEMENT = {(byte) 0xEF, (byte) 0xBF, (byte) 0xBD};
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ASCII_MASK = 0x8080808080808080L;
 
     private Utf8Check() {
     }
@@ -13,6 +19,10 @@ final class Utf8Check {
     static boolean isValid(byte[] b, int offset, int length) {
         int i = offset;
         int end = offset + length;
+        // The common case, ASCII, eight bytes at a time: no byte has its top bit set.
+        while (i + Long.BYTES <= end && ((long) LONGS.get(b, i) & ASCII_MASK) == 0) {
+            i += Long.BYTES;
+        }
         while (i < end && b[i] >= 0) {
             i++; // the common case: ASCII
         }

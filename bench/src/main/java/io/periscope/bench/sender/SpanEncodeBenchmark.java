@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -47,9 +48,26 @@ public class SpanEncodeBenchmark {
     private final CountingSink sink = new CountingSink();
     private final NullOutputStream nullOut = new NullOutputStream();
 
+    /**
+     * 0: every span from a peer port of its own (no two spans share a connection); 64: the spans
+     * of 64 keep-alive connections, as in bench B (the encoder reuses each connection's attributes).
+     */
+    @Param({"0", "64"})
+    public int keepAliveConnections;
+
     @Setup(Level.Trial)
     public void setUp() {
         typicalSpans(records, resources);
+        if (keepAliveConnections > 0) {
+            for (int i = 0; i < BATCH; i++) {
+                int c = i % keepAliveConnections;
+                records[i].socketId(1000 + c).remotePort(40000 + c);
+                records[i].remoteAddress()[2] = 0;
+                records[i].remoteAddress()[3] = (byte) c;
+                records[i].tid(4243 + c % 4);
+                resources[i] = resources[c];
+            }
+        }
         encoder = new SpanEncoder(1_700_000_000_000_000_000L, 0, 4 * 1024 * 1024, 42);
     }
 
