@@ -14,12 +14,13 @@ public record PacketConfig(boolean enabled, List<String> interfaces, boolean inc
                            @Range(min = 2, max = 65_536) int blockCount,
                            @Range(min = 2, max = 65_536) int initialBlockCount,
                            boolean l7Parsing) {
-    // 128 KiB blocks: at a low packet rate each block is retired by its 100 ms timeout, so the
-    // number of blocks (not bytes) is how long a stalled reader survives; 16 of them start the
-    // ring at 2 MiB (a quiet node's ring was 16 MiB, all resident), doubling up to 16 MiB.
-    private static final int DEFAULT_BLOCK_BYTES = 128 * 1024;
-    private static final int DEFAULT_BLOCK_COUNT = 128;
-    private static final int DEFAULT_INITIAL_BLOCK_COUNT = 16;
+    // 1 MiB blocks, starting with 4 (a quiet node's ring was 16 MiB, all resident) and doubling up
+    // to 16 MiB. Each retired block is a wake-up of the reader: 128 KiB blocks (2 MiB start) cost
+    // scenario F's flood ~70 ns more agent CPU per packet on the quiet machine (bench README,
+    // session 7), while 1 MiB blocks grown to 16 are the fixed ring's geometry again.
+    private static final int DEFAULT_BLOCK_BYTES = 1024 * 1024;
+    private static final int DEFAULT_BLOCK_COUNT = 16;
+    private static final int DEFAULT_INITIAL_BLOCK_COUNT = 4;
 
     public PacketConfig {
         interfaces = List.copyOf(interfaces);
@@ -32,8 +33,8 @@ public record PacketConfig(boolean enabled, List<String> interfaces, boolean inc
     }
 
     /**
-     * Every interface except loopback, no filter, one reader, a ring of 128 KiB blocks starting at
-     * 16 (2 MiB) and growing up to 128 (16 MiB), flows only.
+     * Every interface except loopback, no filter, one reader, a ring of 1 MiB blocks starting at
+     * 4 (4 MiB) and growing up to 16 (16 MiB), flows only.
      */
     public static PacketConfig defaults() {
         return new PacketConfig(true, List.of("*"), false, "", 1, DEFAULT_BLOCK_BYTES, DEFAULT_BLOCK_COUNT,

@@ -19,20 +19,20 @@ class PacketConfigTest {
     }
 
     @Test
-    void shouldStartTheRingAtTwoMibAndLetItGrowToSixteen() {
+    void shouldStartTheRingAtFourMibAndLetItGrowToSixteen() {
         PacketConfig packet = PacketConfig.defaults();
-        assertThat(packet.blockBytes()).isEqualTo(128 * KIB);
+        assertThat(packet.blockBytes()).isEqualTo(KIB * KIB);
         assertThat((long) packet.initialBlockCount() * packet.blockBytes()).as("ring at start")
-                .isEqualTo(2L * KIB * KIB);
+                .isEqualTo(4L * KIB * KIB);
         assertThat((long) packet.blockCount() * packet.blockBytes()).as("ring at most")
                 .isEqualTo(16L * KIB * KIB);
     }
 
     @Test
     void shouldKeepARingConfiguredBelowTheStartFixed() throws ConfigException {
-        PacketConfig packet = parse("packet: {block_count: 4}\n");
-        assertThat(packet.blockCount()).isEqualTo(4);
-        assertThat(packet.initialBlockCount()).as("no more blocks at start than at most").isEqualTo(4);
+        PacketConfig packet = parse("packet: {block_count: 2}\n");
+        assertThat(packet.blockCount()).isEqualTo(2);
+        assertThat(packet.initialBlockCount()).as("no more blocks at start than at most").isEqualTo(2);
     }
 
     @Test
