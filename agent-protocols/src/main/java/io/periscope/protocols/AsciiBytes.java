@@ -35,6 +35,15 @@ public final class AsciiBytes {
     }
 
     /**
+     * The high bit of each byte of {@code word} (read in native order) that is a line feed, plus
+     * false hits only above a true one (borrows), so the lowest set bit is exact.
+     */
+    private static long lineFeeds(long word) {
+        long x = word ^ LF_MASK;
+        return (x - ONES) & ~x & HIGHS;
+    }
+
+    /**
      * Index of the first '\n' in {@code [from, to)}, or -1. Reads eight bytes at a time, since
      * header scanning is most of what an HTTP/1 or Redis parse costs.
      */
@@ -48,8 +57,7 @@ public final class AsciiBytes {
             int i = from;
             // the first word alone: Redis and other short lines end in it
             if (LITTLE_ENDIAN && i + Long.BYTES <= to) {
-                long word = UnsafeAccess.UNSAFE.getLong(array, base + i) ^ LF_MASK;
-                long found = (word - ONES) & ~word & HIGHS;
+                long found = lineFeeds(UnsafeAccess.UNSAFE.getLong(array, base + i));
                 if (found != 0) {
                     return i + (Long.numberOfTrailingZeros(found) >>> 3);
                 }
@@ -58,10 +66,8 @@ public final class AsciiBytes {
             // then sixteen bytes a step: half the loop branches over a header line of 20-70 bytes.
             // The mask has false hits only above a true line feed (borrows): its lowest bit is exact
             while (LITTLE_ENDIAN && i + 2 * Long.BYTES <= to) {
-                long lo = UnsafeAccess.UNSAFE.getLong(array, base + i) ^ LF_MASK;
-                long hi = UnsafeAccess.UNSAFE.getLong(array, base + i + Long.BYTES) ^ LF_MASK;
-                long foundLo = (lo - ONES) & ~lo & HIGHS;
-                long foundHi = (hi - ONES) & ~hi & HIGHS;
+                long foundLo = lineFeeds(UnsafeAccess.UNSAFE.getLong(array, base + i));
+                long foundHi = lineFeeds(UnsafeAccess.UNSAFE.getLong(array, base + i + Long.BYTES));
                 if ((foundLo | foundHi) != 0) {
                     return foundLo != 0 ? i + (Long.numberOfTrailingZeros(foundLo) >>> 3)
                             : i + Long.BYTES + (Long.numberOfTrailingZeros(foundHi) >>> 3);
@@ -69,8 +75,7 @@ public final class AsciiBytes {
                 i += 2 * Long.BYTES;
             }
             while (LITTLE_ENDIAN && i + Long.BYTES <= to) {
-                long word = UnsafeAccess.UNSAFE.getLong(array, base + i) ^ LF_MASK;
-                long found = (word - ONES) & ~word & HIGHS;
+                long found = lineFeeds(UnsafeAccess.UNSAFE.getLong(array, base + i));
                 if (found != 0) {
                     return i + (Long.numberOfTrailingZeros(found) >>> 3);
                 }
@@ -86,8 +91,7 @@ public final class AsciiBytes {
         int i = from;
         while (LITTLE_ENDIAN && i + Long.BYTES <= to) {
             // native order: no byte swap on the way
-            long word = buf.getLong(i) ^ LF_MASK;
-            long found = (word - ONES) & ~word & HIGHS;
+            long found = lineFeeds(buf.getLong(i));
             if (found != 0) {
                 return i + (Long.numberOfTrailingZeros(found) >>> 3);
             }

@@ -141,7 +141,7 @@ public final class PacketRing implements AutoCloseable {
         this.packetInBlock = 0;
         this.lastRetiredSeq = 0;
         pollFd.setInt(0, opened.fd());
-        ringBytesNow.set(opened.bytes() + (next == null || next == opened ? 0 : next.bytes()));
+        ringBytesNow.set(opened.bytes());
     }
 
     /**
@@ -382,7 +382,7 @@ public final class PacketRing implements AutoCloseable {
         r.putIntOrdered(blockBase + BLOCK_STATUS, TP_STATUS_KERNEL);
         packetInBlock = 0;
         int count = blockCount;
-        if (mayGrow && next == null && count < config.blockCount() && !growRequested) {
+        if (canGrow() && !growRequested) {
             // The block half a ring ahead of this one is full too, so more than half of the ring
             // waited for the reader (or the kernel lost packets): a ring twice the size would ride
             // out what this one barely did.
@@ -393,6 +393,11 @@ public final class PacketRing implements AutoCloseable {
             }
         }
         block = block + 1 == count ? 0 : block + 1;
+    }
+
+    /** A growing ring below its full size that is not already handing over to a grown one. */
+    private boolean canGrow() {
+        return mayGrow && next == null && blockCount < config.blockCount();
     }
 
     /**
@@ -495,7 +500,7 @@ public final class PacketRing implements AutoCloseable {
         long drops = stats.getInt(4) & 0xFFFF_FFFFL;
         kernelDrops.addAndGet(drops);
         kernelFreezes.addAndGet(stats.getInt(8) & 0xFFFF_FFFFL);
-        if (drops > 0 && mayGrow && next == null && blockCount < config.blockCount()) {
+        if (drops > 0 && canGrow()) {
             growRequested = true;
         }
     }

@@ -94,21 +94,13 @@ public final class ProtoWriter {
     /** Writes a bare varint (no tag): for callers that compute message lengths themselves. */
     public void rawVarint32(int value) {
         ensure(5);
-        while ((value & ~0x7F) != 0) {
-            buf[pos++] = (byte) ((value & 0x7F) | 0x80);
-            value >>>= 7;
-        }
-        buf[pos++] = (byte) value;
+        pos = putVarint32(buf, pos, value);
     }
 
     /** Writes a bare 64-bit varint (no tag). */
     public void rawVarint64(long value) {
         ensure(10);
-        while ((value & ~0x7FL) != 0) {
-            buf[pos++] = (byte) ((value & 0x7F) | 0x80);
-            value >>>= 7;
-        }
-        buf[pos++] = (byte) value;
+        pos = putVarint64(buf, pos, value);
     }
 
     private void tag(int field, int wireType) {
@@ -143,17 +135,6 @@ public final class ProtoWriter {
         ensure(length);
         System.arraycopy(src, offset, buf, pos, length);
         pos += length;
-    }
-
-    /** Writes an already-computed tag, then an ASCII string with its length. */
-    public void rawAscii(int tag, CharSequence text) {
-        int length = text.length();
-        ensure(10 + length);
-        rawVarint32(tag);
-        rawVarint32(length);
-        for (int i = 0; i < length; i++) {
-            buf[pos++] = (byte) text.charAt(i);
-        }
     }
 
     public void writeUInt64(int field, long value) {
