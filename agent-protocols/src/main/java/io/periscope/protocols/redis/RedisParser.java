@@ -277,12 +277,19 @@ public final class RedisParser implements ProtocolParser {
             }
             s.reqArgIndex++;
             s.reqArgsLeft--;
+            if (len + 2 <= end - data) {
+                // the whole argument is here: past it now, not by another turn through the skip
+                int next = data + (int) len + 2;
+                s.reqBytes += next - pos;
+                pos = next;
+                if (s.reqArgsLeft == 0) {
+                    endRequest(conn, s);
+                }
+                continue;
+            }
             s.reqBytes += data - pos;
             s.reqSkip = len + 2;
             pos = data;
-            if (s.reqArgsLeft == 0 && s.reqSkip == 0) {
-                endRequest(conn, s);
-            }
         }
         return pos;
     }
@@ -375,7 +382,14 @@ public final class RedisParser implements ProtocolParser {
                         if (type == '!' && s.depth == 0 && s.respLog != null) {
                             error(s.respLog, buf, pos, (int) Math.min(len, Math.min(end - pos, ERROR_PREVIEW_BYTES)));
                         }
-                        s.respSkip = len + 2;
+                        if (len + 2 <= end - pos) {
+                            // the whole value is here: past it now, not by another turn through the skip
+                            s.respBytes += len + 2;
+                            pos += (int) len + 2;
+                            elementDone(conn, s);
+                        } else {
+                            s.respSkip = len + 2;
+                        }
                     }
                     break;
                 }
