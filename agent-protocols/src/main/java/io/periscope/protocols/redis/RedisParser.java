@@ -316,15 +316,15 @@ public final class RedisParser implements ProtocolParser {
         log.requestBytes(bytes);
     }
 
-    /** Copies the command upper-cased; the bytes lie inside the bytes being parsed. */
+    /**
+     * Copies the command upper-cased; the bytes lie inside the bytes being parsed. One pass from
+     * the buffer: a command is a few bytes, not worth a bulk copy and then a second pass.
+     */
     private static void upper(TextField out, DirectBuffer buf, int offset, int length) {
-        out.set(buf, offset, length);
-        byte[] a = out.array();
-        for (int i = 0, n = out.length(); i < n; i++) {
-            byte b = a[i];
-            if (b >= 'a' && b <= 'z') {
-                a[i] = (byte) (b - ('a' - 'A'));
-            }
+        out.clear();
+        for (int i = 0; i < length; i++) {
+            byte b = AsciiBytes.byteAt(buf, offset + i);
+            out.append(b >= 'a' && b <= 'z' ? (byte) (b - ('a' - 'A')) : b);
         }
     }
 
@@ -342,12 +342,37 @@ public final class RedisParser implements ProtocolParser {
                 }
                 continue;
             }
-            int lf = AsciiBytes.indexOfLf(buf, pos, end);
+            // every read is inside [pos, end), which lies in the buffer (the engine's guarantee)
+            byte type = AsciiBytes.byteAt(buf, pos);
+            // "$<n>\r\n" and "*<n>\r\n" as in parseRequests: the number read as the line is
+            // scanned, instead of finding the line feed and then reading the number again
+            long number = NOT_READ;
+            int lf = -1;
+            if (type == '$' || type == '*') {
+                int i = pos + 1;
+                int limit = Math.min(end, pos + 1 + MAX_FAST_DIGITS);
+                long v = 0;
+                while (i < limit) {
+                    int digit = AsciiBytes.byteAt(buf, i) - '0';
+                    if (digit < 0 || digit > 9) {
+                        break;
+                    }
+                    v = v * 10 + digit;
+                    i++;
+                }
+                if (i > pos + 1 && i + 1 < end && AsciiBytes.byteAt(buf, i) == '\r'
+                        && AsciiBytes.byteAt(buf, i + 1) == '\n') {
+                    number = v;
+                    lf = i + 1;
+                }
+            }
             if (lf < 0) {
-                return end - pos > MAX_INLINE_BYTES ? -1 : pos;
+                lf = AsciiBytes.indexOfLf(buf, pos, end);
+                if (lf < 0) {
+                    return end - pos > MAX_INLINE_BYTES ? -1 : pos;
+                }
             }
             int lineEnd = lf > pos && AsciiBytes.byteAt(buf, lf - 1) == '\r' ? lf - 1 : lf;
-            byte type = AsciiBytes.byteAt(buf, pos);
             if (!s.inReply) {
                 s.inReply = true;
                 s.respBytes = 0;
@@ -368,7 +393,8 @@ public final class RedisParser implements ProtocolParser {
                     elementDone(conn, s);
                     break;
                 case '$': case '!': case '=': {
-                    long len = lineEnd - pos == 3 && buf.getByte(pos + 1) == '-' && buf.getByte(pos + 2) == '1'
+                    long len = number != NOT_READ ? number
+                            : lineEnd - pos == 3 && buf.getByte(pos + 1) == '-' && buf.getByte(pos + 2) == '1'
                             ? -1 : AsciiBytes.parseDecimal(buf, pos + 1, lineEnd - pos - 1);
                     pos = next;
                     if (len < 0) {
@@ -395,7 +421,8 @@ public final class RedisParser implements ProtocolParser {
                 }
                 case '*': case '~': case '>': case '%': case '|': {
                     boolean nil = lineEnd - pos == 3 && buf.getByte(pos + 1) == '-' && buf.getByte(pos + 2) == '1';
-                    long n = nil ? 0 : AsciiBytes.parseDecimal(buf, pos + 1, lineEnd - pos - 1);
+                    long n = number != NOT_READ ? number
+                            : nil ? 0 : AsciiBytes.parseDecimal(buf, pos + 1, lineEnd - pos - 1);
                     if (n < 0 || n > MAX_ARGS) {
                         return -1;
                     }
