@@ -117,6 +117,8 @@ public final class RedisParser implements ProtocolParser {
         RequestLog respLog;
         boolean outOfBand;
         boolean inReply;
+        /** The value {@link #digits} read last. */
+        long digitsValue;
     }
 
     @Override
@@ -203,20 +205,10 @@ public final class RedisParser implements ProtocolParser {
             long number = NOT_READ;
             int lf = -1;
             if (type == '*' || type == '$') {
-                int i = pos + 1;
-                int limit = Math.min(end, pos + 1 + MAX_FAST_DIGITS);
-                long v = 0;
-                while (i < limit) {
-                    int digit = AsciiBytes.byteAt(buf, i) - '0';
-                    if (digit < 0 || digit > 9) {
-                        break;
-                    }
-                    v = v * 10 + digit;
-                    i++;
-                }
+                int i = digits(buf, pos + 1, Math.min(end, pos + 1 + MAX_FAST_DIGITS), s);
                 if (i > pos + 1 && i + 1 < end && AsciiBytes.byteAt(buf, i) == '\r'
                         && AsciiBytes.byteAt(buf, i + 1) == '\n') {
-                    number = v;
+                    number = s.digitsValue;
                     lf = i + 1;
                 }
             }
@@ -294,6 +286,41 @@ public final class RedisParser implements ProtocolParser {
         return pos;
     }
 
+    /**
+     * Reads the decimal digits at {@code from} (at most up to {@code limit}) into
+     * {@code s.digitsValue}; returns the index after them. The first two digits are read in
+     * straight-line code, since nearly every count and length has one or two: a plain loop is
+     * what C2 unrolls (pre, main and post loops) for the one or two turns it takes.
+     */
+    private static int digits(DirectBuffer buf, int from, int limit, State s) {
+        int i = from;
+        long v = 0;
+        if (i < limit) {
+            int d = AsciiBytes.byteAt(buf, i) - '0';
+            if (d >= 0 && d <= 9) {
+                v = d;
+                i++;
+                if (i < limit) {
+                    d = AsciiBytes.byteAt(buf, i) - '0';
+                    if (d >= 0 && d <= 9) {
+                        v = v * 10 + d;
+                        i++;
+                        while (i < limit) {
+                            d = AsciiBytes.byteAt(buf, i) - '0';
+                            if (d < 0 || d > 9) {
+                                break;
+                            }
+                            v = v * 10 + d;
+                            i++;
+                        }
+                    }
+                }
+            }
+        }
+        s.digitsValue = v;
+        return i;
+    }
+
     private static void endRequest(Connection conn, State s) {
         RequestLog log = s.reqLog;
         s.reqLog = null;
@@ -349,20 +376,10 @@ public final class RedisParser implements ProtocolParser {
             long number = NOT_READ;
             int lf = -1;
             if (type == '$' || type == '*') {
-                int i = pos + 1;
-                int limit = Math.min(end, pos + 1 + MAX_FAST_DIGITS);
-                long v = 0;
-                while (i < limit) {
-                    int digit = AsciiBytes.byteAt(buf, i) - '0';
-                    if (digit < 0 || digit > 9) {
-                        break;
-                    }
-                    v = v * 10 + digit;
-                    i++;
-                }
+                int i = digits(buf, pos + 1, Math.min(end, pos + 1 + MAX_FAST_DIGITS), s);
                 if (i > pos + 1 && i + 1 < end && AsciiBytes.byteAt(buf, i) == '\r'
                         && AsciiBytes.byteAt(buf, i + 1) == '\n') {
-                    number = v;
+                    number = s.digitsValue;
                     lf = i + 1;
                 }
             }
