@@ -291,6 +291,57 @@ public final class AsciiBytes {
         return true;
     }
 
+    /**
+     * A traceparent's two ids: the 32 hex digits at {@code offset} into {@code traceId} (16
+     * bytes) and the 16 at {@code offset + 33} into {@code spanId} (8 bytes). Same answer, and
+     * the same bytes left in the arrays on bad input, as {@code decodeHexId(buf, offset, 32,
+     * traceId) && decodeHexId(buf, offset + 33, 16, spanId)}, in straight-line code: that pair
+     * checks lengths, loops, and calls a decoder too big to inline, twice per request.
+     * {@code [offset, offset + 49)} must lie in the buffer ({@link #fits}).
+     */
+    public static boolean decodeTraceparentIds(DirectBuffer buf, int offset, byte[] traceId, byte[] spanId) {
+        if (!LITTLE_ENDIAN || traceId.length != 16 || spanId.length != 8) {
+            return decodeHexId(buf, offset, 32, traceId) && decodeHexId(buf, offset + 33, 16, spanId);
+        }
+        byte[] array = buf.byteArray();
+        long at = buf.addressOffset() + offset;
+        long a = UnsafeAccess.UNSAFE.getLong(array, at);
+        long b = UnsafeAccess.UNSAFE.getLong(array, at + 8);
+        long c = UnsafeAccess.UNSAFE.getLong(array, at + 16);
+        long d = UnsafeAccess.UNSAFE.getLong(array, at + 24);
+        // stored before the check, as decodeHexId does
+        UnsafeAccess.UNSAFE.putInt(traceId, BYTE_ARRAY_BASE, hexWord(a));
+        UnsafeAccess.UNSAFE.putInt(traceId, BYTE_ARRAY_BASE + 4, hexWord(b));
+        UnsafeAccess.UNSAFE.putInt(traceId, BYTE_ARRAY_BASE + 8, hexWord(c));
+        UnsafeAccess.UNSAFE.putInt(traceId, BYTE_ARRAY_BASE + 12, hexWord(d));
+        if (((notHex(a) | notHex(b) | notHex(c) | notHex(d)) & HIGHS) != 0) {
+            return false;
+        }
+        long e = UnsafeAccess.UNSAFE.getLong(array, at + 33);
+        long f = UnsafeAccess.UNSAFE.getLong(array, at + 41);
+        UnsafeAccess.UNSAFE.putInt(spanId, BYTE_ARRAY_BASE, hexWord(e));
+        UnsafeAccess.UNSAFE.putInt(spanId, BYTE_ARRAY_BASE + 4, hexWord(f));
+        return ((notHex(e) | notHex(f)) & HIGHS) == 0;
+    }
+
+    /** 0x80 in every byte of {@code x} that is not a hex digit (see decodeHexIdUnchecked). */
+    private static long notHex(long x) {
+        long lower = x | LOWER_CASE;
+        long digit = (x + HEX_AT_0) & ~(x + HEX_AT_COLON);
+        long letter = (lower + HEX_AT_A) & ~(lower + HEX_AT_G);
+        return x | ~(digit | letter);
+    }
+
+    /** Eight hex digits (little-endian word) as four bytes, in memory order (see decodeHexIdUnchecked). */
+    private static int hexWord(long x) {
+        long lower = x | LOWER_CASE;
+        long letter = (lower + HEX_AT_A) & ~(lower + HEX_AT_G);
+        long v = (x & LOW_NIBBLES) + ((letter & HIGHS) >>> 7) * 9;
+        long pairs = ((v & EVEN_NIBBLES) << 4) | ((v >>> 8) & EVEN_NIBBLES);
+        pairs = (pairs | (pairs >>> 8)) & 0x0000FFFF0000FFFFL;
+        return (int) (pairs | (pairs >>> 16));
+    }
+
     private static boolean decodeHexIdUnchecked(byte[] array, long base, int from, int end, boolean odd, byte[] out,
             int outAt) {
         int i = from;

@@ -280,7 +280,11 @@ public final class Connection {
     }
 
     private int indexOf(RequestLog log) {
-        for (int i = 0; i < pendingCount; i++) {
+        if (pendingCount > 0 && pending[0] == log) {
+            // the usual case: in-order pairing answers the oldest
+            return 0;
+        }
+        for (int i = 1; i < pendingCount; i++) {
             if (pending[i] == log) {
                 return i;
             }

@@ -6,10 +6,15 @@ import java.util.Objects;
 
 /**
  * What a {@link ProtocolEngine} did and what it dropped. One writer (the engine's thread); any
- * thread may read (values are published with lazySet, so readers see them soon, not at once).
+ * thread may read. The engine's thread sees every count at once; another thread sees at least
+ * the counts as of the engine's last {@link ProtocolEngine#onTimerTick} (published there), and
+ * usually the newer ones too.
  *
- * <p>Plain {@code long[]} slots written with an ordered store and read volatile: an
- * {@code AtomicLongArray.setRelease} went through a VarHandle with its checks, ~5 % of a Redis pair.
+ * <p>Plain {@code long[]} slots written with plain stores, read volatile (a 64-bit slot is never
+ * seen half written on the 64-bit JVMs the agent runs on). An ordered store per count was a
+ * compiler barrier in the middle of every message (three per Redis pair); an
+ * {@code AtomicLongArray.setRelease} before that went through a VarHandle, ~5 % of a Redis pair.
+ * The one release store of {@link #publish()} per timer tick is what orders them for readers.
  */
 public final class ProtocolCounters {
     private static final int PROTOCOLS = L7Protocol.values().length;
@@ -32,12 +37,25 @@ public final class ProtocolCounters {
     private static final long BASE = UnsafeAccess.UNSAFE.arrayBaseOffset(long[].class);
     private static final int SHIFT = 3;
 
+    /** Written by {@link #publish()} after the plain stores it makes visible; read first by every getter. */
+    private volatile long publications;
+
     private static void inc(long[] a, int i) {
-        // one writer: a plain read of its own last value, an ordered (release) store for the readers
-        UnsafeAccess.UNSAFE.putOrderedLong(a, BASE + ((long) i << SHIFT), a[i] + 1);
+        // one writer: plain read and store; publish() orders them for readers on other threads
+        a[i]++;
     }
 
-    private static long get(long[] a, int i) {
+    /**
+     * Makes every count so far visible to readers on other threads (a release store they read
+     * with acquire). The engine calls it once per timer tick, from its own thread.
+     */
+    void publish() {
+        publications++;
+    }
+
+    private long get(long[] a, int i) {
+        // acquire: everything counted before the last publish() is seen
+        long ignored = publications;
         return UnsafeAccess.UNSAFE.getLongVolatile(a, BASE + ((long) Objects.checkIndex(i, a.length) << SHIFT));
     }
 

@@ -156,7 +156,8 @@ public final class ProtocolEngine {
 
     /**
      * Ends requests whose protocol's timeout has passed and forgets connections idle longer than
-     * connectionIdleNanos. Call periodically (e.g. every 100 ms to 1 s) from the engine's thread.
+     * connectionIdleNanos. Call periodically (e.g. every 100 ms to 1 s) from the engine's thread:
+     * it also publishes {@link #counters()} to readers on other threads.
      */
     public void onTimerTick(long nowNanos, RequestLogSink sink) {
         Iterator<Connection> it = connections.values().iterator();
@@ -174,6 +175,8 @@ public final class ProtocolEngine {
                 freeConnections.addFirst(conn);
             }
         }
+        // the counts' one ordered store per tick, for readers on other threads (metrics)
+        counters.publish();
     }
 
     /**

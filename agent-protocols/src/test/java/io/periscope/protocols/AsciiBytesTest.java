@@ -123,4 +123,40 @@ class AsciiBytesTest {
             }
         }
     }
+
+    /**
+     * The traceparent's straight-line decoder against the two general decodes it replaces, on
+     * random ids (upper and lower case, sometimes a bad byte anywhere), on heap and off heap:
+     * the same answer and the same bytes left in both arrays, bad input included.
+     */
+    @Test
+    void traceparentIdsShouldDecodeAsTheGeneralDecoder() {
+        Random random = new Random(55);
+        UnsafeBuffer offHeap = new UnsafeBuffer(ByteBuffer.allocateDirect(60));
+        for (int round = 0; round < 50_000; round++) {
+            byte[] a = new byte[60];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = random.nextInt(40) == 0 ? (byte) random.nextInt(256)
+                        : random.nextInt(16) == 0 ? HEX_ALPHABET[random.nextInt(HEX_ALPHABET.length)]
+                        : (byte) "0123456789abcdefABCDEF".charAt(random.nextInt(22));
+            }
+            int off = random.nextInt(a.length - 49 + 1);
+            a[off + 32] = '-';
+            byte[] start = new byte[24];
+            random.nextBytes(start);
+            byte[] traceExpected = java.util.Arrays.copyOfRange(start, 0, 16);
+            byte[] spanExpected = java.util.Arrays.copyOfRange(start, 16, 24);
+            UnsafeBuffer heap = new UnsafeBuffer(a);
+            boolean ok = AsciiBytes.decodeHexId(heap, off, 32, traceExpected)
+                    && AsciiBytes.decodeHexId(heap, off + 33, 16, spanExpected);
+            offHeap.putBytes(0, a);
+            for (UnsafeBuffer buf : new UnsafeBuffer[] {heap, offHeap}) {
+                byte[] trace = java.util.Arrays.copyOfRange(start, 0, 16);
+                byte[] span = java.util.Arrays.copyOfRange(start, 16, 24);
+                assertThat(AsciiBytes.decodeTraceparentIds(buf, off, trace, span)).as("round %d", round).isEqualTo(ok);
+                assertThat(trace).as("round %d trace id", round).isEqualTo(traceExpected);
+                assertThat(span).as("round %d span id", round).isEqualTo(spanExpected);
+            }
+        }
+    }
 }

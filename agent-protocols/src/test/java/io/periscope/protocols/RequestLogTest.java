@@ -4,6 +4,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -67,5 +69,46 @@ class RequestLogTest {
         }
         assertThat(log.addAttribute("one.too.many")).isNull();
         assertThat(log.attributesDropped()).isEqualTo(1);
+    }
+
+    /**
+     * A pooled record's reset (the engine's per-request fixed cost, which later changes may try
+     * to trim): every text field, written through its accessor, cut at capacity or filled by
+     * copyFrom, must come back empty and uncut.
+     */
+    @Test
+    void shouldEmptyEveryWrittenTextFieldOnReuse() {
+        RequestLog log = new RequestLog();
+        List<Function<RequestLog, TextField>> fields = List.of(RequestLog::version, RequestLog::method,
+                RequestLog::resource, RequestLog::endpoint, RequestLog::host, RequestLog::errorMessage,
+                RequestLog::requestId, RequestLog::userAgent);
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < fields.size(); i++) {
+                if ((i + round) % 2 == 0) {
+                    TextField f = fields.get(i).apply(log);
+                    f.setAscii("x".repeat(f.capacity() + 1));
+                }
+            }
+            log.clearForRequest();
+            assertEmpty(log, fields);
+        }
+        RequestLog full = new RequestLog();
+        for (Function<RequestLog, TextField> f : fields) {
+            f.apply(full).setAscii("abc");
+        }
+        RequestLog copy = new RequestLog().copyFrom(full);
+        assertThat(copy.userAgent().toString()).isEqualTo("abc");
+        RequestLog reused = new RequestLog().copyFrom(full);
+        reused.clearForRequest();
+        assertEmpty(reused, fields);
+        full.clear();
+        assertEmpty(full, fields);
+    }
+
+    private static void assertEmpty(RequestLog log, List<Function<RequestLog, TextField>> fields) {
+        for (Function<RequestLog, TextField> f : fields) {
+            assertThat(f.apply(log).isEmpty()).isTrue();
+            assertThat(f.apply(log).truncated()).isFalse();
+        }
     }
 }

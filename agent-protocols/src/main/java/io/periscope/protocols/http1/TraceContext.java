@@ -7,9 +7,6 @@ import org.agrona.DirectBuffer;
 
 /** Reads trace context header values into a {@link RequestLog}, in place. */
 public final class TraceContext {
-    private static final int TRACE_ID_HEX = 32;
-    private static final int SPAN_ID_HEX = 16;
-
     private TraceContext() {
     }
 
@@ -23,8 +20,7 @@ public final class TraceContext {
                 || AsciiBytes.byteAt(buf, v + 52) != '-') {
             return false;
         }
-        if (!AsciiBytes.decodeHexId(buf, v + 3, TRACE_ID_HEX, log.traceId())
-                || !AsciiBytes.decodeHexId(buf, v + 36, SPAN_ID_HEX, log.parentSpanId())) {
+        if (!AsciiBytes.decodeTraceparentIds(buf, v + 3, log.traceId(), log.parentSpanId())) {
             return false;
         }
         int flags = AsciiBytes.hexDigit(AsciiBytes.byteAt(buf, v + 54));

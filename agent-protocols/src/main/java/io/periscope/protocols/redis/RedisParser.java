@@ -117,6 +117,8 @@ public final class RedisParser implements ProtocolParser {
         RequestLog respLog;
         boolean outOfBand;
         boolean inReply;
+        /** The value {@link #digits} read last. */
+        long digitsValue;
     }
 
     @Override
@@ -203,20 +205,10 @@ public final class RedisParser implements ProtocolParser {
             long number = NOT_READ;
             int lf = -1;
             if (type == '*' || type == '$') {
-                int i = pos + 1;
-                int limit = Math.min(end, pos + 1 + MAX_FAST_DIGITS);
-                long v = 0;
-                while (i < limit) {
-                    int digit = AsciiBytes.byteAt(buf, i) - '0';
-                    if (digit < 0 || digit > 9) {
-                        break;
-                    }
-                    v = v * 10 + digit;
-                    i++;
-                }
+                int i = digits(buf, pos + 1, Math.min(end, pos + 1 + MAX_FAST_DIGITS), s);
                 if (i > pos + 1 && i + 1 < end && AsciiBytes.byteAt(buf, i) == '\r'
                         && AsciiBytes.byteAt(buf, i + 1) == '\n') {
-                    number = v;
+                    number = s.digitsValue;
                     lf = i + 1;
                 }
             }
@@ -277,14 +269,56 @@ public final class RedisParser implements ProtocolParser {
             }
             s.reqArgIndex++;
             s.reqArgsLeft--;
+            if (len + 2 <= end - data) {
+                // the whole argument is here: past it now, not by another turn through the skip
+                int next = data + (int) len + 2;
+                s.reqBytes += next - pos;
+                pos = next;
+                if (s.reqArgsLeft == 0) {
+                    endRequest(conn, s);
+                }
+                continue;
+            }
             s.reqBytes += data - pos;
             s.reqSkip = len + 2;
             pos = data;
-            if (s.reqArgsLeft == 0 && s.reqSkip == 0) {
-                endRequest(conn, s);
-            }
         }
         return pos;
+    }
+
+    /**
+     * Reads the decimal digits at {@code from} (at most up to {@code limit}) into
+     * {@code s.digitsValue}; returns the index after them. The first two digits are read in
+     * straight-line code, since nearly every count and length has one or two: a plain loop is
+     * what C2 unrolls (pre, main and post loops) for the one or two turns it takes.
+     */
+    private static int digits(DirectBuffer buf, int from, int limit, State s) {
+        int i = from;
+        long v = 0;
+        if (i < limit) {
+            int d = AsciiBytes.byteAt(buf, i) - '0';
+            if (d >= 0 && d <= 9) {
+                v = d;
+                i++;
+                if (i < limit) {
+                    d = AsciiBytes.byteAt(buf, i) - '0';
+                    if (d >= 0 && d <= 9) {
+                        v = v * 10 + d;
+                        i++;
+                        while (i < limit) {
+                            d = AsciiBytes.byteAt(buf, i) - '0';
+                            if (d < 0 || d > 9) {
+                                break;
+                            }
+                            v = v * 10 + d;
+                            i++;
+                        }
+                    }
+                }
+            }
+        }
+        s.digitsValue = v;
+        return i;
     }
 
     private static void endRequest(Connection conn, State s) {
@@ -309,15 +343,15 @@ public final class RedisParser implements ProtocolParser {
         log.requestBytes(bytes);
     }
 
-    /** Copies the command upper-cased; the bytes lie inside the bytes being parsed. */
+    /**
+     * Copies the command upper-cased; the bytes lie inside the bytes being parsed. One pass from
+     * the buffer: a command is a few bytes, not worth a bulk copy and then a second pass.
+     */
     private static void upper(TextField out, DirectBuffer buf, int offset, int length) {
-        out.set(buf, offset, length);
-        byte[] a = out.array();
-        for (int i = 0, n = out.length(); i < n; i++) {
-            byte b = a[i];
-            if (b >= 'a' && b <= 'z') {
-                a[i] = (byte) (b - ('a' - 'A'));
-            }
+        out.clear();
+        for (int i = 0; i < length; i++) {
+            byte b = AsciiBytes.byteAt(buf, offset + i);
+            out.append(b >= 'a' && b <= 'z' ? (byte) (b - ('a' - 'A')) : b);
         }
     }
 
@@ -335,12 +369,27 @@ public final class RedisParser implements ProtocolParser {
                 }
                 continue;
             }
-            int lf = AsciiBytes.indexOfLf(buf, pos, end);
+            // every read is inside [pos, end), which lies in the buffer (the engine's guarantee)
+            byte type = AsciiBytes.byteAt(buf, pos);
+            // "$<n>\r\n" and "*<n>\r\n" as in parseRequests: the number read as the line is
+            // scanned, instead of finding the line feed and then reading the number again
+            long number = NOT_READ;
+            int lf = -1;
+            if (type == '$' || type == '*') {
+                int i = digits(buf, pos + 1, Math.min(end, pos + 1 + MAX_FAST_DIGITS), s);
+                if (i > pos + 1 && i + 1 < end && AsciiBytes.byteAt(buf, i) == '\r'
+                        && AsciiBytes.byteAt(buf, i + 1) == '\n') {
+                    number = s.digitsValue;
+                    lf = i + 1;
+                }
+            }
             if (lf < 0) {
-                return end - pos > MAX_INLINE_BYTES ? -1 : pos;
+                lf = AsciiBytes.indexOfLf(buf, pos, end);
+                if (lf < 0) {
+                    return end - pos > MAX_INLINE_BYTES ? -1 : pos;
+                }
             }
             int lineEnd = lf > pos && AsciiBytes.byteAt(buf, lf - 1) == '\r' ? lf - 1 : lf;
-            byte type = AsciiBytes.byteAt(buf, pos);
             if (!s.inReply) {
                 s.inReply = true;
                 s.respBytes = 0;
@@ -361,7 +410,8 @@ public final class RedisParser implements ProtocolParser {
                     elementDone(conn, s);
                     break;
                 case '$': case '!': case '=': {
-                    long len = lineEnd - pos == 3 && buf.getByte(pos + 1) == '-' && buf.getByte(pos + 2) == '1'
+                    long len = number != NOT_READ ? number
+                            : lineEnd - pos == 3 && buf.getByte(pos + 1) == '-' && buf.getByte(pos + 2) == '1'
                             ? -1 : AsciiBytes.parseDecimal(buf, pos + 1, lineEnd - pos - 1);
                     pos = next;
                     if (len < 0) {
@@ -375,13 +425,21 @@ public final class RedisParser implements ProtocolParser {
                         if (type == '!' && s.depth == 0 && s.respLog != null) {
                             error(s.respLog, buf, pos, (int) Math.min(len, Math.min(end - pos, ERROR_PREVIEW_BYTES)));
                         }
-                        s.respSkip = len + 2;
+                        if (len + 2 <= end - pos) {
+                            // the whole value is here: past it now, not by another turn through the skip
+                            s.respBytes += len + 2;
+                            pos += (int) len + 2;
+                            elementDone(conn, s);
+                        } else {
+                            s.respSkip = len + 2;
+                        }
                     }
                     break;
                 }
                 case '*': case '~': case '>': case '%': case '|': {
                     boolean nil = lineEnd - pos == 3 && buf.getByte(pos + 1) == '-' && buf.getByte(pos + 2) == '1';
-                    long n = nil ? 0 : AsciiBytes.parseDecimal(buf, pos + 1, lineEnd - pos - 1);
+                    long n = number != NOT_READ ? number
+                            : nil ? 0 : AsciiBytes.parseDecimal(buf, pos + 1, lineEnd - pos - 1);
                     if (n < 0 || n > MAX_ARGS) {
                         return -1;
                     }
