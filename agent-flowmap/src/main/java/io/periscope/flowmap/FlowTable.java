@@ -572,9 +572,13 @@ public final class FlowTable implements AutoCloseable {
             schedule(idx, visitTick(deadline));
         } else {
             // Refile only when the deadline now falls before the filed tick's (a FIN, a RST):
-            // compared by multiplying, so the packet path pays no division.
+            // compared by multiplying, so the packet path pays no division. The deadline test
+            // comes first: it is false for nearly every packet, while "filed > currentTick + 1"
+            // turns false in the last tick before each visit (every report interval of a busy
+            // flow); tested first, that rare outcome deoptimised the whole compiled packet path
+            // 10 s into every flood (JFR: unstable_if here), and C2 compiled it all again.
             long filed = currentTick + (t.getInt(base + TIMER_TICK) - (int) currentTick);
-            if (filed > currentTick + 1 && deadline < (filed - 1) * tickNanos) {
+            if (deadline < (filed - 1) * tickNanos && filed > currentTick + 1) {
                 unlinkTimer(idx);
                 schedule(idx, visitTick(deadline));
             }
