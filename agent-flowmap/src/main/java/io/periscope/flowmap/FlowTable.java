@@ -182,6 +182,24 @@ public final class FlowTable implements AutoCloseable {
     private int keySrcPort;
     private int keyDstPort;
 
+    /**
+     * Last-flow cache of {@link #onPacket}: the entry of the previous packet and its raw
+     * (unnormalised) tuple. Traffic comes in bursts per flow and per direction, so the next
+     * packet often has the same tuple: it then skips normalising, hashing and probing. Valid only
+     * while the key fields above still hold that tuple's normalised key: every {@link #normalise}
+     * clears it, and so does removing its entry; NIL when not valid.
+     */
+    private int cachedEntry = NIL;
+    private boolean cacheEnabled = true;
+    private long cachedSrcHigh;
+    private long cachedSrcLow;
+    private long cachedDstHigh;
+    private long cachedDstLow;
+    private int cachedPorts;
+    private int cachedProtocolVersionVlan;
+    private int cachedIfindex;
+    private long lastFlowHits;
+
     private long flowsCreated;
     private long flowsDropped;
     private long packetsDropped;
@@ -252,10 +270,49 @@ public final class FlowTable implements AutoCloseable {
      * @return false when the packet's flow could not be tracked (table full; counted)
      */
     public boolean onPacket(DecodedPacket packet, int ifindex, long timestampNanos) {
+        int ports = (packet.srcPort << 16) | (packet.dstPort & 0xFFFF);
+        int protocolVersionVlan = (packet.protocol << 20) | (packet.ipVersion << 16) | (packet.vlanId & 0xFFFF);
+        boolean tcp = packet.protocol == PROTO_TCP;
+        int flags = packet.tcpFlags;
+        int idx = cachedEntry;
+        if (idx != NIL && packet.srcLow == cachedSrcLow && packet.dstLow == cachedDstLow && ports == cachedPorts
+                && protocolVersionVlan == cachedProtocolVersionVlan && ifindex == cachedIfindex
+                && packet.srcHigh == cachedSrcHigh && packet.dstHigh == cachedDstHigh) {
+            // Same tuple, same direction as the previous packet: the key fields still hold its
+            // normalised key, so only the lookup is skipped; the update below is the same.
+            lastFlowHits++;
+            if (tcp && (flags & (SYN | ACK)) == SYN) {
+                idx = maybeReuse(idx, timestampNanos, flags);
+            }
+            apply(idx, timestampNanos, packet.ipBytes, packet.payloadBytes, 1, tcp, flags, packet.seq, packet.ack,
+                    packet.window);
+            return true;
+        }
         normalise(packet.ipVersion, packet.srcHigh, packet.srcLow, packet.srcPort, packet.dstHigh, packet.dstLow,
                 packet.dstPort, packet.protocol, ifindex, packet.vlanId);
-        return record(timestampNanos, packet.ipBytes, packet.payloadBytes, 1, packet.protocol == PROTO_TCP,
-                packet.tcpFlags, packet.seq, packet.ack, packet.window);
+        idx = resolve(timestampNanos, tcp, flags);
+        if (idx < 0) {
+            return false;
+        }
+        if (cacheEnabled) {
+            cachedSrcHigh = packet.srcHigh;
+            cachedSrcLow = packet.srcLow;
+            cachedDstHigh = packet.dstHigh;
+            cachedDstLow = packet.dstLow;
+            cachedPorts = ports;
+            cachedProtocolVersionVlan = protocolVersionVlan;
+            cachedIfindex = ifindex;
+            cachedEntry = idx;
+        }
+        apply(idx, timestampNanos, packet.ipBytes, packet.payloadBytes, 1, tcp, flags, packet.seq, packet.ack,
+                packet.window);
+        return true;
+    }
+
+    /** Tests: with false, {@link #onPacket} looks every packet up (the path the cache must equal). */
+    void lastFlowCache(boolean enabled) {
+        cacheEnabled = enabled;
+        cachedEntry = NIL;
     }
 
     /**
@@ -298,6 +355,8 @@ public final class FlowTable implements AutoCloseable {
 
     private void normalise(int ipVersion, long srcHigh, long srcLow, int srcPort, long dstHigh, long dstLow,
                            int dstPort, int protocol, int ifindex, int vlanId) {
+        // The key fields change: the last-flow cache no longer describes them.
+        cachedEntry = NIL;
         int cmp = Long.compareUnsigned(srcHigh, dstHigh);
         if (cmp == 0) {
             cmp = Long.compareUnsigned(srcLow, dstLow);
@@ -426,6 +485,20 @@ public final class FlowTable implements AutoCloseable {
 
     private boolean record(long ts, long ipBytes, long payloadBytes, int packets, boolean tcp, int flags, int seq,
                            int ack, int window) {
+        int idx = resolve(ts, tcp, flags);
+        if (idx < 0) {
+            return false;
+        }
+        apply(idx, ts, ipBytes, payloadBytes, packets, tcp, flags, seq, ack, window);
+        return true;
+    }
+
+    /**
+     * The entry of the current (normalised) key: found, reused for a new SYN, or inserted.
+     *
+     * @return the entry, or -1 when the table is full (the packet is counted as dropped)
+     */
+    private int resolve(long ts, boolean tcp, int flags) {
         ensureOpen();
         if (currentTick == Long.MIN_VALUE) {
             currentTick = ts / tickNanos - 1;
@@ -438,11 +511,17 @@ public final class FlowTable implements AutoCloseable {
             idx = insert(-idx - 1, ts, tcp, flags);
             if (idx < 0) {
                 packetsDropped++;
-                return false;
+                return -1;
             }
         } else if (tcp && (flags & (SYN | ACK)) == SYN) {
             idx = maybeReuse(idx, ts, flags);
         }
+        return idx;
+    }
+
+    /** Accounts a packet (or a batch of {@code packets}) to the entry {@code idx} of the current key. */
+    private void apply(int idx, long ts, long ipBytes, long payloadBytes, int packets, boolean tcp, int flags,
+                       int seq, int ack, int window) {
         UnsafeBuffer t = table;
         int base = idx * ENTRY_BYTES;
         int flowFlags = t.getByte(base + FLOW_FLAGS);
@@ -493,14 +572,17 @@ public final class FlowTable implements AutoCloseable {
             schedule(idx, visitTick(deadline));
         } else {
             // Refile only when the deadline now falls before the filed tick's (a FIN, a RST):
-            // compared by multiplying, so the packet path pays no division.
+            // compared by multiplying, so the packet path pays no division. The deadline test
+            // comes first: it is false for nearly every packet, while "filed > currentTick + 1"
+            // turns false in the last tick before each visit (every report interval of a busy
+            // flow); tested first, that rare outcome deoptimised the whole compiled packet path
+            // 10 s into every flood (JFR: unstable_if here), and C2 compiled it all again.
             long filed = currentTick + (t.getInt(base + TIMER_TICK) - (int) currentTick);
-            if (filed > currentTick + 1 && deadline < (filed - 1) * tickNanos) {
+            if (deadline < (filed - 1) * tickNanos && filed > currentTick + 1) {
                 unlinkTimer(idx);
                 schedule(idx, visitTick(deadline));
             }
         }
-        return true;
     }
 
     /**
@@ -1131,6 +1213,9 @@ public final class FlowTable implements AutoCloseable {
      * (no tombstones; only 8-byte index slots move, entries stay put), the entry is zeroed and freed.
      */
     private void removeAt(int idx) {
+        if (idx == cachedEntry) {
+            cachedEntry = NIL;
+        }
         unlinkTimer(idx);
         UnsafeBuffer ix = index;
         int base = idx * ENTRY_BYTES;
@@ -1179,6 +1264,7 @@ public final class FlowTable implements AutoCloseable {
      */
     public void flush(long nowNanos) {
         ensureOpen();
+        cachedEntry = NIL;
         UnsafeBuffer t = table;
         UnsafeBuffer ix = index;
         for (int i = 0; i < slots; i++) {
@@ -1284,6 +1370,7 @@ public final class FlowTable implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            cachedEntry = NIL;
             memory.close();
         }
     }
@@ -1302,6 +1389,11 @@ public final class FlowTable implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- counters
+
+    /** Packets {@link #onPacket} accounted through the last-flow cache (same tuple as the packet before). */
+    public long lastFlowHits() {
+        return lastFlowHits;
+    }
 
     /** Live flows. */
     public int size() {

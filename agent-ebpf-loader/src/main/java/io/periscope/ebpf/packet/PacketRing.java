@@ -337,7 +337,10 @@ public final class PacketRing implements AutoCloseable {
                 // Advance first: a handler that throws skips its packet instead of seeing it again.
                 packetInBlock++;
                 packetOffset = p + r.getInt(p + PKT_NEXT_OFFSET);
-                if (pktType == PacketHandler.PACKET_OUTGOING && ifindex == skipIfindex) {
+                // The interface test first: it is false for every packet off loopback, so the
+                // first outgoing packet of a flow does not hit a branch the JIT compiled as never
+                // taken (which deoptimised the whole compiled packet path).
+                if (ifindex == skipIfindex && pktType == PacketHandler.PACKET_OUTGOING) {
                     skipped++;
                 } else {
                     long ts = (r.getInt(p + PKT_SEC) & 0xFFFF_FFFFL) * NANOS_PER_SECOND
