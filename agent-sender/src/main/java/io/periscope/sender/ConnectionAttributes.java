@@ -107,14 +107,15 @@ final class ConnectionAttributes {
     /**
      * Everything besides the compared fields that the block's bytes depend on, packed in one int:
      * role, protocol, capture source, transport, IP version, and whether server.address came
-     * from the socket (no Host header).
+     * from the socket (no Host header), and whether the pid is left to the resource.
      */
-    static int shape(RequestLog r, boolean serverAddressFromSocket) {
+    static int shape(RequestLog r, boolean serverAddressFromSocket, boolean pidOnResource) {
         return r.role().ordinal()
                 | r.protocol().ordinal() << 4
                 | r.captureSource().ordinal() << 10
                 | (r.l4Protocol() & 0xFF) << 12
                 | (r.ipVersion() & 0xF) << 20
-                | (serverAddressFromSocket ? 1 << 24 : 0);
+                | (serverAddressFromSocket ? 1 << 24 : 0)
+                | (pidOnResource ? 1 << 25 : 0);
     }
 }

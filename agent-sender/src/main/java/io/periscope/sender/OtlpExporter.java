@@ -138,7 +138,7 @@ public final class OtlpExporter implements AutoCloseable {
         long invalidBefore = encoder.invalidUtf8Fields();
         int length;
         try {
-            length = encoder.encodeSpan(record);
+            length = encoder.encodeSpan(record, resource);
         } catch (RuntimeException e) {
             // A bug of ours must not reach the parse shard: the span is dropped and counted.
             spans.countUnencodable();

@@ -171,10 +171,13 @@ public final class SpanEncoder {
      */
     public int encode(RequestLog[] records, ProcessResource[] resources, int count, RequestSink sink) {
         this.records = records;
+        this.recordResources = resources;
         try {
             return grouping.encode(out, resources, count, maxMessageBytes, opener, recordWriter, sink);
         } finally {
             this.records = null;
+            this.recordResources = null;
+            this.spanResource = null;
         }
     }
 
@@ -198,6 +201,12 @@ public final class SpanEncoder {
 
     // The two span sources, held in fields so that a batch allocates nothing.
     private RequestLog[] records;
+    private ProcessResource[] recordResources;
+    /**
+     * The resource the span being written will be grouped under (null: not known). When it
+     * carries the span's pid as process.pid, the span does not repeat it as periscope.pid.
+     */
+    private ProcessResource spanResource;
     private byte[][] encodedSpans;
     private int[] encodedLengths;
     private final ResourceGroups.RecordWriter recordWriter = this::writeRecordSpan;
@@ -206,6 +215,7 @@ public final class SpanEncoder {
 
     private void writeRecordSpan(int i) {
         int mark = out.beginMessage(SCOPE_SPANS_SPANS);
+        spanResource = recordResources[i];
         writeSpan(records[i]);
         out.endMessage(mark);
     }
@@ -221,8 +231,23 @@ public final class SpanEncoder {
      * next call. Allocates nothing once the buffer has grown to the largest span seen.
      */
     public int encodeSpan(RequestLog r) {
+        return encodeSpan(r, null);
+    }
+
+    /**
+     * Like {@link #encodeSpan(RequestLog)} for a span that will be exported under
+     * {@code resource} (as {@link #encodeEncoded} groups it): when the resource carries the span's
+     * pid as {@code process.pid}, where OpenTelemetry puts a process's identity, the span does not
+     * repeat it as {@code periscope.pid}. {@code null} encodes as {@link #encodeSpan(RequestLog)}.
+     */
+    public int encodeSpan(RequestLog r, ProcessResource resource) {
         out.reset();
-        writeSpan(r);
+        spanResource = resource;
+        try {
+            writeSpan(r);
+        } finally {
+            spanResource = null;
+        }
         return out.position();
     }
 
@@ -255,6 +280,7 @@ public final class SpanEncoder {
     /** Encodes a single span as a standalone {@code Span} message (for tests and benchmarks). */
     public byte[] encodeSpanMessage(RequestLog r) {
         out.reset();
+        spanResource = null;
         writeSpan(r);
         return out.toByteArray();
     }
@@ -603,7 +629,8 @@ public final class SpanEncoder {
         boolean http = r.protocol() == L7Protocol.HTTP1 || r.protocol() == L7Protocol.HTTP2
                 || r.protocol() == L7Protocol.GRPC;
         boolean hostWritten = (r.role() == Role.SERVER || r.role() == Role.CLIENT) && writeHostHeader(r, http);
-        int shape = ConnectionAttributes.shape(r, !hostWritten);
+        boolean pidOnResource = pidOnResource(r);
+        int shape = ConnectionAttributes.shape(r, !hostWritten, pidOnResource);
         ConnectionAttributes.Entry entry = connections.slot(r.socketId());
         if (entry.matches(r, shape)) {
             connections.hit();
@@ -614,12 +641,12 @@ public final class SpanEncoder {
         connections.miss();
         int start = out.position();
         long invalidBefore = invalidUtf8Fields;
-        connectionAttributes(r, !hostWritten);
+        connectionAttributes(r, !hostWritten, pidOnResource);
         entry.store(r, shape, out.array(), start, out.position(), (int) (invalidUtf8Fields - invalidBefore));
     }
 
     /** The attributes every span of a connection shares, in one contiguous run (see networkAttributes). */
-    private void connectionAttributes(RequestLog r, boolean serverAddressFromSocket) {
+    private void connectionAttributes(RequestLog r, boolean serverAddressFromSocket, boolean pidOnResource) {
         if (r.l4Protocol() == 6) {
             attrAscii(K_NETWORK_TRANSPORT, "tcp");
         } else if (r.l4Protocol() == 17) {
@@ -664,13 +691,19 @@ public final class SpanEncoder {
         attrAscii(K_PERISCOPE_CAPTURE,
                 r.captureSource() == io.periscope.protocols.CaptureSource.PACKET ? "packet" : "syscall");
         attrAscii(K_PERISCOPE_L7_PROTOCOL, protocolName(r.protocol()));
-        if (r.pid() > 0) {
+        if (r.pid() > 0 && !pidOnResource) {
             attrInt(K_PERISCOPE_PID, r.pid());
         }
         attrText(K_PERISCOPE_COMM, r.comm());
         if (r.socketId() != 0) {
             attrInt(K_PERISCOPE_SOCKET_ID, r.socketId());
         }
+    }
+
+    /** Whether the span's resource already says its pid (process.pid), so periscope.pid would repeat it. */
+    private boolean pidOnResource(RequestLog r) {
+        ProcessResource resource = spanResource;
+        return resource != null && r.pid() > 0 && resource.pid() == r.pid();
     }
 
     /** server.address from the HTTP Host/:authority without its port; false when absent. */

@@ -64,7 +64,7 @@ class SpanBytesEquivalenceTest {
             byte[][] spans = new byte[count][];
             int[] lengths = new int[count];
             for (int i = 0; i < count; i++) {
-                lengths[i] = producer.encodeSpan(records[i]);
+                lengths[i] = producer.encodeSpan(records[i], resources[i]);
                 spans[i] = Arrays.copyOf(producer.spanBytes(), lengths[i] + rnd.nextInt(3));
             }
             SpanEncoder worker = new SpanEncoder(0, 0, maxBytes, 1);

@@ -95,12 +95,52 @@ class SpanEncoderTest {
         assertThat(num(a, "periscope.syscall_trace_id.response")).isEqualTo(1002L);
         assertThat(num(a, "periscope.tcp_seq.request")).isEqualTo(5000L);
         assertThat(num(a, "periscope.tcp_seq.response")).isEqualTo(9000L);
-        assertThat(num(a, "periscope.pid")).isEqualTo(4242L);
+        // The pid is the resource's process.pid (asserted above), not repeated on every span.
+        assertThat(a).doesNotContainKey("periscope.pid");
         assertThat(num(a, "periscope.tid")).isEqualTo(4243L);
         assertThat(str(a, "periscope.comm")).isEqualTo("nginx");
         assertThat(str(a, "periscope.capture")).isEqualTo("syscall");
         assertThat(str(a, "periscope.request_id")).isEqualTo("req-1");
         assertThat(a).doesNotContainKey("error.type");
+    }
+
+    @Test
+    void shouldKeepPeriscopePidOnlyWhenTheResourceDoesNotCarryIt() {
+        RequestLog r = TestRecords.httpServer("GET", "/a", "/a", 200);
+        assertThat(r.pid()).isEqualTo(4242);
+        ProcessResource otherPid = ProcessResource.builder("nginx").hostName("node-1").pid(7).build();
+        ProcessResource noPid = ProcessResource.builder("unknown_service").hostName("node-1").build();
+        // One encoder, one connection: the cached connection block must follow the resource.
+        SpanEncoder enc = new SpanEncoder(OFFSET_NANOS, 0, 4 << 20, 1);
+        RequestLog[] recs = {r, r, r, r};
+        ProcessResource[] res = {nginx, otherPid, noPid, nginx};
+        List<ExportTraceServiceRequest> reqs = encode(enc, recs, res);
+        assertThat(reqs).hasSize(1);
+        Map<Long, List<Map<String, AnyValue>>> byResourcePid = new java.util.HashMap<>();
+        for (ResourceSpans rs : reqs.get(0).getResourceSpansList()) {
+            Map<String, AnyValue> resAttrs = attributes(rs.getResource().getAttributesList());
+            long pid = resAttrs.containsKey("process.pid") ? resAttrs.get("process.pid").getIntValue() : -1;
+            for (Span s : rs.getScopeSpans(0).getSpansList()) {
+                byResourcePid.computeIfAbsent(pid, k -> new ArrayList<>()).add(attributes(s.getAttributesList()));
+            }
+        }
+        assertThat(byResourcePid.get(4242L)).hasSize(2)
+                .allSatisfy(a -> assertThat(a).doesNotContainKey("periscope.pid").containsKey("periscope.comm"));
+        assertThat(byResourcePid.get(7L)).singleElement()
+                .satisfies(a -> assertThat(num(a, "periscope.pid")).isEqualTo(4242L));
+        assertThat(byResourcePid.get(-1L)).singleElement()
+                .satisfies(a -> assertThat(num(a, "periscope.pid")).isEqualTo(4242L));
+
+        // A span encoded alone (no resource known) keeps it too, and with the resource it is
+        // exactly the periscope.pid attribute shorter.
+        SpanEncoder single = SpanEncoder.forSpans(OFFSET_NANOS, 0, 4 << 20, 1);
+        int alone = single.encodeSpan(r);
+        int underNginx = single.encodeSpan(r, nginx);
+        int underNginxAgain = single.encodeSpan(r, nginx);
+        int aloneAgain = single.encodeSpan(r, null);
+        assertThat(aloneAgain).isEqualTo(alone);
+        assertThat(underNginxAgain).isEqualTo(underNginx);
+        assertThat(alone - underNginx).isEqualTo(KeyValues.key("periscope.pid").length + 2 + 2 + 1 + 2);
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.periscope.protocols.RequestLog;
 import io.periscope.sender.OtlpExporter;
 import io.periscope.sender.ProcessResource;
 import io.periscope.sender.SenderConfig;
+import io.periscope.sender.Signal;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
@@ -38,7 +39,9 @@ public final class GrpcExportCpuMain {
         ProcessResource nginx = ProcessResource.builder("nginx").hostName("node-1").pid(4242).build();
         // As the agent exports by default (exporters.otlp.compression: none).
         SenderConfig config = SenderConfig.builder().endpoint(endpoint).gzip(Boolean.getBoolean("gzip"))
-                .maxBatchSize(Integer.getInteger("batch", 512)).build();
+                .maxBatchSize(Integer.getInteger("batch", 512))
+                // The agent's span queue (pipeline.export_ring_size in deploy/agent.yaml).
+                .queueCapacity(Signal.TRACES, Integer.getInteger("queue", 8192)).build();
         OtlpExporter exporter = OtlpExporter.start(config, nginx);
         RequestLog[] records = TypicalRequestLogs.http();
         long periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
