@@ -222,10 +222,11 @@ public final class SenderConfig {
         // top of the bytes: at 512 spans per call that fixed part was half of the export path's CPU
         // (bench sender.GrpcExportCpuMain: 2.5 -> 1.1 us per span with 2048). 2048 typical spans
         // are ~1.5 MB, well inside a Collector's default 4 MiB limit; larger batches are split by
-        // size (max message bytes) anyway. 4096 halves that fixed part once more (agent-sender
-        // README, Session 8: -0.2 us per span in the lab); B's ~870-byte spans make ~3.6 MB calls,
-        // and a batch of larger spans is split at max message bytes, as before.
-        private int maxBatchSize = 4096;
+        // size (max message bytes) anyway. 4096 halved that fixed part once more in the lab
+        // (agent-sender README, Session 8: -0.2 us per span), but in the lead's quiet B run it came
+        // with 6x the export-queue drops at saturation and +8 MB of RSS (3.6 MB requests), so the
+        // default stays at 2048.
+        private int maxBatchSize = 2048;
         private Duration maxBatchDelay = Duration.ofSeconds(1);
         private int maxMessageBytes = 4 * 1024 * 1024;
         private Duration initialBackoff = Duration.ofMillis(100);
@@ -341,7 +342,7 @@ public final class SenderConfig {
             return this;
         }
 
-        /** Items per export request at most (before splitting for size). Default 4096. */
+        /** Items per export request at most (before splitting for size). Default 2048. */
         public Builder maxBatchSize(int items) {
             if (items < 1) {
                 throw new IllegalArgumentException("sender.max_batch_size: must be >= 1, was " + items);
