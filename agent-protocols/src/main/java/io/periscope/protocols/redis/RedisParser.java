@@ -203,14 +203,9 @@ public final class RedisParser implements ProtocolParser {
             // "*<n>\r\n" and "$<n>\r\n" are most lines of a command: read the number as the line
             // is scanned, instead of finding the line feed and then reading the number again
             long number = NOT_READ;
-            int lf = -1;
-            if (type == '*' || type == '$') {
-                int i = digits(buf, pos + 1, Math.min(end, pos + 1 + MAX_FAST_DIGITS), s);
-                if (i > pos + 1 && i + 1 < end && AsciiBytes.byteAt(buf, i) == '\r'
-                        && AsciiBytes.byteAt(buf, i + 1) == '\n') {
-                    number = s.digitsValue;
-                    lf = i + 1;
-                }
+            int lf = type == '*' || type == '$' ? countLine(buf, pos, end, s) : -1;
+            if (lf >= 0) {
+                number = s.digitsValue;
             }
             if (lf < 0) {
                 lf = AsciiBytes.indexOfLf(buf, pos, end);
@@ -284,6 +279,20 @@ public final class RedisParser implements ProtocolParser {
             pos = data;
         }
         return pos;
+    }
+
+    /**
+     * A "*<n>\r\n" or "$<n>\r\n" line at {@code pos} (its type byte already checked): the index of
+     * its line feed with n left in {@code s.digitsValue}, read as the line is scanned; -1 when the
+     * line is anything else or is not whole in [pos, end), for the general line reader.
+     */
+    private static int countLine(DirectBuffer buf, int pos, int end, State s) {
+        int i = digits(buf, pos + 1, Math.min(end, pos + 1 + MAX_FAST_DIGITS), s);
+        if (i > pos + 1 && i + 1 < end && AsciiBytes.byteAt(buf, i) == '\r'
+                && AsciiBytes.byteAt(buf, i + 1) == '\n') {
+            return i + 1;
+        }
+        return -1;
     }
 
     /**
@@ -371,17 +380,11 @@ public final class RedisParser implements ProtocolParser {
             }
             // every read is inside [pos, end), which lies in the buffer (the engine's guarantee)
             byte type = AsciiBytes.byteAt(buf, pos);
-            // "$<n>\r\n" and "*<n>\r\n" as in parseRequests: the number read as the line is
-            // scanned, instead of finding the line feed and then reading the number again
+            // "$<n>\r\n" and "*<n>\r\n" as in parseRequests
             long number = NOT_READ;
-            int lf = -1;
-            if (type == '$' || type == '*') {
-                int i = digits(buf, pos + 1, Math.min(end, pos + 1 + MAX_FAST_DIGITS), s);
-                if (i > pos + 1 && i + 1 < end && AsciiBytes.byteAt(buf, i) == '\r'
-                        && AsciiBytes.byteAt(buf, i + 1) == '\n') {
-                    number = s.digitsValue;
-                    lf = i + 1;
-                }
+            int lf = type == '$' || type == '*' ? countLine(buf, pos, end, s) : -1;
+            if (lf >= 0) {
+                number = s.digitsValue;
             }
             if (lf < 0) {
                 lf = AsciiBytes.indexOfLf(buf, pos, end);
