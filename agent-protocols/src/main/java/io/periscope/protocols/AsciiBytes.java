@@ -51,43 +51,56 @@ public final class AsciiBytes {
         if (from >= to) {
             return -1;
         }
-        if (fits(buf, from, to)) {
-            byte[] array = buf.byteArray();
-            long base = buf.addressOffset();
-            int i = from;
-            // the first word alone: Redis and other short lines end in it
-            if (LITTLE_ENDIAN && i + Long.BYTES <= to) {
-                long found = lineFeeds(UnsafeAccess.UNSAFE.getLong(array, base + i));
-                if (found != 0) {
-                    return i + (Long.numberOfTrailingZeros(found) >>> 3);
-                }
-                i += Long.BYTES;
-            }
-            // then sixteen bytes a step: half the loop branches over a header line of 20-70 bytes.
-            // The mask has false hits only above a true line feed (borrows): its lowest bit is exact
-            while (LITTLE_ENDIAN && i + 2 * Long.BYTES <= to) {
-                long foundLo = lineFeeds(UnsafeAccess.UNSAFE.getLong(array, base + i));
-                long foundHi = lineFeeds(UnsafeAccess.UNSAFE.getLong(array, base + i + Long.BYTES));
-                if ((foundLo | foundHi) != 0) {
-                    return foundLo != 0 ? i + (Long.numberOfTrailingZeros(foundLo) >>> 3)
-                            : i + Long.BYTES + (Long.numberOfTrailingZeros(foundHi) >>> 3);
-                }
-                i += 2 * Long.BYTES;
-            }
-            while (LITTLE_ENDIAN && i + Long.BYTES <= to) {
-                long found = lineFeeds(UnsafeAccess.UNSAFE.getLong(array, base + i));
-                if (found != 0) {
-                    return i + (Long.numberOfTrailingZeros(found) >>> 3);
-                }
-                i += Long.BYTES;
-            }
-            for (; i < to; i++) {
-                if (UnsafeAccess.UNSAFE.getByte(array, base + i) == '\n') {
-                    return i;
-                }
-            }
-            return -1;
+        // Kept under C2's inlining limit for hot methods (the whole scan was "hot method too big"
+        // and a call per header line): the common path here, the rest in the two methods below.
+        if (!LITTLE_ENDIAN || !fits(buf, from, to)) {
+            return indexOfLfChecked(buf, from, to);
         }
+        byte[] array = buf.byteArray();
+        long base = buf.addressOffset();
+        int i = from;
+        // the first word alone: Redis and other short lines end in it
+        if (i + Long.BYTES <= to) {
+            long found = lineFeeds(UnsafeAccess.UNSAFE.getLong(array, base + i));
+            if (found != 0) {
+                return i + (Long.numberOfTrailingZeros(found) >>> 3);
+            }
+            i += Long.BYTES;
+        }
+        // then sixteen bytes a step: half the loop branches over a header line of 20-70 bytes.
+        // The mask has false hits only above a true line feed (borrows): its lowest bit is exact
+        while (i + 2 * Long.BYTES <= to) {
+            long foundLo = lineFeeds(UnsafeAccess.UNSAFE.getLong(array, base + i));
+            long foundHi = lineFeeds(UnsafeAccess.UNSAFE.getLong(array, base + i + Long.BYTES));
+            if ((foundLo | foundHi) != 0) {
+                return foundLo != 0 ? i + (Long.numberOfTrailingZeros(foundLo) >>> 3)
+                        : i + Long.BYTES + (Long.numberOfTrailingZeros(foundHi) >>> 3);
+            }
+            i += 2 * Long.BYTES;
+        }
+        return indexOfLfTail(array, base, i, to);
+    }
+
+    /** The last fewer than sixteen bytes of {@link #indexOfLf}'s unchecked scan. */
+    private static int indexOfLfTail(byte[] array, long base, int from, int to) {
+        int i = from;
+        if (i + Long.BYTES <= to) {
+            long found = lineFeeds(UnsafeAccess.UNSAFE.getLong(array, base + i));
+            if (found != 0) {
+                return i + (Long.numberOfTrailingZeros(found) >>> 3);
+            }
+            i += Long.BYTES;
+        }
+        for (; i < to; i++) {
+            if (UnsafeAccess.UNSAFE.getByte(array, base + i) == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** {@link #indexOfLf} through the buffer's bounds-checked reads (a range it does not hold). */
+    private static int indexOfLfChecked(DirectBuffer buf, int from, int to) {
         int i = from;
         while (LITTLE_ENDIAN && i + Long.BYTES <= to) {
             // native order: no byte swap on the way
