@@ -224,7 +224,7 @@ public final class SenderConfig {
         // are ~1.5 MB, well inside a Collector's default 4 MiB limit; larger batches are split by
         // size (max message bytes) anyway. 4096 halved that fixed part once more in the lab
         // (agent-sender README, Session 8: -0.2 us per span), but in the lead's quiet B run it came
-        // with 6x the export-queue drops at saturation and +8 MB of RSS (3.6 MB requests), so the
+        // with 2.7-6x the export-queue drops over the run and +8 MB of RSS (3.6 MB requests), so the
         // default stays at 2048.
         private int maxBatchSize = 2048;
         private Duration maxBatchDelay = Duration.ofSeconds(1);
