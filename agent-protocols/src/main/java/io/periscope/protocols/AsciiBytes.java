@@ -337,20 +337,24 @@ public final class AsciiBytes {
         return ((notHex(e) | notHex(f)) & HIGHS) == 0;
     }
 
-    /** 0x80 in every byte of {@code x} that is not a hex digit (see decodeHexIdUnchecked). */
+    /** 0x80 in every byte of {@code x} that is not a hex digit (other bits may be set too). */
     private static long notHex(long x) {
         long lower = x | LOWER_CASE;
+        // per byte (all below 0x80, so no carry crosses a byte): '0'..'9' in x, 'a'..'f' in lower
         long digit = (x + HEX_AT_0) & ~(x + HEX_AT_COLON);
         long letter = (lower + HEX_AT_A) & ~(lower + HEX_AT_G);
         return x | ~(digit | letter);
     }
 
-    /** Eight hex digits (little-endian word) as four bytes, in memory order (see decodeHexIdUnchecked). */
+    /** Eight hex digits (little-endian word) as four bytes, in memory order; see {@link #notHex} for checking. */
     private static int hexWord(long x) {
         long lower = x | LOWER_CASE;
         long letter = (lower + HEX_AT_A) & ~(lower + HEX_AT_G);
+        // the digit's value: low nibble, plus 9 for a letter
         long v = (x & LOW_NIBBLES) + ((letter & HIGHS) >>> 7) * 9;
+        // bytes 0, 2, 4, 6 are high nibbles of the output bytes, 1, 3, 5, 7 their low nibbles
         long pairs = ((v & EVEN_NIBBLES) << 4) | ((v >>> 8) & EVEN_NIBBLES);
+        // the output bytes sit in bytes 0, 2, 4, 6: squeeze them into the low four
         pairs = (pairs | (pairs >>> 8)) & 0x0000FFFF0000FFFFL;
         return (int) (pairs | (pairs >>> 16));
     }
@@ -372,19 +376,8 @@ public final class AsciiBytes {
         long bad = 0;
         while (LITTLE_ENDIAN && i + Long.BYTES <= end) {
             long x = UnsafeAccess.UNSAFE.getLong(array, base + i);
-            long lower = x | LOWER_CASE;
-            // per byte (all below 0x80, so no carry crosses a byte): '0'..'9' in x, 'a'..'f' in lower
-            long digit = (x + HEX_AT_0) & ~(x + HEX_AT_COLON);
-            long letter = (lower + HEX_AT_A) & ~(lower + HEX_AT_G);
-            bad |= x | ~(digit | letter);
-            // the digit's value: low nibble, plus 9 for a letter
-            long v = (x & LOW_NIBBLES) + ((letter & HIGHS) >>> 7) * 9;
-            // bytes 0, 2, 4, 6 are high nibbles of the output bytes, 1, 3, 5, 7 their low nibbles
-            long pairs = ((v & EVEN_NIBBLES) << 4) | ((v >>> 8) & EVEN_NIBBLES);
-            // the output bytes sit in bytes 0, 2, 4, 6: squeeze them into the low four
-            pairs = (pairs | (pairs >>> 8)) & 0x0000FFFF0000FFFFL;
-            pairs = pairs | (pairs >>> 16);
-            UnsafeAccess.UNSAFE.putInt(out, BYTE_ARRAY_BASE + o, (int) pairs);
+            bad |= notHex(x);
+            UnsafeAccess.UNSAFE.putInt(out, BYTE_ARRAY_BASE + o, hexWord(x));
             o += 4;
             i += Long.BYTES;
         }
