@@ -17,24 +17,12 @@ import java.util.Arrays;
  * does not: ~10x slower than scalar there). Run it on JDK 25:
  *
  *   /usr/lib/jvm/temurin-25-jdk-amd64/bin/java --add-modules jdk.incubator.vector \
- *       bench/floor/ShallowFloorVector.java [PAIR|HEADS]
+ *       -cp bench/target/benchmarks.jar bench/floor/ShallowFloorVector.java [PAIR|HEADS]
  */
 public final class ShallowFloorVector {
-    static final byte[] REQUEST = ("GET /api/v1/users/12345/orders?limit=10 HTTP/1.1\r\n"
-            + "Host: shop.example.com\r\n"
-            + "User-Agent: Mozilla/5.0 (X11; Linux x86_64) curl/8.1\r\n"
-            + "Accept: application/json\r\n"
-            + "Accept-Encoding: gzip, deflate\r\n"
-            + "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
-            + "X-Request-ID: 9f2b7c1e-42\r\n"
-            + "Connection: keep-alive\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-    static final byte[] RESPONSE = ("HTTP/1.1 200 OK\r\n"
-            + "Server: nginx/1.22.1\r\n"
-            + "Date: Sun, 22 Nov 2026 08:00:00 GMT\r\n"
-            + "Content-Type: application/json\r\n"
-            + "Content-Length: 27\r\n"
-            + "Connection: keep-alive\r\n\r\n"
-            + "{\"orders\":[],\"total\":00000}").getBytes(StandardCharsets.US_ASCII);
+    /** The benchmark's own pair (ProtocolEngineBenchmark.HTTP_REQUEST / HTTP_RESPONSE), from the jar. */
+    static final byte[] REQUEST = benchmarkBytes("HTTP_REQUEST");
+    static final byte[] RESPONSE = benchmarkBytes("HTTP_RESPONSE");
     static final VectorSpecies<Byte> S = ByteVector.SPECIES_256;
     static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     static final long LOWER = 0x2020202020202020L;
@@ -118,6 +106,17 @@ public final class ShallowFloorVector {
             if (b[i] == '\n') {
                 return i;
             }
+        }
+    }
+
+    static byte[] benchmarkBytes(String field) {
+        try {
+            java.lang.reflect.Field f = Class.forName("io.periscope.bench.protocols.ProtocolEngineBenchmark")
+                    .getDeclaredField(field);
+            f.setAccessible(true);
+            return (byte[]) f.get(null);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("run with -cp bench/target/benchmarks.jar (mvn -pl bench -am package)", e);
         }
     }
 
