@@ -3,8 +3,6 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -16,8 +14,9 @@ import java.util.Arrays;
  * turns warnings into errors). Fast only where the JDK intrinsifies VectorMask.toLong (JDK 17
  * does not: ~10x slower than scalar there). Run it on JDK 25:
  *
- *   /usr/lib/jvm/temurin-25-jdk-amd64/bin/java --add-modules jdk.incubator.vector \
- *       -cp bench/target/benchmarks.jar bench/floor/ShallowFloorVector.java [PAIR|HEADS]
+ *   /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -Dpairs.rounds=40 -Dpairs.perRound=250000 \
+ *       --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar \
+ *       bench/floor/ShallowFloorVector.java [PAIR|HEADS]
  */
 public final class ShallowFloorVector {
     /** The benchmark's own pair (ProtocolEngineBenchmark.HTTP_REQUEST / HTTP_RESPONSE), from the jar. */
@@ -137,19 +136,9 @@ public final class ShallowFloorVector {
         }
         String scenario = args.length == 0 ? "PAIR" : args[0];
         Runnable op = scenario.equals("HEADS") ? f::heads : f::pair;
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        for (int i = 0; i < 3_000_000; i++) {
-            op.run();
-        }
-        double best = Double.MAX_VALUE;
-        for (int r = 0; r < 40; r++) {
-            long t0 = threads.getCurrentThreadCpuTime();
-            for (int i = 0; i < 250_000; i++) {
-                op.run();
-            }
-            best = Math.min(best, (threads.getCurrentThreadCpuTime() - t0) / 250_000.0);
-        }
-        System.out.printf("%s (Vector API, %d-byte vectors, Java %s) %.1f ns CPU (best of 40 rounds of 250000)%n",
-                scenario, S.length(), Runtime.version().feature(), best);
+        double best = io.periscope.bench.protocols.PairCpuTime.bestCpuNanos(op, 3_000_000);
+        System.out.printf("%s (Vector API, %d-byte vectors, Java %s) %.1f ns CPU (%s)%n",
+                scenario, S.length(), Runtime.version().feature(), best,
+                io.periscope.bench.protocols.PairCpuTime.roundsDescription());
     }
 }

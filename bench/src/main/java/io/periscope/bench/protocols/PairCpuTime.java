@@ -45,7 +45,6 @@ public final class PairCpuTime {
             {"KAFKA", "MQTT", "MEMCACHED", "MONGODB", "AMQP", "NATS", "DUBBO", "TLS"};
 
     public static void main(String[] args) throws Exception {
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         Blackhole bh = new Blackhole(
                 "Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
         String[] scenarios = args;
@@ -79,22 +78,41 @@ public final class PairCpuTime {
         for (int s = 0; s < scenarios.length; s++) {
             String scenario = scenarios[s];
             int parts = scenario.split("\\+").length;
-            Runnable pair = pairs[s];
-            for (int i = 0; i < WARMUP_PAIRS; i++) {
-                pair.run();
-            }
-            double best = Double.MAX_VALUE;
-            for (int r = 0; r < ROUNDS; r++) {
-                long t0 = threads.getCurrentThreadCpuTime();
-                for (int i = 0; i < MEASURED_PAIRS; i++) {
-                    pair.run();
-                }
-                long t1 = threads.getCurrentThreadCpuTime();
-                best = Math.min(best, (t1 - t0) / (double) MEASURED_PAIRS);
-            }
+            double best = bestCpuNanos(pairs[s]);
             System.out.printf("%-14s %8.1f ns CPU per request+response (best of %d rounds of %d)%n", scenario,
                     best / parts, ROUNDS, MEASURED_PAIRS);
         }
+    }
+
+    /**
+     * The thread's CPU ns per run of {@code op}: 2M warm-up runs first, then the best of
+     * {@code pairs.rounds} rounds of {@code pairs.perRound} runs (the same properties for every
+     * caller, e.g. {@link ShallowFloor} and bench/floor/ShallowFloorVector.java).
+     */
+    public static double bestCpuNanos(Runnable op) {
+        return bestCpuNanos(op, WARMUP_PAIRS);
+    }
+
+    /** {@link #bestCpuNanos(Runnable)} after {@code warmupRuns} runs instead. */
+    public static double bestCpuNanos(Runnable op, int warmupRuns) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        for (int i = 0; i < warmupRuns; i++) {
+            op.run();
+        }
+        double best = Double.MAX_VALUE;
+        for (int r = 0; r < ROUNDS; r++) {
+            long t0 = threads.getCurrentThreadCpuTime();
+            for (int i = 0; i < MEASURED_PAIRS; i++) {
+                op.run();
+            }
+            best = Math.min(best, (threads.getCurrentThreadCpuTime() - t0) / (double) MEASURED_PAIRS);
+        }
+        return best;
+    }
+
+    /** The rounds and runs per round {@link #bestCpuNanos} measures, for a report line. */
+    public static String roundsDescription() {
+        return "best of " + ROUNDS + " rounds of " + MEASURED_PAIRS;
     }
 
     private static Runnable pairOf(String scenario, Blackhole bh) throws Exception {

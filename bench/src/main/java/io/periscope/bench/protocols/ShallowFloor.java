@@ -3,8 +3,6 @@ package io.periscope.bench.protocols;
 import io.periscope.protocols.AsciiBytes;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
@@ -18,7 +16,8 @@ import java.nio.charset.StandardCharsets;
  * these bytes costs on this machine, to hold issue #4's shallow target (≤ 100 ns per pair) against.
  *
  * <p>{@code java -cp bench/target/benchmarks.jar io.periscope.bench.protocols.ShallowFloor [SCENARIO]}
- * prints, in CPU ns (best of many rounds, as {@link PairCpuTime}): the whole pair, the two heads
+ * prints, in CPU ns measured by {@link PairCpuTime#bestCpuNanos} (the README's numbers with
+ * {@code -Dpairs.rounds=40 -Dpairs.perRound=250000}): the whole pair, the two heads
  * alone and the two start lines alone, each head scan written two ways (a line feed search per
  * line, {@code *_PER_LINE}, and every line feed of a word handled in that word, {@code *_IN_WORD});
  * the floor is the lower of the two. Run one scenario per JVM.
@@ -32,11 +31,10 @@ public final class ShallowFloor {
     private static final long GET_SPACE = word("GET ") & 0xFFFF_FFFFL;
     private static final long HTTP_1_DOT = word("HTTP/1.");
     private static final long SEVEN_BYTES = 0x00FF_FFFF_FFFF_FFFFL;
+    /** More than PairCpuTime's 2M: the floor's small methods settle later (C2 recompiles). */
+    private static final int WARMUP_RUNS = 3_000_000;
     /** Bytes past each message, so the word reads at its end stay inside the buffer. */
     private static final int SLACK = 32;
-    private static final int ROUNDS = Integer.getInteger("pairs.rounds", 40);
-    private static final int PER_ROUND = Integer.getInteger("pairs.perRound", 250_000);
-    private static final int WARMUP = 3_000_000;
 
     private final UnsafeBuffer request = slack(ProtocolEngineBenchmark.HTTP_REQUEST);
     private final UnsafeBuffer response = slack(ProtocolEngineBenchmark.HTTP_RESPONSE);
@@ -77,19 +75,8 @@ public final class ShallowFloor {
     }
 
     private static void report(String what, Runnable op) {
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        for (int i = 0; i < WARMUP; i++) {
-            op.run();
-        }
-        double best = Double.MAX_VALUE;
-        for (int r = 0; r < ROUNDS; r++) {
-            long t0 = threads.getCurrentThreadCpuTime();
-            for (int i = 0; i < PER_ROUND; i++) {
-                op.run();
-            }
-            best = Math.min(best, (threads.getCurrentThreadCpuTime() - t0) / (double) PER_ROUND);
-        }
-        System.out.printf("%-22s %7.1f ns CPU (best of %d rounds of %d)%n", what, best, ROUNDS, PER_ROUND);
+        System.out.printf("%-22s %7.1f ns CPU (%s)%n", what, PairCpuTime.bestCpuNanos(op, WARMUP_RUNS),
+                PairCpuTime.roundsDescription());
     }
 
     /** The floor parses the pair as the engine does, or its number means nothing. */
